@@ -1,0 +1,173 @@
+import { Webhook } from 'standardwebhooks';
+import { ConfigError, type ErrorDetail } from './errors.js';
+
+/** DocSpace's EmployeeType integers (docspace-api.md §3.2); names changed in v3.0, integers did not. */
+export const USER_TYPES = { User: 4, RoomAdmin: 1, DocSpaceAdmin: 3 } as const;
+export type UserTypeName = keyof typeof USER_TYPES;
+
+export const INVITE_MODES = ['invite', 'resend', 'none'] as const;
+export type InviteMode = (typeof INVITE_MODES)[number];
+
+/** Which halves of the service a process runs; decides which settings are required. */
+export type Role = 'api' | 'worker' | 'all';
+
+export interface Config {
+  readonly port: number;
+  readonly redisUrl: string;
+  readonly queuePrefix: string;
+  readonly docspace: {
+    readonly url: string;
+    readonly apiKey: string;
+    readonly userType: UserTypeName;
+    readonly maxRps: number;
+    readonly concurrency: number;
+    readonly timeoutMs: number;
+  };
+  readonly invite: {
+    readonly mode: InviteMode;
+    readonly batchSize: number;
+    readonly maxWaitMs: number;
+  };
+  readonly jobs: {
+    readonly attempts: number;
+    readonly backoffMs: number;
+  };
+  /** Standard Webhooks secrets (`whsec_…`); more than one while a secret is being rotated. */
+  readonly webhookSecrets: readonly string[];
+  readonly adminToken: string | undefined;
+  readonly logLevel: string;
+  readonly simPort: number;
+}
+
+const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'];
+
+/**
+ * Reads the settings from `env` (DESIGN.md "Settings"). Pure: the caller passes `process.env`.
+ * Every problem is collected and thrown at once in one {@link ConfigError}.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): Readonly<Config> {
+  const problems: ErrorDetail[] = [];
+  const read = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || value < min || value > max) {
+      problems.push({
+        path: name,
+        message: `must be a whole number from ${min} to ${max}, got "${raw}"`,
+      });
+      return fallback;
+    }
+    return value;
+  };
+  const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
+    const raw = read(name) ?? fallback;
+    if ((allowed as readonly string[]).includes(raw)) return raw as T;
+    problems.push({ path: name, message: `must be one of ${allowed.join(', ')}, got "${raw}"` });
+    return fallback;
+  };
+  const url = (
+    name: string,
+    fallback: string | undefined,
+    protocols: readonly string[],
+  ): string => {
+    const raw = read(name) ?? fallback;
+    if (raw === undefined) return '';
+    try {
+      const parsed = new URL(raw);
+      if (!protocols.includes(parsed.protocol)) throw new Error('protocol');
+      return raw.replace(/\/+$/, '');
+    } catch {
+      problems.push({
+        path: name,
+        message: `must be a ${protocols.join(' or ')} URL, got "${redactUrl(raw)}"`,
+      });
+      return raw;
+    }
+  };
+
+  const needsDocspace = role !== 'api';
+  const docspaceUrl = url('DOCSPACE_URL', undefined, ['http:', 'https:']);
+  if (needsDocspace && docspaceUrl === '') {
+    problems.push({
+      path: 'DOCSPACE_URL',
+      message: 'is required (e.g. https://yourportal.onlyoffice.com)',
+    });
+  }
+  const apiKey = read('DOCSPACE_API_KEY') ?? '';
+  if (needsDocspace && apiKey === '') {
+    problems.push({
+      path: 'DOCSPACE_API_KEY',
+      message: 'is required (Settings → Developer Tools → API keys)',
+    });
+  }
+
+  const webhookSecrets = (read('WEBHOOK_SECRET') ?? '').split(/\s+/).filter((s) => s !== '');
+  webhookSecrets.forEach((secret, index) => {
+    try {
+      new Webhook(secret);
+      if (!secret.startsWith('whsec_')) throw new Error('prefix');
+    } catch {
+      problems.push({
+        path: 'WEBHOOK_SECRET',
+        message: `secret #${index + 1} is not a Standard Webhooks secret ("whsec_" followed by base64)`,
+      });
+    }
+  });
+
+  const adminToken = read('ADMIN_TOKEN');
+  if (adminToken !== undefined && adminToken.length < 16) {
+    problems.push({ path: 'ADMIN_TOKEN', message: 'must be at least 16 characters' });
+  }
+
+  const queuePrefix = read('QUEUE_PREFIX') ?? 'docspace-onboarding';
+  if (queuePrefix.includes(':') && !/^\{[^}]+\}$/.test(queuePrefix)) {
+    problems.push({ path: 'QUEUE_PREFIX', message: 'may not contain ":"' });
+  }
+
+  const config: Config = {
+    port: int('PORT', 3000, 0, 65535),
+    redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    queuePrefix,
+    docspace: {
+      url: docspaceUrl,
+      apiKey,
+      userType: oneOf('DOCSPACE_USER_TYPE', Object.keys(USER_TYPES) as UserTypeName[], 'User'),
+      maxRps: int('DOCSPACE_MAX_RPS', 20, 1, 10_000),
+      concurrency: int('DOCSPACE_CONCURRENCY', 10, 1, 1_000),
+      timeoutMs: int('DOCSPACE_TIMEOUT_MS', 15_000, 100, 600_000),
+    },
+    invite: {
+      mode: oneOf('INVITE_MODE', INVITE_MODES, 'invite'),
+      batchSize: int('INVITE_BATCH_SIZE', 50, 1, 1_000),
+      maxWaitMs: int('INVITE_BATCH_MAX_WAIT_MS', 5_000, 10, 86_400_000),
+    },
+    jobs: {
+      attempts: int('JOB_ATTEMPTS', 12, 1, 100),
+      backoffMs: int('JOB_BACKOFF_MS', 2_000, 1, 3_600_000),
+    },
+    webhookSecrets,
+    adminToken,
+    logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    simPort: int('DOCSPACE_SIM_PORT', 8090, 0, 65535),
+  };
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze(config);
+}
+
+/** Hides a password in a URL before it is shown in an error. */
+function redactUrl(raw: string): string {
+  return raw.replace(/\/\/([^@/]*)@/, '//***@');
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const inner of Object.values(value)) {
+    if (typeof inner === 'object' && inner !== null) deepFreeze(inner as object);
+  }
+  return Object.freeze(value);
+}

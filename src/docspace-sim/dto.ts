@@ -1,0 +1,86 @@
+import { EMPLOYEE_TYPE } from './constants.js';
+import { displayNameOf } from './format.js';
+import type { SimUser } from './types.js';
+
+/** `EmployeeDto`: what `POST /people/invite` lists. No email, type or status (§3.3). */
+export interface EmployeeDto {
+  id: string;
+  displayName: string;
+  avatar: string;
+  avatarOriginal: string;
+  avatarMax: string;
+  avatarMedium: string;
+  avatarSmall: string;
+  profileUrl: string;
+  hasAvatar: boolean;
+  isAnonim: boolean;
+}
+
+/** `EmployeeFullDto` (the fields the simulator knows; DocSpace omits null ones, §2.3). */
+export interface EmployeeFullDto extends EmployeeDto {
+  firstName: string;
+  lastName: string;
+  userName: string;
+  email: string;
+  status: number;
+  activationStatus: number;
+  terminated?: string;
+  department: string;
+  isAdmin: boolean;
+  isRoomAdmin: boolean;
+  isCollaborator: boolean;
+  isVisitor: boolean;
+  isOwner: boolean;
+  isLDAP: boolean;
+  isSSO: boolean;
+  mobilePhoneActivationStatus: number;
+  registrationDate: string;
+}
+
+/** Default avatar paths as DocSpace returns them for users without a photo. */
+function avatarUrl(size: string, user: SimUser): string {
+  const hash = Number.parseInt(user.id.slice(0, 8), 16) % 2147483647;
+  return `/static/images/default_user_photo_size_${size}.png?hash=${hash}`;
+}
+
+/** Builds the short `EmployeeDto`; `origin` is `http://host` of the request. */
+export function toEmployeeDto(user: SimUser, origin: string): EmployeeDto {
+  return {
+    id: user.id,
+    displayName: displayNameOf(user),
+    avatar: avatarUrl('82-82', user),
+    avatarOriginal: avatarUrl('200-200', user),
+    avatarMax: avatarUrl('200-200', user),
+    avatarMedium: avatarUrl('48-48', user),
+    avatarSmall: avatarUrl('32-32', user),
+    // The real portal links the people list filtered by the email (DocSpace client mocks).
+    profileUrl: `${origin}/accounts/people/filter?search=${encodeURIComponent(user.email)}`,
+    hasAvatar: false,
+    isAnonim: false,
+  };
+}
+
+/** Builds `EmployeeFullDto`, with the type flags of §2.3. */
+export function toEmployeeFullDto(user: SimUser, origin: string): EmployeeFullDto {
+  const dto: EmployeeFullDto = {
+    ...toEmployeeDto(user, origin),
+    firstName: user.firstName,
+    lastName: user.lastName,
+    userName: user.userName,
+    email: user.email,
+    status: user.status,
+    activationStatus: user.activationStatus,
+    department: '',
+    isAdmin: user.type === EMPLOYEE_TYPE.DocSpaceAdmin,
+    isRoomAdmin: user.type === EMPLOYEE_TYPE.RoomAdmin,
+    isCollaborator: user.type === EMPLOYEE_TYPE.User,
+    isVisitor: user.type === EMPLOYEE_TYPE.Guest,
+    isOwner: false,
+    isLDAP: false,
+    isSSO: false,
+    mobilePhoneActivationStatus: 0,
+    registrationDate: user.registrationDate,
+  };
+  if (user.terminated !== undefined) dto.terminated = user.terminated;
+  return dto;
+}

@@ -1,0 +1,154 @@
+import { isValidName } from '../domain/names.js';
+import {
+  bindEmployeeType,
+  bindString,
+  createBinder,
+  emailAttributeMessage,
+  finish,
+  isJsonObject,
+  passesEmailAttribute,
+  prop,
+  stringLengthMessage,
+} from './binding.js';
+import { ACTIVATION_STATUS, EMPLOYEE_STATUS, EMPLOYEE_TYPE, effectiveType } from './constants.js';
+import { toEmployeeFullDto } from './dto.js';
+import { ACCESS_DENIED, apiError, success, validationProblem } from './envelope.js';
+import { parseMailAddress } from './mail-address.js';
+import type { Route } from './router.js';
+import type { SimStore } from './store.js';
+import type { ApiRequest, SimResponse, SimUser } from './types.js';
+
+/** What the people endpoints need. */
+export interface PeopleRouteDeps {
+  readonly store: SimStore;
+  /** ≤ v3.0 server: duplicate email is a plain Exception (500), 404 text "The record…". */
+  readonly legacy: boolean;
+}
+
+const ADD_MEMBER = 'ASC.People.Api.UserController.AddMember(MemberRequestDto inDto)';
+const BY_EMAIL = 'ASC.People.Api.UserController.GetProfileByEmail(String email)';
+const BY_ID = 'ASC.People.Api.UserController.GetById(String userid)';
+const DUPLICATE = 'User with this email is already registered';
+
+/** Message of DocSpace's ItemNotFoundException for users, by server version (§5.1). */
+export function userNotFoundMessage(legacy: boolean): string {
+  return legacy ? 'The record could not be found' : 'The user could not be found';
+}
+
+/** `POST /people`, `GET /people/email`, `GET /people/:id` (§2, §4). */
+export function createPeopleRoutes(deps: PeopleRouteDeps): Route[] {
+  const { store, legacy } = deps;
+
+  function addMember(req: ApiRequest): SimResponse {
+    const binder = createBinder();
+    const body = isJsonObject(req.body) ? req.body : {};
+    if (!isJsonObject(req.body)) {
+      binder.add('$', 'The JSON value could not be converted to MemberRequestDto. Path: $.');
+    }
+    const email = bindString(binder, prop(body, 'email'), '$.email');
+    const firstName = bindString(binder, prop(body, 'firstName'), '$.firstName');
+    const lastName = bindString(binder, prop(body, 'lastName'), '$.lastName');
+    const type = bindEmployeeType(binder, prop(body, 'type'), '$.type');
+    if (!binder.bindingFailed()) {
+      if (!passesEmailAttribute(email)) binder.add('Email', emailAttributeMessage('Email'));
+      const members: [string, string | null][] = [
+        ['Email', email],
+        ['FirstName', firstName],
+        ['LastName', lastName],
+      ];
+      for (const [member, value] of members) {
+        if (value !== null && value.length > 255) binder.add(member, stringLengthMessage(member));
+      }
+    }
+    if (finish(binder)) return validationProblem(req, binder.errors);
+
+    // Guests cannot be created here by anyone (§2.2 step 2).
+    if (type === EMPLOYEE_TYPE.Guest) return apiError('security', ACCESS_DENIED, ADD_MEMBER);
+    if (email === null) {
+      return apiError('argumentNull', "Value cannot be null. (Parameter 'address')", ADD_MEMBER);
+    }
+    const address = parseMailAddress(email);
+    if (address === undefined) {
+      const message = 'The specified string is not in the form required for an e-mail address.';
+      return apiError('format', message, 'System.Net.Mail.MailAddress..ctor(String address)');
+    }
+    if (firstName === null) {
+      return apiError('argumentNull', "Value cannot be null. (Parameter 'input')", ADD_MEMBER);
+    }
+    const lastOk = lastName === null || lastName === '' || isValidName(lastName);
+    if (!isValidName(firstName) || !lastOk) {
+      return apiError('argument', 'Incorrect firstname or lastname', ADD_MEMBER);
+    }
+    if (store.findByEmail(address)) {
+      const where = 'ASC.Web.Core.Users.UserManagerWrapper.AddUserAsync(UserInfo userInfo)';
+      return apiError(legacy ? 'exception' : 'argument', DUPLICATE, where);
+    }
+    const user = store.createUser({
+      email: address,
+      firstName,
+      lastName: lastName ?? '',
+      type: effectiveType(type),
+      status: EMPLOYEE_STATUS.Active,
+      activationStatus: ACTIVATION_STATUS.Pending,
+      createdVia: 'people',
+    });
+    // POST /people sends the activation letter itself (§2.3).
+    store.sendMail(user, 'activation');
+    return success(req, toEmployeeFullDto(user, req.origin));
+  }
+
+  function getByEmail(req: ApiRequest): SimResponse {
+    // ASP.NET binds an empty query value as null.
+    const raw = req.query.get('email');
+    const email = raw === null || raw === '' ? null : raw;
+    if (email !== null) {
+      const binder = createBinder();
+      if (!passesEmailAttribute(email)) binder.add('email', emailAttributeMessage('email'));
+      if (email.length > 255) binder.add('email', stringLengthMessage('email'));
+      if (finish(binder)) return validationProblem(req, binder.errors);
+    }
+    if (email === null || email.trim() === '') {
+      return apiError('argumentNull', "Value cannot be null. (Parameter 'email')", BY_EMAIL);
+    }
+    const user = store.findByEmail(email);
+    if (!user) return apiError('notFound', userNotFoundMessage(legacy), BY_EMAIL);
+    return success(req, toEmployeeFullDto(user, req.origin));
+  }
+
+  function getById(req: ApiRequest): SimResponse {
+    const wanted = req.params['id'] ?? '';
+    const user = store.findById(wanted) ?? findByUserName(store.users(), wanted);
+    if (!user) return apiError('notFound', userNotFoundMessage(legacy), BY_ID);
+    return success(req, toEmployeeFullDto(user, req.origin));
+  }
+
+  return [
+    {
+      method: 'POST',
+      path: '/api/2.0/people',
+      body: true,
+      handle: addMember,
+      subject: (body) => {
+        const email = isJsonObject(body) ? prop(body, 'email') : undefined;
+        return typeof email === 'string' ? { emails: [email] } : {};
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/2.0/people/email',
+      body: false,
+      handle: getByEmail,
+      subject: (_body, query) => {
+        const email = query.get('email');
+        return email === null ? {} : { emails: [email] };
+      },
+    },
+    { method: 'GET', path: '/api/2.0/people/:id', body: false, handle: getById },
+  ];
+}
+
+/** `GET /people/{userid}` also accepts a user name. */
+function findByUserName(users: readonly SimUser[], name: string): SimUser | undefined {
+  const wanted = name.toLowerCase();
+  return users.find((u) => u.userName.toLowerCase() === wanted);
+}

@@ -1,0 +1,25 @@
+/**
+ * DocSpace's strict email rule, the one `POST /people/invite` applies before it answers
+ * 400 "Incorrect email" (ONLYOFFICE/DocSpace-server common/ASC.Core.Common/Core/StringExtension.cs,
+ * `_reStrict`). Intake applies the same rule so that no hire reaches the queue that DocSpace would
+ * refuse later, half-way through an invitation batch.
+ */
+const STRICT_EMAIL =
+  /^(([^<>()[\]\\.,;:\s@"]+(\.[^<>()[\]\\.,;:\s@"]+)*)|(".+"))@((\[[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\])|(([a-zA-Z\-0-9]+\.)+[a-zA-Z]{2,}))$/;
+
+/** DocSpace's `[StringLength(255)]` on the email field. */
+export const EMAIL_MAX_LENGTH = 255;
+
+/** True when DocSpace would take `email` as it is (after trimming). */
+export function isValidEmail(email: string): boolean {
+  const trimmed = email.trim();
+  return trimmed.length > 0 && trimmed.length <= EMAIL_MAX_LENGTH && STRICT_EMAIL.test(trimmed);
+}
+
+/**
+ * The key a person is known by: DocSpace compares emails case-insensitively (MySQL
+ * utf8_general_ci), so `Alice@Example.com` and `alice@example.com` are one account.
+ */
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}

@@ -1,0 +1,85 @@
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import { ServiceError, type ErrorCode, type ErrorDetail } from '../errors.js';
+import type { Logger } from '../logger.js';
+
+/** HTTP status of each error code; the one place the edge maps errors (house style). */
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  ERR_SIGNATURE: 401,
+  ERR_PAYLOAD: 400,
+  ERR_BODY_TOO_LARGE: 413,
+  ERR_UNSUPPORTED_MEDIA_TYPE: 415,
+  ERR_QUEUE_UNAVAILABLE: 503,
+  ERR_NOT_FOUND: 404,
+  ERR_NOT_CONFIGURED: 404,
+};
+
+/** body-parser's error types, as our codes. */
+const BODY_PARSER: Record<string, [ErrorCode, string]> = {
+  'entity.too.large': ['ERR_BODY_TOO_LARGE', 'the body is larger than 1 MiB'],
+  'encoding.unsupported': ['ERR_UNSUPPORTED_MEDIA_TYPE', 'unsupported Content-Encoding'],
+  'charset.unsupported': ['ERR_UNSUPPORTED_MEDIA_TYPE', 'unsupported charset; send UTF-8'],
+  'request.aborted': ['ERR_PAYLOAD', 'the request was aborted before the body was read'],
+  'request.size.invalid': ['ERR_PAYLOAD', 'the body is shorter or longer than Content-Length'],
+};
+
+/** Writes the DESIGN error body: `{"error":{"code","message","details"}}`. */
+export function sendError(
+  res: Response,
+  status: number,
+  code: ErrorCode,
+  message: string,
+  details: readonly ErrorDetail[] = [],
+): void {
+  if (status === 503) res.setHeader('Retry-After', '5');
+  res.status(status).json({ error: { code, message, details } });
+}
+
+/** The last middleware: every error becomes a JSON answer; 5xx are logged at error, 4xx at info. */
+export function createErrorHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, next) => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    const { status, code, message, details } = describe(err);
+    const meta = { method: req.method, path: req.path, status, code };
+    if (status >= 500) {
+      logger.error('request failed', {
+        ...meta,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    } else {
+      logger.info('request rejected', { ...meta, reason: message });
+    }
+    sendError(res, status, code, message, details);
+  };
+}
+
+/** Answers unknown routes with the JSON error body rather than Express' HTML page. */
+export const notFound: RequestHandler = (req, res) => {
+  sendError(res, 404, 'ERR_NOT_FOUND', `no route for ${req.method} ${req.path}`);
+};
+
+function describe(err: unknown): {
+  status: number;
+  code: ErrorCode;
+  message: string;
+  details: readonly ErrorDetail[];
+} {
+  if (err instanceof ServiceError) {
+    return {
+      status: STATUS[err.code] ?? 500,
+      code: err.code,
+      message: err.message,
+      details: err.details,
+    };
+  }
+  if (typeof err === 'object' && err !== null && 'type' in err && typeof err.type === 'string') {
+    const mapped = BODY_PARSER[err.type];
+    if (mapped !== undefined) {
+      const [code, message] = mapped;
+      return { status: STATUS[code] ?? 400, code, message, details: [] };
+    }
+  }
+  return { status: 500, code: 'ERR_INTERNAL', message: 'internal error', details: [] };
+}

@@ -1,0 +1,89 @@
+import express, { type RequestHandler, type Router } from 'express';
+import { parseHiresEvent } from '../domain/hire.js';
+import { createSignatureVerifier } from '../domain/signature.js';
+import { PayloadError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Intake } from '../queue/intake.js';
+import { sendError } from './errors.js';
+
+/** DESIGN: bodies over 1 MiB are answered 413, before anything is parsed. */
+export const BODY_LIMIT = '1mb';
+
+export interface HiresWebhookDeps {
+  readonly secrets: readonly string[];
+  readonly intake: Intake;
+  readonly logger: Logger;
+  readonly now?: () => Date;
+}
+
+/**
+ * `POST /webhooks/hires`, signed per Standard Webhooks. Order of checks: configured (404), JSON
+ * content type (415), body size (413), signature over the raw bytes (401), JSON and payload (400),
+ * event type (200 ignored), store in Redis (200 accepted or duplicate; 503 when Redis is away).
+ */
+export function createHiresWebhook(deps: HiresWebhookDeps): Router {
+  const router = express.Router();
+  const verify = createSignatureVerifier(deps.secrets, deps.now);
+
+  router.post(
+    '/webhooks/hires',
+    requireConfigured(deps.secrets.length > 0),
+    requireJson,
+    express.raw({ type: () => true, limit: BODY_LIMIT }),
+    async (req, res) => {
+      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const deliveryId = verify(raw, {
+        'webhook-id': req.get('webhook-id'),
+        'webhook-timestamp': req.get('webhook-timestamp'),
+        'webhook-signature': req.get('webhook-signature'),
+      });
+      const event = parseHiresEvent(parseJson(raw));
+      const log = deps.logger.child({ route: 'hires', deliveryId, type: event.type });
+      if (event.kind === 'ignored') {
+        log.info('webhook ignored', { outcome: 'ignored' });
+        res.status(200).json({ status: 'ignored', type: event.type });
+        return;
+      }
+      const { outcome, jobIds } = await deps.intake('hires', deliveryId, event.hires);
+      log.info(`webhook ${outcome}`, {
+        outcome,
+        hires: event.hires.length,
+        hireIds: event.hires.map((hire) => hire.hireId),
+        jobIds,
+      });
+      res.status(200).json({ status: outcome, hires: event.hires.length });
+    },
+  );
+  return router;
+}
+
+function requireConfigured(configured: boolean): RequestHandler {
+  return (_req, res, next) => {
+    if (configured) {
+      next();
+      return;
+    }
+    sendError(
+      res,
+      404,
+      'ERR_NOT_CONFIGURED',
+      'this webhook is not configured (set WEBHOOK_SECRET)',
+    );
+  };
+}
+
+const requireJson: RequestHandler = (req, res, next) => {
+  if (typeof req.is(['application/json', '+json']) === 'string') {
+    next();
+    return;
+  }
+  sendError(res, 415, 'ERR_UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
+};
+
+function parseJson(raw: Buffer): unknown {
+  try {
+    return JSON.parse(raw.toString('utf8')) as unknown;
+  } catch {
+    throw new PayloadError('the body is not valid JSON');
+  }
+}

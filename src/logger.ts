@@ -1,0 +1,55 @@
+import winston from 'winston';
+
+/** The narrow logger every module receives; winston stays in this file. */
+export interface Logger {
+  debug(message: string, meta?: Record<string, unknown>): void;
+  info(message: string, meta?: Record<string, unknown>): void;
+  warn(message: string, meta?: Record<string, unknown>): void;
+  error(message: string, meta?: Record<string, unknown>): void;
+  child(meta: Record<string, unknown>): Logger;
+}
+
+export interface LoggerOptions {
+  readonly level: string;
+  readonly service: string;
+  readonly silent?: boolean;
+  /** Where lines go; stdout by default. Tests pass a stream to read what was logged. */
+  readonly stream?: NodeJS.WritableStream;
+}
+
+/**
+ * Keys whose values never reach a log line, whatever module puts them there: secrets, API keys,
+ * signatures and authorization headers.
+ */
+const REDACTED_KEYS =
+  /^(authorization|cookie|password|secret|token|signature|api[-_]?key|webhook-signature|x-.*-signature|.*(secret|token|password|apikey|api_key)s?)$/i;
+
+const redact = winston.format((info) => {
+  for (const key of Object.keys(info)) {
+    if (REDACTED_KEYS.test(key)) info[key] = '[redacted]';
+  }
+  return info;
+});
+
+/**
+ * JSON lines on stdout, one per event: `{"level","message","timestamp","service",…}`.
+ * @example createLogger({ level: 'info', service: 'api' }).child({ jobId }).info('hire created')
+ */
+export function createLogger(options: LoggerOptions): Logger {
+  const transport =
+    options.stream === undefined
+      ? new winston.transports.Console()
+      : new winston.transports.Stream({ stream: options.stream });
+  return winston.createLogger({
+    level: options.level,
+    silent: options.silent ?? false,
+    defaultMeta: { service: options.service },
+    format: winston.format.combine(
+      redact(),
+      winston.format.timestamp(),
+      winston.format.errors({ stack: true }),
+      winston.format.json(),
+    ),
+    transports: [transport],
+  });
+}

@@ -1,0 +1,51 @@
+import type { JobsOptions } from 'bullmq';
+import type { Hire } from '../domain/hire.js';
+
+/** Job names on the `hires` queue. */
+export const PROVISION_JOB = 'provision';
+/** Job names on the `invites` queue: the periodic tick drains all, `flush-full` only full batches. */
+export const FLUSH_TICK_JOB = 'flush-tick';
+export const FLUSH_FULL_JOB = 'flush-full';
+
+/** A `provision` job: one person to create in DocSpace. */
+export interface ProvisionJobData {
+  readonly hire: Hire;
+  /** The delivery it came in (`webhook-id` or the provider's event id). */
+  readonly deliveryId: string;
+  /** Milliseconds since the epoch when the delivery was accepted. */
+  readonly receivedAt: number;
+}
+
+/** What a `provision` job ended as; shown in the dashboard and logged. */
+export interface ProvisionResult {
+  readonly outcome: 'created' | 'existed' | 'already-provisioned';
+  readonly userId: string | undefined;
+}
+
+/** A flush job: the batch it claimed, kept in its data until the invite call is confirmed. */
+export interface InviteFlushJobData {
+  readonly batch?: readonly string[];
+}
+
+/** How long completed jobs are kept: redeliveries of their jobId are ignored for that long. */
+export const COMPLETED_RETENTION_SECONDS = 7 * 24 * 3600;
+/** Delivery markers live as long as completed jobs: the sender's retry horizon is at most 3 days. */
+export const DELIVERY_MARKER_TTL_SECONDS = COMPLETED_RETENTION_SECONDS;
+
+/**
+ * Options of every `provision` job: retried with exponential backoff (the worker's backoff strategy
+ * adds jitter and honours `Retry-After`), completed jobs kept a week, failed ones kept for replay.
+ */
+export function provisionJobOptions(attempts: number, backoffMs: number): JobsOptions {
+  return {
+    attempts,
+    backoff: { type: 'docspace', delay: backoffMs },
+    removeOnComplete: { age: COMPLETED_RETENTION_SECONDS, count: 100_000 },
+    removeOnFail: false,
+  };
+}
+
+/** Job id of the n-th hire of a delivery: stable across redeliveries, free of ":" (BullMQ rule). */
+export function provisionJobId(deliveryHash: string, index: number): string {
+  return `hire-${deliveryHash}-${index}`;
+}

@@ -1,0 +1,220 @@
+import type { Redis } from 'ioredis';
+import type { Hire } from '../domain/hire.js';
+import { defineScript } from './scripts.js';
+import { emailKey, type Keys } from './keys.js';
+
+/** Where a person stands. `created` means created by us and waiting for (or in) an invite batch. */
+export type HireState = 'received' | 'created' | 'existed' | 'invited' | 'failed';
+
+export interface HireRecord {
+  readonly email: string;
+  readonly hireId: string;
+  readonly source: string;
+  readonly state: HireState;
+  readonly userId?: string;
+  readonly receivedAt?: number;
+  readonly firstAttemptAt?: number;
+  readonly createdAt?: number;
+  readonly existedAt?: number;
+  readonly invitedAt?: number;
+  readonly failedAt?: number;
+  readonly lastError?: string;
+  readonly lastJobId?: string;
+}
+
+export interface TimelineEntry {
+  readonly at: number;
+  readonly event: string;
+  readonly jobId?: string;
+  readonly detail?: string;
+}
+
+/** Records live 90 days after their last change; a later delivery simply starts a new one. */
+export const HIRE_RECORD_TTL_SECONDS = 90 * 24 * 3600;
+const TIMELINE_LENGTH = 50;
+
+// KEYS: hire, timeline, invite buffer. ARGV: ttl, timeline length, timeline entry (JSON), allowed
+// states (comma-separated, '' meaning "no record yet"), buffer member ('' for none), buffer score,
+// then field/value pairs. Applies the fields, the timeline entry and the buffer entry together, and
+// only when the current state is allowed; returns '=<previous state>' or the refusing state.
+const TRANSITION = `
+local current = redis.call('HGET', KEYS[1], 'state') or ''
+local allowed = ',' .. ARGV[4] .. ','
+if not string.find(allowed, ',' .. current .. ',', 1, true) then return current end
+redis.call('HDEL', KEYS[1], 'lastError')
+if #ARGV > 6 then redis.call('HSET', KEYS[1], unpack(ARGV, 7)) end
+redis.call('RPUSH', KEYS[2], ARGV[3])
+redis.call('LTRIM', KEYS[2], -tonumber(ARGV[2]), -1)
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[2], ARGV[1])
+if ARGV[5] ~= '' then redis.call('ZADD', KEYS[3], 'NX', ARGV[6], ARGV[5]) end
+return '=' .. current
+`;
+
+/** The outcome of a guarded transition: applied (from which state) or refused (in which state). */
+export type Transition =
+  | { readonly applied: true; readonly from: string }
+  | { readonly applied: false; readonly state: string };
+
+/**
+ * The per-person record (DESIGN rule 4 and 7 rest on it): every state change is one Lua script that
+ * checks the current state first, so two jobs for one email, or a job retried after a crash, can
+ * never move a person backwards (an invited person is never queued for a second invitation).
+ */
+export function createHireStore(deps: { redis: Redis; keys: Keys; now?: () => number }) {
+  const { redis, keys } = deps;
+  const now = deps.now ?? Date.now;
+  const transition = defineScript(redis, 'onboardingHireTransition', 3, TRANSITION);
+
+  const entry = (event: string, jobId?: string, detail?: string): string =>
+    JSON.stringify({
+      at: now(),
+      event,
+      ...(jobId ? { jobId } : {}),
+      ...(detail ? { detail } : {}),
+    });
+
+  const move = async (
+    key: string,
+    from: readonly string[],
+    fields: Record<string, string | number>,
+    timeline: string,
+    bufferForInvite = false,
+  ): Promise<Transition> => {
+    const result = String(
+      await transition.run(
+        [keys.hire(key), keys.timeline(key), keys.invitePending],
+        [
+          HIRE_RECORD_TTL_SECONDS,
+          TIMELINE_LENGTH,
+          timeline,
+          from.join(','),
+          bufferForInvite ? key : '',
+          now(),
+          ...Object.entries(fields).flat(),
+        ],
+      ),
+    );
+    return result.startsWith('=')
+      ? { applied: true, from: result.slice(1) }
+      : { applied: false, state: result };
+  };
+
+  return {
+    keyOf: emailKey,
+
+    /** Intake: a delivery named this person. Resets a failed record so a new delivery retries it. */
+    received: (hire: Hire, jobId: string) =>
+      move(
+        emailKey(hire.email),
+        ['', 'failed', 'received'],
+        {
+          state: 'received',
+          email: hire.email,
+          hireId: hire.hireId,
+          source: hire.source,
+          receivedAt: now(),
+          lastJobId: jobId,
+        },
+        entry('received', jobId),
+      ),
+
+    /** Before the first create call: remembers when we first tried (rule 7's comparison point). */
+    async beginAttempt(key: string, jobId: string): Promise<number> {
+      const at = now();
+      const replies = await redis
+        .multi()
+        .hsetnx(keys.hire(key), 'firstAttemptAt', at)
+        .hset(keys.hire(key), 'lastJobId', jobId)
+        .hget(keys.hire(key), 'firstAttemptAt')
+        .exec();
+      const stored = replies?.[2]?.[1];
+      return typeof stored === 'string' ? Number(stored) : at;
+    },
+
+    /** DocSpace created the user for us: recorded, and queued for its invitation when `invite`. */
+    created: (key: string, userId: string, jobId: string, invite: boolean) =>
+      move(
+        key,
+        ['', 'received', 'failed'],
+        { state: 'created', userId, createdAt: now(), lastJobId: jobId },
+        entry('created', jobId, userId),
+        invite,
+      ),
+
+    /** The email already had an account: recorded, never invited. */
+    existed: (key: string, userId: string, jobId: string) =>
+      move(
+        key,
+        ['', 'received', 'failed'],
+        { state: 'existed', userId, existedAt: now(), lastJobId: jobId },
+        entry('existed', jobId, userId),
+      ),
+
+    /** The person's invitation call succeeded. */
+    invited: (key: string, jobId: string) =>
+      move(
+        key,
+        ['created', 'failed'],
+        { state: 'invited', invitedAt: now(), lastJobId: jobId },
+        entry('invited', jobId),
+      ),
+
+    /** A lasting failure: the job stops here until an operator replays it. */
+    failed: (key: string, reason: string, jobId: string) =>
+      move(
+        key,
+        ['', 'received', 'created', 'failed'],
+        { state: 'failed', failedAt: now(), lastJobId: jobId, lastError: reason },
+        entry('failed', jobId, reason),
+      ),
+
+    /** A passing failure: kept as the last error, the state does not change. */
+    async noteError(key: string, reason: string, jobId: string): Promise<void> {
+      await redis
+        .multi()
+        .hset(keys.hire(key), 'lastError', reason)
+        .rpush(keys.timeline(key), entry('retrying', jobId, reason))
+        .ltrim(keys.timeline(key), -TIMELINE_LENGTH, -1)
+        .exec();
+    },
+
+    async get(key: string): Promise<HireRecord | undefined> {
+      const raw = await redis.hgetall(keys.hire(key));
+      return raw['state'] === undefined && raw['email'] === undefined ? undefined : toRecord(raw);
+    },
+
+    async timeline(key: string): Promise<TimelineEntry[]> {
+      const raw = await redis.lrange(keys.timeline(key), 0, -1);
+      return raw.map((line) => JSON.parse(line) as TimelineEntry);
+    },
+  };
+}
+
+export type HireStore = ReturnType<typeof createHireStore>;
+
+function toRecord(raw: Record<string, string>): HireRecord {
+  const num = (field: string): Record<string, number> => {
+    const value = raw[field];
+    return value === undefined ? {} : { [field]: Number(value) };
+  };
+  const str = (field: string): Record<string, string> => {
+    const value = raw[field];
+    return value === undefined ? {} : { [field]: value };
+  };
+  return {
+    email: raw['email'] ?? '',
+    hireId: raw['hireId'] ?? '',
+    source: raw['source'] ?? '',
+    state: (raw['state'] ?? 'received') as HireState,
+    ...str('userId'),
+    ...str('lastError'),
+    ...str('lastJobId'),
+    ...num('receivedAt'),
+    ...num('firstAttemptAt'),
+    ...num('createdAt'),
+    ...num('existedAt'),
+    ...num('invitedAt'),
+    ...num('failedAt'),
+  } as HireRecord;
+}

@@ -1,0 +1,78 @@
+import { createHash } from 'node:crypto';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Hire } from '../domain/hire.js';
+import { QueueUnavailableError } from '../errors.js';
+import {
+  DELIVERY_MARKER_TTL_SECONDS,
+  PROVISION_JOB,
+  provisionJobId,
+  type ProvisionJobData,
+} from './contract.js';
+import type { HireStore } from './hire-store.js';
+import type { Keys } from './keys.js';
+
+export type IntakeOutcome = 'accepted' | 'duplicate';
+
+export interface IntakeDeps {
+  readonly queue: Pick<Queue<ProvisionJobData>, 'addBulk'>;
+  readonly redis: Redis;
+  readonly keys: Keys;
+  readonly hireStore: Pick<HireStore, 'received'>;
+  readonly now?: () => number;
+}
+
+/**
+ * Stores a verified delivery before it is acknowledged (DESIGN rule 8), once per delivery id.
+ *
+ * The delivery marker goes `pending` → `done`. A delivery that finds `done` is a duplicate and adds
+ * nothing. One that finds `pending` (a concurrent copy, or an earlier attempt that died half-way)
+ * adds the jobs again, which is harmless: job ids come from the delivery id, and BullMQ ignores an
+ * id it already holds. So a crash at any point leaves the sender's retry able to finish the store,
+ * and a delivery is never answered `duplicate` unless its jobs are in Redis.
+ */
+export function createIntake(deps: IntakeDeps) {
+  const now = deps.now ?? Date.now;
+  return async function accept(
+    source: string,
+    deliveryId: string,
+    hires: readonly Hire[],
+  ): Promise<{ outcome: IntakeOutcome; jobIds: string[] }> {
+    const deliveryKey = deps.keys.delivery(`${source}:${deliveryId}`);
+    const deliveryHash = createHash('sha256')
+      .update(`${source}:${deliveryId}`)
+      .digest('hex')
+      .slice(0, 24);
+    const jobIds = hires.map((_, index) => provisionJobId(deliveryHash, index));
+    try {
+      const claimed = await deps.redis.set(
+        deliveryKey,
+        'pending',
+        'EX',
+        DELIVERY_MARKER_TTL_SECONDS,
+        'NX',
+      );
+      if (claimed === null && (await deps.redis.get(deliveryKey)) === 'done') {
+        return { outcome: 'duplicate', jobIds };
+      }
+      const receivedAt = now();
+      await deps.queue.addBulk(
+        hires.map((hire, index) => ({
+          name: PROVISION_JOB,
+          data: { hire, deliveryId, receivedAt },
+          opts: { jobId: jobIds[index] ?? '' },
+        })),
+      );
+      if (claimed === null) return { outcome: 'duplicate', jobIds };
+      await Promise.all(
+        hires.map((hire, index) => deps.hireStore.received(hire, jobIds[index] ?? '')),
+      );
+      await deps.redis.set(deliveryKey, 'done', 'EX', DELIVERY_MARKER_TTL_SECONDS);
+      return { outcome: 'accepted', jobIds };
+    } catch (err: unknown) {
+      throw new QueueUnavailableError(err);
+    }
+  };
+}
+
+export type Intake = ReturnType<typeof createIntake>;

@@ -1,0 +1,40 @@
+import { createHash } from 'node:crypto';
+import { normalizeEmail } from '../domain/email.js';
+
+/** BullMQ queue names; BullMQ puts its keys under `<QUEUE_PREFIX>:<queue>:…`. */
+export const QUEUES = { hires: 'hires', invites: 'invites' } as const;
+
+/**
+ * Our own keys, under `<QUEUE_PREFIX>:state:…` so they never meet BullMQ's. Emails are hashed in key
+ * names: keys show up in monitoring tools that should not list people.
+ */
+export function createKeys(prefix: string) {
+  const base = `${prefix}:state`;
+  return {
+    /** Hash per person: state, DocSpace user id, times, last error. */
+    hire: (emailKey: string) => `${base}:hire:${emailKey}`,
+    /** List per person: the timeline shown to operators. */
+    timeline: (emailKey: string) => `${base}:hire:${emailKey}:timeline`,
+    /** Lock per person, held by the job working on them. */
+    hireLock: (emailKey: string) => `${base}:lock:${emailKey}`,
+    /** Marker per delivery (`webhook-id`), so a redelivery is answered `duplicate`. */
+    delivery: (deliveryId: string) => `${base}:delivery:${sha256(deliveryId).slice(0, 40)}`,
+    /** ZSET of people created and waiting for their invitation call (score: when created). */
+    invitePending: `${base}:invites:pending`,
+    /** Sliding-window log of DocSpace requests, shared by all workers. */
+    docspaceRate: `${base}:docspace:rate`,
+    /** Until when every worker holds DocSpace requests (set on 429). */
+    docspacePause: `${base}:docspace:pause`,
+  };
+}
+
+export type Keys = ReturnType<typeof createKeys>;
+
+/** The stable key of a person: a hash of the normalized email. */
+export function emailKey(email: string): string {
+  return sha256(normalizeEmail(email)).slice(0, 32);
+}
+
+function sha256(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}

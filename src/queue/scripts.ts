@@ -1,0 +1,25 @@
+import type { Redis, ChainableCommander } from 'ioredis';
+
+type ScriptArg = string | number;
+
+/**
+ * A Lua script registered once per connection with `defineCommand`, so ioredis sends EVALSHA and
+ * falls back to EVAL by itself. Every key a script touches is passed in KEYS (Redis Cluster rule).
+ */
+export function defineScript(redis: Redis, name: string, numberOfKeys: number, lua: string) {
+  const commands = redis as unknown as Record<string, (...args: ScriptArg[]) => Promise<unknown>>;
+  if (typeof commands[name] !== 'function') redis.defineCommand(name, { numberOfKeys, lua });
+  return {
+    run: (keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> => {
+      const command = commands[name];
+      if (command === undefined) throw new Error(`script ${name} is not defined`);
+      return command.call(redis, ...keys, ...args);
+    },
+    /** Adds the script to a pipeline or transaction. */
+    queue: (pipeline: ChainableCommander, keys: readonly string[], args: readonly ScriptArg[]) => {
+      const command = (pipeline as unknown as Record<string, (...a: ScriptArg[]) => unknown>)[name];
+      if (command === undefined) throw new Error(`script ${name} is not defined`);
+      command.call(pipeline, ...keys, ...args);
+    },
+  };
+}

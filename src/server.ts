@@ -1,0 +1,102 @@
+import type { Server } from 'node:http';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { createApp } from './app.js';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+import { provisionJobOptions, type ProvisionJobData } from './queue/contract.js';
+import { createHireStore } from './queue/hire-store.js';
+import { createIntake } from './queue/intake.js';
+import { createKeys, QUEUES } from './queue/keys.js';
+import { createRedis, waitForRedis } from './queue/redis.js';
+
+export interface RunningApi {
+  readonly port: number;
+  readonly close: () => Promise<void>;
+}
+
+/** How long in-flight requests may take to finish once shutdown starts. */
+const DRAIN_MS = 10_000;
+
+/**
+ * Starts the HTTP side on `config.port` (0 picks a free port). It waits up to 5 s for Redis, then
+ * starts anyway: until Redis answers, webhooks get 503 and `/readyz` says so, and the producer
+ * connection keeps trying.
+ */
+export async function startApi(deps: {
+  config: Config;
+  logger: Logger;
+  redis?: Redis;
+}): Promise<RunningApi> {
+  const { config, logger } = deps;
+  const redis = deps.redis ?? createRedis(config.redisUrl, 'producer');
+  const ownsRedis = deps.redis === undefined;
+  redis.on('error', (err: Error) => {
+    logger.warn('redis (api) unavailable', { error: err.message });
+  });
+  const keys = createKeys(config.queuePrefix);
+  const queue = new Queue<ProvisionJobData>(QUEUES.hires, {
+    connection: redis,
+    prefix: config.queuePrefix,
+    defaultJobOptions: provisionJobOptions(config.jobs.attempts, config.jobs.backoffMs),
+  });
+  queue.on('error', (err) => {
+    logger.warn('queue (api) error', { error: err.message });
+  });
+  // Wait a little for the first connection, so a fresh start does not answer its first webhooks 503.
+  await waitForRedis(redis, 5_000).catch(() => {
+    logger.warn('Redis does not answer yet: webhooks get 503 until it does', { redis: 'unreachable' });
+  });
+  let stopping = false;
+  if (config.webhookSecrets.length === 0) {
+    logger.warn('WEBHOOK_SECRET is not set: POST /webhooks/hires answers 404');
+  }
+  const app = createApp({
+    logger,
+    intake: createIntake({ queue, redis, keys, hireStore: createHireStore({ redis, keys }) }),
+    webhookSecrets: config.webhookSecrets,
+    health: { ping: () => redis.ping(), stopping: () => stopping },
+    stopping: () => stopping,
+  });
+  const server = await listen(app.listen.bind(app), config.port);
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  logger.info('api listening', { port });
+
+  return {
+    port,
+    async close() {
+      stopping = true;
+      await closeServer(server, DRAIN_MS);
+      await queue.close();
+      if (ownsRedis) await redis.quit().catch(() => undefined);
+    },
+  };
+}
+
+function listen(
+  start: (port: number, callback: () => void) => Server,
+  port: number,
+): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = start(port, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+    server.once('error', reject);
+  });
+}
+
+/** Stops accepting, lets in-flight requests finish, and cuts idle and late connections. */
+function closeServer(server: Server, drainMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.closeAllConnections();
+    }, drainMs);
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}

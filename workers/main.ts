@@ -1,0 +1,40 @@
+import { loadConfig, type Role } from '../src/config.js';
+import { exitOnSignals } from '../src/lifecycle.js';
+import { createLogger } from '../src/logger.js';
+import { createRedis } from '../src/queue/redis.js';
+import { startApi } from '../src/server.js';
+import { runDemo } from './demo.js';
+import { startWorkers } from './start.js';
+
+/**
+ * Entry point of the worker side: `worker` (npm run start:worker), `all` (npm start: API and worker
+ * in one process) or `demo` (npm run demo). The one place on this side that reads the environment.
+ */
+const mode = process.argv[2] ?? 'worker';
+try {
+  if (mode === 'demo') {
+    await runDemo(process.env);
+  } else if (mode === 'worker' || mode === 'all') {
+    const role: Role = mode;
+    const config = loadConfig(process.env, role);
+    const logger = createLogger({ level: config.logLevel, service: `docspace-onboarding-${role}` });
+    const connection = createRedis(config.redisUrl, 'worker');
+    connection.on('error', (err: Error) => {
+      logger.warn('redis (worker) unavailable', { error: err.message });
+    });
+    const workers = await startWorkers({ config, logger, connection });
+    const api = role === 'all' ? await startApi({ config, logger }) : undefined;
+    exitOnSignals(logger, async () => {
+      await api?.close();
+      await workers.close();
+      await connection.quit();
+    });
+  } else {
+    throw new Error(`unknown mode "${mode}": use worker, all or demo`);
+  }
+} catch (err: unknown) {
+  process.stderr.write(
+    `docspace-onboarding: ${err instanceof Error ? err.message : String(err)}\n`,
+  );
+  process.exit(1);
+}

@@ -1,0 +1,175 @@
+import { DelayedError, RateLimitError, UnrecoverableError, type Job } from 'bullmq';
+import type { InviteMode } from '../src/config.js';
+import type { DocspaceClient, DocspaceUser } from '../src/docspace/client.js';
+import { DocspaceError } from '../src/docspace/errors.js';
+import { cleanName } from '../src/domain/names.js';
+import type { Logger } from '../src/logger.js';
+import type { ProvisionJobData, ProvisionResult } from '../src/queue/contract.js';
+import type { HireStore } from '../src/queue/hire-store.js';
+import type { Locks } from '../src/queue/locks.js';
+
+/**
+ * How far DocSpace's clock may lag ours when we decide, after a lost answer, whether a user was
+ * created by our earlier attempt (registrationDate ≥ first attempt − tolerance).
+ */
+export const CLOCK_SKEW_TOLERANCE_MS = 2 * 60 * 1000;
+
+/** A 429 without `Retry-After` holds requests this long. */
+export const DEFAULT_RETRY_AFTER_MS = 1_000;
+/** After this many starts, 429s use attempts like other passing failures (no endless loop). */
+export const MAX_RATE_LIMITED_STARTS = 200;
+
+export interface ProvisionDeps {
+  readonly docspace: Pick<DocspaceClient, 'createUser' | 'findUserByEmail'>;
+  readonly store: HireStore;
+  readonly locks: Locks;
+  readonly lockKey: (emailKey: string) => string;
+  readonly lockTtlMs: number;
+  /** EmployeeType integer sent with every create (never omitted: omitted means a paid Room admin). */
+  readonly userType: number;
+  readonly inviteMode: InviteMode;
+  /** Called after a user was queued for invitation (the size trigger of the invite batch). */
+  readonly afterQueuedForInvite: () => Promise<void>;
+  /** Called on a 429: holds every worker's DocSpace requests and this queue for `ms`. */
+  readonly rateLimited: (ms: number) => Promise<void>;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+/**
+ * The `provision` job: creates the person in DocSpace, or finds they already had an account.
+ *
+ * - One job at a time per person (a lease on the email); others wait a moment and come back.
+ * - A person already created, invited or found existing is not touched again (duplicates, rule 4).
+ * - "already registered" means the account existed (never invited, rule 2), unless an earlier run
+ *   of ours had already sent the create call: then DocSpace created it for us and only our record
+ *   was lost, which `registrationDate` tells (rule 7).
+ * - Passing failures are rethrown for BullMQ to retry; lasting ones fail the job at once with a
+ *   reason a person can act on (rules 5 and 6).
+ */
+export function createProvisionProcessor(deps: ProvisionDeps) {
+  const now = deps.now ?? Date.now;
+  return async (job: Job<ProvisionJobData>, token?: string): Promise<ProvisionResult> => {
+    const { hire } = job.data;
+    const jobId = job.id ?? '';
+    const key = deps.store.keyOf(hire.email);
+    const log = deps.logger.child({
+      jobId,
+      hireId: hire.hireId,
+      source: hire.source,
+      queue: 'hires',
+    });
+
+    const firstName = cleanName(hire.firstName);
+    const lastName = cleanName(hire.lastName);
+    if (firstName === '') {
+      const reason =
+        'the first name has no letters DocSpace accepts; fix it in the HR system and deliver again';
+      await deps.store.failed(key, reason, jobId);
+      log.warn('hire failed', { outcome: 'failed', reason });
+      throw new UnrecoverableError(reason);
+    }
+
+    if (!(await deps.locks.acquire(deps.lockKey(key), jobId, deps.lockTtlMs))) {
+      // Another job works on this person right now: come back shortly, without using an attempt.
+      await job.moveToDelayed(now() + 500 + Math.floor(Math.random() * 1000), token);
+      throw new DelayedError();
+    }
+    try {
+      const record = await deps.store.get(key);
+      if (
+        record?.state === 'created' ||
+        record?.state === 'invited' ||
+        record?.state === 'existed'
+      ) {
+        log.info('hire already provisioned', {
+          outcome: 'already-provisioned',
+          state: record.state,
+        });
+        return { outcome: 'already-provisioned', userId: record.userId };
+      }
+
+      const runStartedAt = now();
+      const firstAttemptAt = await deps.store.beginAttempt(key, jobId);
+      const result = await deps.docspace.createUser({
+        email: hire.email,
+        firstName,
+        lastName,
+        type: deps.userType,
+      });
+      if (result.kind === 'created') return await recordCreated(result.user, 'created');
+
+      const user = await deps.docspace.findUserByEmail(hire.email);
+      if (user === undefined) {
+        throw new DocspaceError({
+          kind: 'passing',
+          endpoint: 'GET /api/2.0/people/email',
+          message: 'DocSpace said the email is registered but the lookup found no user; retrying',
+        });
+      }
+      if (
+        firstAttemptAt < runStartedAt &&
+        registeredSince(user, firstAttemptAt - CLOCK_SKEW_TOLERANCE_MS)
+      ) {
+        return await recordCreated(user, 'created after a lost answer');
+      }
+      const existed = await deps.store.existed(key, user.id, jobId);
+      if (!existed.applied) {
+        log.info('hire already provisioned', {
+          outcome: 'already-provisioned',
+          state: existed.state,
+        });
+        return { outcome: 'already-provisioned', userId: user.id };
+      }
+      log.info('hire existed', { outcome: 'existed', userId: user.id });
+      return { outcome: 'existed', userId: user.id };
+    } catch (err: unknown) {
+      throw await failure(err);
+    } finally {
+      await deps.locks.release(deps.lockKey(key), jobId);
+    }
+
+    async function recordCreated(user: DocspaceUser, how: string): Promise<ProvisionResult> {
+      const invite = deps.inviteMode !== 'none';
+      const created = await deps.store.created(key, user.id, jobId, invite);
+      if (!created.applied) {
+        log.info('hire already provisioned', {
+          outcome: 'already-provisioned',
+          state: created.state,
+        });
+        return { outcome: 'already-provisioned', userId: user.id };
+      }
+      log.info(`hire ${how}`, { outcome: 'created', userId: user.id, invite: deps.inviteMode });
+      if (invite) await deps.afterQueuedForInvite();
+      return { outcome: 'created', userId: user.id };
+    }
+
+    async function failure(err: unknown): Promise<unknown> {
+      if (!(err instanceof DocspaceError)) return err;
+      if (err.kind === 'lasting') {
+        await deps.store.failed(key, err.message, jobId);
+        log.warn('hire failed', { outcome: 'failed', reason: err.message, status: err.status });
+        return new UnrecoverableError(err.message);
+      }
+      await deps.store.noteError(key, err.message, jobId);
+      log.warn('hire will be retried', {
+        outcome: 'retrying',
+        reason: err.message,
+        status: err.status,
+        attempt: job.attemptsMade + 1,
+      });
+      if (err.rateLimited && job.attemptsStarted < MAX_RATE_LIMITED_STARTS) {
+        // Back to waiting without using an attempt; the whole queue waits out Retry-After.
+        await deps.rateLimited(err.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS);
+        return new RateLimitError();
+      }
+      return err;
+    }
+  };
+}
+
+/** Whether DocSpace registered `user` at or after `since` (ms); unknown dates count as "no". */
+function registeredSince(user: DocspaceUser, since: number): boolean {
+  const at = user.registrationDate === undefined ? Number.NaN : Date.parse(user.registrationDate);
+  return !Number.isNaN(at) && at >= since;
+}

@@ -1,0 +1,219 @@
+import { Queue, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { USER_TYPES, type Config } from '../src/config.js';
+import {
+  createDocspaceClient,
+  createDocspaceHttp,
+  type RequestReport,
+} from '../src/docspace/client.js';
+import type { Logger } from '../src/logger.js';
+import {
+  FLUSH_FULL_JOB,
+  FLUSH_TICK_JOB,
+  type InviteFlushJobData,
+  type ProvisionJobData,
+} from '../src/queue/contract.js';
+import { createHireStore } from '../src/queue/hire-store.js';
+import { createKeys, QUEUES } from '../src/queue/keys.js';
+import { createLocks } from '../src/queue/locks.js';
+import { createRequestGate } from '../src/queue/rate-gate.js';
+import { createBackoffStrategy } from './backoff.js';
+import { createInviteFlushProcessor } from './invite-flush.js';
+import { createProvisionProcessor } from './provision.js';
+
+/**
+ * Lock and stall settings. A job's lock is renewed every `lockDurationMs / 2` while its worker lives;
+ * when a worker is killed, the lock lapses after `lockDurationMs` and the next stall check (every
+ * `stalledIntervalMs`, on any worker) puts the job back: a killed job resumes within about
+ * `lockDurationMs + stalledIntervalMs`.
+ */
+export interface WorkerTuning {
+  readonly lockDurationMs: number;
+  readonly stalledIntervalMs: number;
+  readonly maxStalledCount: number;
+}
+
+export const DEFAULT_TUNING: WorkerTuning = {
+  lockDurationMs: 15_000,
+  stalledIntervalMs: 5_000,
+  maxStalledCount: 5,
+};
+
+export interface StartWorkersDeps {
+  readonly config: Config;
+  readonly logger: Logger;
+  /** A worker connection (`maxRetriesPerRequest: null`); BullMQ duplicates it for blocking reads. */
+  readonly connection: Redis;
+  readonly tuning?: Partial<WorkerTuning>;
+  readonly onRequest?: (report: RequestReport) => void;
+}
+
+export interface RunningWorkers {
+  readonly close: () => Promise<void>;
+}
+
+/**
+ * Starts the two workers of this process: `provision` jobs on the `hires` queue and invitation
+ * flushes on the `invites` queue, sharing one DocSpace request budget.
+ */
+export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorkers> {
+  const { config, logger, connection } = deps;
+  const tuning = { ...DEFAULT_TUNING, ...deps.tuning };
+  const prefix = config.queuePrefix;
+  const keys = createKeys(prefix);
+  const store = createHireStore({ redis: connection, keys });
+  const gate = createRequestGate({
+    redis: connection,
+    keys,
+    maxRps: config.docspace.maxRps,
+    concurrency: config.docspace.concurrency,
+  });
+  const docspace = createDocspaceClient({
+    http: createDocspaceHttp({
+      baseURL: config.docspace.url,
+      apiKey: config.docspace.apiKey,
+      timeoutMs: config.docspace.timeoutMs,
+    }),
+    gate,
+    ...(deps.onRequest ? { onRequest: deps.onRequest } : {}),
+  });
+  const userType = USER_TYPES[config.docspace.userType];
+  const backoff = { type: 'docspace', delay: config.jobs.backoffMs };
+  const flushOptions = {
+    attempts: config.jobs.attempts,
+    backoff,
+    removeOnComplete: true,
+    removeOnFail: { count: 10_000 },
+  };
+
+  const hires = new Queue<ProvisionJobData>(QUEUES.hires, { connection, prefix });
+  const invites = new Queue<InviteFlushJobData>(QUEUES.invites, { connection, prefix });
+  for (const queue of [hires, invites])
+    queue.on('error', (err) => {
+      logger.error('queue error', { queue: queue.name, error: err.message });
+    });
+
+  const pauseAll = (queue: Queue) => async (ms: number) => {
+    logger.warn('DocSpace rate limit: every worker holds its requests', {
+      queue: queue.name,
+      pauseMs: ms,
+    });
+    await gate.pause(ms);
+    await queue.rateLimit(ms);
+  };
+
+  const inviteMode = config.invite.mode;
+  const shared = {
+    connection,
+    prefix,
+    lockDuration: tuning.lockDurationMs,
+    stalledInterval: tuning.stalledIntervalMs,
+    maxStalledCount: tuning.maxStalledCount,
+    // A limiter must be set for queue.rateLimit() (the 429 pause) to take effect; this one also
+    // keeps job starts within the DocSpace request budget.
+    limiter: { max: config.docspace.maxRps, duration: 1_000 },
+    settings: { backoffStrategy: createBackoffStrategy(config.jobs.backoffMs) },
+  };
+
+  const provisionWorker = new Worker<ProvisionJobData>(
+    QUEUES.hires,
+    createProvisionProcessor({
+      docspace,
+      store,
+      locks: createLocks(connection),
+      lockKey: keys.hireLock,
+      lockTtlMs: Math.max(60_000, 4 * config.docspace.timeoutMs),
+      userType,
+      inviteMode,
+      afterQueuedForInvite: async () => {
+        if ((await connection.zcard(keys.invitePending)) >= config.invite.batchSize) {
+          await invites.add(
+            FLUSH_FULL_JOB,
+            {},
+            { ...flushOptions, deduplication: { id: FLUSH_FULL_JOB } },
+          );
+        }
+      },
+      rateLimited: pauseAll(hires),
+      logger,
+    }),
+    { ...shared, concurrency: config.docspace.concurrency },
+  );
+
+  let flushWorker: Worker<InviteFlushJobData> | undefined;
+  if (inviteMode === 'none') {
+    await invites.removeJobScheduler(FLUSH_TICK_JOB);
+  } else {
+    await invites.setGlobalConcurrency(1);
+    // The tick bounds every person's wait: half the allowed wait, so a person created just after a
+    // tick is still sent in time at the next one, with room for the call itself.
+    await invites.upsertJobScheduler(
+      FLUSH_TICK_JOB,
+      { every: Math.max(50, Math.floor(config.invite.maxWaitMs / 2)) },
+      { name: FLUSH_TICK_JOB, data: {}, opts: flushOptions },
+    );
+    flushWorker = new Worker<InviteFlushJobData>(
+      QUEUES.invites,
+      createInviteFlushProcessor({
+        redis: connection,
+        keys,
+        store,
+        docspace,
+        mode: inviteMode,
+        batchSize: config.invite.batchSize,
+        userType,
+        rateLimited: pauseAll(invites),
+        logger,
+      }),
+      { ...shared, concurrency: 1 },
+    );
+  }
+
+  const workers = [provisionWorker, ...(flushWorker ? [flushWorker] : [])];
+  for (const worker of workers) {
+    worker.on('error', (err) => {
+      logger.error('worker error', { queue: worker.name, error: err.message });
+    });
+    worker.on('failed', (job: Job | undefined, err: Error) => {
+      if (job === undefined || err.name === 'RateLimitError' || err.name === 'DelayedError') return;
+      const finalAttempt =
+        job.attemptsMade >= (job.opts.attempts ?? 1) || err.name === 'UnrecoverableError';
+      if (finalAttempt) {
+        logger.error('job failed', {
+          queue: worker.name,
+          jobId: job.id,
+          hireId: hireIdOf(job),
+          outcome: 'failed',
+          reason: err.message,
+          attemptsMade: job.attemptsMade,
+        });
+      }
+    });
+  }
+  await Promise.all(workers.map((worker) => worker.waitUntilReady()));
+  logger.info('workers started', {
+    queues: workers.map((w) => w.name),
+    inviteMode,
+    batchSize: config.invite.batchSize,
+    maxWaitMs: config.invite.maxWaitMs,
+  });
+
+  return {
+    async close() {
+      await Promise.all(workers.map((worker) => worker.close()));
+      await Promise.all([hires.close(), invites.close()]);
+    },
+  };
+}
+
+function hireIdOf(job: Job): string | undefined {
+  const data: unknown = job.data;
+  if (typeof data !== 'object' || data === null || !('hire' in data)) return undefined;
+  const hire: unknown = data.hire;
+  return typeof hire === 'object' &&
+    hire !== null &&
+    'hireId' in hire &&
+    typeof hire.hireId === 'string'
+    ? hire.hireId
+    : undefined;
+}
