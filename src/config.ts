@@ -31,6 +31,9 @@ export interface Config {
   readonly jobs: {
     readonly attempts: number;
     readonly backoffMs: number;
+    /** A job's lock; a killed worker's job is taken over after about lock + stalled interval. */
+    readonly lockDurationMs: number;
+    readonly stalledIntervalMs: number;
   };
   /** Standard Webhooks secrets (`whsec_…`); more than one while a secret is being rotated. */
   readonly webhookSecrets: readonly string[];
@@ -149,6 +152,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): Readonly
     jobs: {
       attempts: int('JOB_ATTEMPTS', 12, 1, 100),
       backoffMs: int('JOB_BACKOFF_MS', 2_000, 1, 3_600_000),
+      lockDurationMs: int('WORKER_LOCK_DURATION_MS', 15_000, 500, 600_000),
+      stalledIntervalMs: int('WORKER_STALLED_INTERVAL_MS', 5_000, 100, 600_000),
     },
     webhookSecrets,
     adminToken,
@@ -162,7 +167,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): Readonly
 
 /** Hides a password in a URL before it is shown in an error. */
 function redactUrl(raw: string): string {
-  return raw.replace(/\/\/([^@/]*)@/, '//***@');
+  // Everything up to the last "@": passwords may themselves hold "@" or "/".
+  return raw.includes('@') ? raw.replace(/\/\/.*@/s, '//***@') : raw;
 }
 
 function deepFreeze<T extends object>(value: T): T {

@@ -24,7 +24,7 @@ export interface ErrorDetail {
 
 /** Base of the service's own errors. */
 export class ServiceError extends Error {
-  override name: string = 'ServiceError';
+  override name = 'ServiceError';
   readonly code: ErrorCode;
   readonly details: readonly ErrorDetail[];
 

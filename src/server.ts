@@ -45,7 +45,9 @@ export async function startApi(deps: {
   });
   // Wait a little for the first connection, so a fresh start does not answer its first webhooks 503.
   await waitForRedis(redis, 5_000).catch(() => {
-    logger.warn('Redis does not answer yet: webhooks get 503 until it does', { redis: 'unreachable' });
+    logger.warn('Redis does not answer yet: webhooks get 503 until it does', {
+      redis: 'unreachable',
+    });
   });
   let stopping = false;
   if (config.webhookSecrets.length === 0) {

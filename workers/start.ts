@@ -58,7 +58,12 @@ export interface RunningWorkers {
  */
 export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorkers> {
   const { config, logger, connection } = deps;
-  const tuning = { ...DEFAULT_TUNING, ...deps.tuning };
+  const tuning = {
+    ...DEFAULT_TUNING,
+    lockDurationMs: config.jobs.lockDurationMs,
+    stalledIntervalMs: config.jobs.stalledIntervalMs,
+    ...deps.tuning,
+  };
   const prefix = config.queuePrefix;
   const keys = createKeys(prefix);
   const store = createHireStore({ redis: connection, keys });

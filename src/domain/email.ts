@@ -10,10 +10,22 @@ const STRICT_EMAIL =
 /** DocSpace's `[StringLength(255)]` on the email field. */
 export const EMAIL_MAX_LENGTH = 255;
 
-/** True when DocSpace would take `email` as it is (after trimming). */
+/** Anything but printable ASCII, or an ACE label (`xn--…`): what DocSpace's punycode test refuses. */
+const PUNYCODE = /[^ -~]|(^|[.@])xn--/i;
+
+/**
+ * True when DocSpace would take `email` as it is (after trimming): its strict rule, and its punycode
+ * test (`TestEmailPunyCode`, same file), which refuses any part that IDN mapping would change, so
+ * non-ASCII characters and `xn--` labels alike.
+ */
 export function isValidEmail(email: string): boolean {
   const trimmed = email.trim();
-  return trimmed.length > 0 && trimmed.length <= EMAIL_MAX_LENGTH && STRICT_EMAIL.test(trimmed);
+  return (
+    trimmed.length > 0 &&
+    trimmed.length <= EMAIL_MAX_LENGTH &&
+    STRICT_EMAIL.test(trimmed) &&
+    !PUNYCODE.test(trimmed)
+  );
 }
 
 /**

@@ -14,7 +14,7 @@ const DISALLOWED = /[^\p{L}\p{M}' -]/gu;
 
 /** True when DocSpace takes `name` unchanged. */
 export function isValidName(name: string): boolean {
-  return [...name].length <= NAME_MAX_LENGTH && VALID_NAME.test(name);
+  return codePoints(name) <= NAME_MAX_LENGTH && VALID_NAME.test(name);
 }
 
 /**
@@ -32,10 +32,11 @@ export function cleanName(raw: string): string {
     .replace(TYPOGRAPHIC_APOSTROPHES, "'")
     .replace(DASHES, '-')
     .replace(SEPARATORS, ' ')
-    .replace(DISALLOWED, '')
     .replace(/\s+/gu, ' ')
+    .replace(DISALLOWED, '')
+    .replace(/ {2,}/gu, ' ')
     .replace(/^[\s'-]+|[\s'-]+$/gu, '');
-  if ([...name].length > NAME_MAX_LENGTH) {
+  if (codePoints(name) > NAME_MAX_LENGTH) {
     name = truncateGraphemes(name, NAME_MAX_LENGTH).replace(/[\s'-]+$/u, '');
   }
   return name;
@@ -46,8 +47,13 @@ function truncateGraphemes(value: string, max: number): string {
   const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
   let out = '';
   for (const { segment } of segmenter.segment(value)) {
-    if ([...out].length + [...segment].length > max) break;
+    if (codePoints(out) + codePoints(segment) > max) break;
     out += segment;
   }
   return out;
+}
+
+/** Length in code points, as MySQL's varchar counts characters. */
+function codePoints(value: string): number {
+  return Array.from(value).length;
 }

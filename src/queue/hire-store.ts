@@ -206,7 +206,7 @@ function toRecord(raw: Record<string, string>): HireRecord {
     email: raw['email'] ?? '',
     hireId: raw['hireId'] ?? '',
     source: raw['source'] ?? '',
-    state: (raw['state'] ?? 'received') as HireState,
+    state: raw['state'] ?? 'received',
     ...str('userId'),
     ...str('lastError'),
     ...str('lastJobId'),

@@ -17,7 +17,7 @@ interface Harness {
     method: string,
     path: string,
     body?: unknown,
-    headers?: HeadersInit,
+    headers?: Record<string, string>,
   ) => Promise<Reply>;
   readonly state: () => Promise<SimState>;
 }
@@ -42,7 +42,7 @@ async function start(t: TestContext, options: Partial<DocspaceSimOptions> = {}):
     method: string,
     path: string,
     body?: unknown,
-    headers: HeadersInit = { Authorization: `Bearer ${DEMO_API_KEY}` },
+    headers: Record<string, string> = { Authorization: `Bearer ${DEMO_API_KEY}` },
   ): Promise<Reply> => {
     const res = await fetch(`${url}${path}`, {
       method,
@@ -96,7 +96,7 @@ function expectValidation(reply: Reply, errors: Record<string, string[]>): void 
 describe('DocSpace simulator: authentication', () => {
   it('when the key is missing, unknown or sent without Bearer, then 401 with an empty body', async (t) => {
     const h = await start(t);
-    const cases: HeadersInit[] = [
+    const cases: Record<string, string>[] = [
       {},
       { Authorization: 'Bearer sk-unknown' },
       { Authorization: DEMO_API_KEY },
@@ -144,7 +144,7 @@ describe('DocSpace simulator: POST /api/2.0/people', () => {
     const state = await h.state();
     assert.equal(state.users.length, 1);
     assert.equal(state.users[0]?.createdVia, 'people');
-    assert.equal(state.users[0]?.type, 4);
+    assert.equal(state.users[0].type, 4);
     assert.deepEqual(state.mails, [
       { to: 'Alice.Smith@Example.com', userId: user['id'], kind: 'activation', at: T0 },
     ]);
@@ -327,9 +327,9 @@ describe('DocSpace simulator: invitations', () => {
     const state = await h.state();
     const newOne = state.users.find((u) => u.email === 'new.one@example.com');
     assert.equal(newOne?.status, 4);
-    assert.equal(newOne?.activationStatus, 2);
-    assert.equal(newOne?.firstName, '');
-    assert.equal(newOne?.createdVia, 'invite');
+    assert.equal(newOne.activationStatus, 2);
+    assert.equal(newOne.firstName, '');
+    assert.equal(newOne.createdVia, 'invite');
     assert.deepEqual(
       state.mails.map((m) => [m.to, m.kind]),
       [
@@ -555,7 +555,7 @@ describe('DocSpace simulator: faults', () => {
     const state = await h.state();
     assert.equal(state.users.length, 0);
     assert.equal(state.calls[0]?.status, 'reset');
-    assert.equal(state.calls[0]?.outcome, 'fault');
+    assert.equal(state.calls[0].outcome, 'fault');
   });
 
   it('reset-after-commit: the request fails but the user exists and was mailed', async (t) => {
@@ -569,7 +569,7 @@ describe('DocSpace simulator: faults', () => {
     );
     assert.equal(state.mails.length, 1);
     assert.equal(state.calls[0]?.committed, true);
-    assert.equal(state.calls[0]?.fault, 'reset-after-commit');
+    assert.equal(state.calls[0].fault, 'reset-after-commit');
     const retry = await h.call('POST', '/api/2.0/people', alice);
     expectError(retry, 400, 'User with this email is already registered');
   });
@@ -740,6 +740,18 @@ describe('DocSpace simulator: call log and control routes', () => {
     );
   });
 
+  it('logs one line per call and never the key or the Authorization header', async (t) => {
+    const lines: string[] = [];
+    const h = await start(t, {
+      logger: { info: (msg, meta) => lines.push(`${msg} ${JSON.stringify(meta)}`) },
+    });
+    await h.call('POST', '/api/2.0/people', alice);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0] ?? '', /"status":200/);
+    assert.equal(lines.join('\n').includes(DEMO_API_KEY), false);
+    assert.equal(/authorization/i.test(lines.join('\n')), false);
+  });
+
   it('seeds users, sets faults and resets over HTTP without auth', async (t) => {
     const h = await start(t);
     const post = (path: string, method: string, body?: unknown): Promise<Response> =>
@@ -761,7 +773,7 @@ describe('DocSpace simulator: call log and control routes', () => {
     assert.equal((await post('/sim/faults', 'PUT', { lateny: 5 })).status, 400);
     let state = await h.state();
     assert.equal(state.users[0]?.createdVia, 'seed');
-    assert.equal(state.users[0]?.activationStatus, 1);
+    assert.equal(state.users[0].activationStatus, 1);
     assert.equal(state.faults.latencyMs, 5);
     assert.deepEqual(state.faults.script, [{ kind: 'reset' }]);
     assert.equal((await post('/sim/reset', 'POST')).status, 200);

@@ -29,7 +29,9 @@ describe('provisioning, end to end against the simulator (DESIGN rules 1-4)', ()
     for (const h of hires) {
       const record = await stack.store.get(stack.store.keyOf(h.email));
       assert.equal(record?.state, 'invited', h.email);
-      const creates = okCalls(stack.sim, 'POST', '/api/2.0/people').filter((c) => c.emails?.[0] === h.email);
+      const creates = okCalls(stack.sim, 'POST', '/api/2.0/people').filter(
+        (c) => c.emails?.[0] === h.email,
+      );
       assert.equal(creates.length, 1, `one successful create for ${h.email}`);
       assert.equal(inviteCounts(stack.sim).get(h.email), 1, `one invite for ${h.email}`);
       const user = stack.sim.state().users.find((u) => u.email === h.email);
@@ -39,27 +41,46 @@ describe('provisioning, end to end against the simulator (DESIGN rules 1-4)', ()
   });
 
   it('when the person already has an account (other case), they are recorded as existed and never invited', async () => {
-    stack.sim.addUser({ email: 'erin.existing@example.com', firstName: 'Erin', lastName: 'Existing' });
+    stack.sim.addUser({
+      email: 'erin.existing@example.com',
+      firstName: 'Erin',
+      lastName: 'Existing',
+    });
     const response = await stack.post(hire(10, { email: 'Erin.Existing@Example.COM' }));
     assert.equal(response.status, 200);
     await stack.settled(['Erin.Existing@Example.COM']);
     const record = await stack.store.get(stack.store.keyOf('erin.existing@example.com'));
     assert.equal(record?.state, 'existed');
     assert.equal(inviteCounts(stack.sim).get('erin.existing@example.com'), undefined);
-    assert.equal(stack.sim.state().users.filter((u) => u.email.toLowerCase() === 'erin.existing@example.com').length, 1);
+    assert.equal(
+      stack.sim.state().users.filter((u) => u.email.toLowerCase() === 'erin.existing@example.com')
+        .length,
+      1,
+    );
   });
 
   it('when one delivery arrives twice and two events name one email, one user and one invite result', async () => {
     const person = hire(20);
     const sameId = 'msg_twice';
-    const [first, second] = await Promise.all([stack.post(person, { id: sameId }), stack.post(person, { id: sameId })]);
-    const statuses = [await first.json(), await second.json()].map((b) => (b as { status: string }).status).sort();
+    const [first, second] = await Promise.all([
+      stack.post(person, { id: sameId }),
+      stack.post(person, { id: sameId }),
+    ]);
+    const statuses = [await first.json(), await second.json()]
+      .map((b) => (b as { status: string }).status)
+      .sort();
     assert.deepEqual(statuses, ['accepted', 'duplicate']);
-    const other = await stack.post({ ...person, email: person.email.toUpperCase(), employeeId: 'E-20b' });
+    const other = await stack.post({
+      ...person,
+      email: person.email.toUpperCase(),
+      employeeId: 'E-20b',
+    });
     assert.equal(other.status, 200);
     await stack.settled([person.email]);
     await new Promise((resolve) => setTimeout(resolve, 800));
-    const creates = okCalls(stack.sim, 'POST', '/api/2.0/people').filter((c) => c.emails?.[0]?.toLowerCase() === person.email);
+    const creates = okCalls(stack.sim, 'POST', '/api/2.0/people').filter(
+      (c) => c.emails?.[0]?.toLowerCase() === person.email,
+    );
     assert.equal(creates.length, 1);
     assert.equal(inviteCounts(stack.sim).get(person.email), 1);
   });

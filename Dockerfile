@@ -1,0 +1,32 @@
+# syntax=docker/dockerfile:1
+# One image for every process: the API (default), the worker and the DocSpace simulator; the
+# command picks which (see docker-compose.yml). It runs the compiled JavaScript with plain node.
+
+# Stage 1: install everything and compile TypeScript (tsconfig: rootDir ".", outDir "dist").
+FROM node:22-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+COPY workers ./workers
+RUN npm run build
+
+# Stage 2: production dependencies and the compiled output only.
+FROM node:22-bookworm-slim AS runtime
+ENV NODE_ENV=production
+# Stack traces point at the TypeScript lines (tsc writes source maps next to the JavaScript).
+ENV NODE_OPTIONS=--enable-source-maps
+WORKDIR /app
+# package.json is needed at run time too: its "type": "module" makes node load dist/**/*.js as ESM.
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# Owned by root and only readable by the service user: the process cannot rewrite its own code.
+COPY --from=build /app/dist ./dist
+USER node
+EXPOSE 3000
+# GET /healthz answers 200 while the API process runs. Slim images have no curl, so node asks.
+# Only the API listens: compose replaces this check for the worker and the simulator.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz', { signal: AbortSignal.timeout(4000) }).then((res) => process.exit(res.ok ? 0 : 1), () => process.exit(1))"]
+CMD ["node", "dist/src/main.js"]

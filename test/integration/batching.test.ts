@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { inviteCounts, okCalls, startStack } from '../helpers/stack.js';
+
+const people = (from: number, count: number, tag: string) =>
+  Array.from({ length: count }, (_, i) => ({
+    employeeId: `${tag}-${from + i}`,
+    firstName: 'Bea',
+    lastName: 'Batch',
+    email: `bea.${tag}.${from + i}@example.com`,
+  }));
+
+describe('batched invitations (DESIGN rule 3, INVITE_MODE)', () => {
+  it('when many are created, invite calls hold at most INVITE_BATCH_SIZE and nobody waits past INVITE_BATCH_MAX_WAIT_MS', async (t) => {
+    const maxWait = 600;
+    const stack = await startStack({
+      INVITE_BATCH_SIZE: '5',
+      INVITE_BATCH_MAX_WAIT_MS: String(maxWait),
+    });
+    t.after(() => stack.close());
+    const hires = [...people(0, 10, 'a'), ...people(10, 13, 'a')];
+    await stack.post(hires.slice(0, 10));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await stack.post(hires.slice(10));
+    await stack.settled(hires.map((h) => h.email));
+
+    const invites = okCalls(stack.sim, 'POST', '/api/2.0/people/invite');
+    const sizes = invites.map((c) => c.emails?.length ?? 0);
+    assert.ok(
+      sizes.every((size) => size >= 1 && size <= 5),
+      `sizes ${sizes.join(',')}`,
+    );
+    assert.equal(
+      sizes.reduce((a, b) => a + b, 0),
+      hires.length,
+    );
+    const counts = inviteCounts(stack.sim);
+    for (const h of hires) assert.equal(counts.get(h.email), 1, h.email);
+
+    const createdAt = new Map(
+      okCalls(stack.sim, 'POST', '/api/2.0/people').map((c) => [c.emails?.[0] ?? '', c.at]),
+    );
+    for (const call of invites) {
+      for (const email of call.emails ?? []) {
+        const waited = call.at - (createdAt.get(email) ?? call.at);
+        assert.ok(waited <= maxWait + 250, `${email} waited ${waited} ms`);
+      }
+    }
+  });
+
+  it('when hires arrive in separate deliveries, their invitations share calls (not one call per webhook)', async (t) => {
+    const stack = await startStack({ INVITE_BATCH_MAX_WAIT_MS: '2000' });
+    t.after(() => stack.close());
+    const hires = people(0, 10, 'b');
+    await Promise.all(hires.map((h) => stack.post(h)));
+    await stack.settled(hires.map((h) => h.email));
+    const calls = okCalls(stack.sim, 'POST', '/api/2.0/people/invite');
+    assert.ok(calls.length <= 2, `${calls.length} invite calls for 10 deliveries`);
+    assert.equal(
+      calls.reduce((n, c) => n + (c.emails?.length ?? 0), 0),
+      10,
+    );
+  });
+
+  it('when a full batch is ready, it is sent without waiting for the tick', async (t) => {
+    const stack = await startStack({ INVITE_BATCH_SIZE: '4', INVITE_BATCH_MAX_WAIT_MS: '20000' });
+    t.after(() => stack.close());
+    const hires = people(0, 8, 'c');
+    const started = Date.now();
+    await stack.post(hires);
+    await stack.settled(
+      hires.map((h) => h.email),
+      ['invited'],
+      8_000,
+    );
+    assert.ok(Date.now() - started < 8_000);
+    assert.deepEqual(
+      okCalls(stack.sim, 'POST', '/api/2.0/people/invite').map((c) => c.emails?.length),
+      [4, 4],
+    );
+  });
+
+  it('when INVITE_MODE=resend, the join link is re-sent with PUT /people/invite and the user ids', async (t) => {
+    const stack = await startStack({ INVITE_MODE: 'resend' });
+    t.after(() => stack.close());
+    const hires = people(0, 3, 'd');
+    await stack.post(hires);
+    await stack.settled(hires.map((h) => h.email));
+    assert.equal(okCalls(stack.sim, 'POST', '/api/2.0/people/invite').length, 0);
+    const puts = okCalls(stack.sim, 'PUT', '/api/2.0/people/invite');
+    const ids = stack.sim
+      .state()
+      .users.map((u) => u.id)
+      .sort();
+    assert.deepEqual(puts.flatMap((c) => c.userIds ?? []).sort(), ids);
+    const resent = stack.sim
+      .state()
+      .mails.filter((m) => m.kind === 'resend')
+      .map((m) => m.to)
+      .sort();
+    assert.deepEqual(resent, hires.map((h) => h.email).sort());
+  });
+
+  it('when INVITE_MODE=none, users are created and no invite call is made', async (t) => {
+    const stack = await startStack({ INVITE_MODE: 'none' });
+    t.after(() => stack.close());
+    const hires = people(0, 2, 'e');
+    await stack.post(hires);
+    await stack.settled(
+      hires.map((h) => h.email),
+      ['created'],
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(
+      stack.sim.state().calls.filter((c) => c.path === '/api/2.0/people/invite').length,
+      0,
+    );
+    assert.equal(okCalls(stack.sim, 'POST', '/api/2.0/people').length, 2);
+  });
+});
+
+describe('shared DocSpace budget (DOCSPACE_MAX_RPS across workers)', () => {
+  it('when two workers share one Redis, DocSpace never sees more than DOCSPACE_MAX_RPS requests in any second', async (t) => {
+    const stack = await startStack({ DOCSPACE_MAX_RPS: '8', INVITE_BATCH_MAX_WAIT_MS: '500' });
+    t.after(() => stack.close());
+    const second = await (
+      await import('../../workers/start.js')
+    ).startWorkers({
+      config: stack.config,
+      logger: stack.logger,
+      connection: stack.redis,
+    });
+    t.after(() => second.close());
+    const hires = people(0, 30, 'f');
+    await stack.post(hires);
+    await stack.settled(
+      hires.map((h) => h.email),
+      ['invited'],
+      20_000,
+    );
+    const times = stack.sim
+      .state()
+      .calls.map((c) => c.at)
+      .sort((a, b) => a - b);
+    let most = 0;
+    for (const [i, start] of times.entries()) {
+      most = Math.max(most, times.slice(i).filter((at) => at < start + 1000).length);
+    }
+    assert.ok(most <= 8, `${most} requests within one second`);
+    assert.ok(most >= 6, `the budget is used (${most} in the busiest second)`);
+  });
+});
