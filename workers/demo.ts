@@ -73,7 +73,9 @@ export async function runDemo(env: NodeJS.ProcessEnv): Promise<void> {
     DOCSPACE_URL: simUrl,
     DOCSPACE_API_KEY: DEMO_API_KEY,
     WEBHOOK_SECRET: secret,
-    QUEUE_PREFIX: env['QUEUE_PREFIX'] ?? 'docspace-onboarding-demo',
+    // Its own prefix, always: the demo deletes its keys when it starts and stops, and must never
+    // touch a real deployment's queues on the same Redis.
+    QUEUE_PREFIX: `${env['QUEUE_PREFIX'] ?? 'docspace-onboarding'}-demo`,
     INVITE_BATCH_MAX_WAIT_MS: env['INVITE_BATCH_MAX_WAIT_MS'] ?? '2000',
     LOG_LEVEL: env['LOG_LEVEL'] ?? 'warn',
   };

@@ -1,4 +1,5 @@
 import { loadConfig, type Role } from '../src/config.js';
+import { loadDotEnv } from '../src/env-file.js';
 import { exitOnSignals } from '../src/lifecycle.js';
 import { createLogger } from '../src/logger.js';
 import { createRedis } from '../src/queue/redis.js';
@@ -12,6 +13,7 @@ import { startWorkers } from './start.js';
  */
 const mode = process.argv[2] ?? 'worker';
 try {
+  loadDotEnv();
   if (mode === 'demo') {
     await runDemo(process.env);
   } else if (mode === 'worker' || mode === 'all') {
