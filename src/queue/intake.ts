@@ -63,7 +63,11 @@ export function createIntake(deps: IntakeDeps) {
           opts: { jobId: jobIds[index] ?? '' },
         })),
       );
-      if (claimed === null) return { outcome: 'duplicate', jobIds };
+      if (claimed === null) {
+        // The jobs are stored now, whoever stored them first: later copies need not add them again.
+        await deps.redis.set(deliveryKey, 'done', 'EX', DELIVERY_MARKER_TTL_SECONDS);
+        return { outcome: 'duplicate', jobIds };
+      }
       await Promise.all(
         hires.map((hire, index) => deps.hireStore.received(hire, jobIds[index] ?? '')),
       );

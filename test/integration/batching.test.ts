@@ -149,4 +149,26 @@ describe('shared DocSpace budget (DOCSPACE_MAX_RPS across workers)', () => {
     assert.ok(most <= 8, `${most} requests within one second`);
     assert.ok(most >= 6, `the budget is used (${most} in the busiest second)`);
   });
+
+  it('when DocSpace is slow, one worker keeps at most DOCSPACE_CONCURRENCY requests in flight', async (t) => {
+    const stack = await startStack({ DOCSPACE_CONCURRENCY: '3', INVITE_MODE: 'none' });
+    t.after(() => stack.close());
+    stack.sim.setFaults({ latencyMs: 300 });
+    const hires = people(0, 9, 'g');
+    await stack.post(hires);
+    await stack.settled(
+      hires.map((h) => h.email),
+      ['created'],
+      20_000,
+    );
+    // Every call takes 300 ms, so calls that arrive less than 250 ms apart were in flight together.
+    const times = stack.sim
+      .state()
+      .calls.map((c) => c.at)
+      .sort((a, b) => a - b);
+    const together = Math.max(
+      ...times.map((start) => times.filter((at) => at >= start && at < start + 250).length),
+    );
+    assert.equal(together, 3);
+  });
 });

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config.js';
 import { signStandardWebhook } from '../../src/domain/signature.js';
@@ -8,6 +7,7 @@ import { createLogger } from '../../src/logger.js';
 import { startApi } from '../../src/server.js';
 import { waitFor } from '../helpers/redis.js';
 import { startStack, type Stack } from '../helpers/stack.js';
+import { freePort } from '../../workers/demo-redis.js';
 
 const alice = {
   employeeId: 'E-1',
@@ -195,16 +195,3 @@ describe('when Redis is unreachable', () => {
     assert.equal(((await accepted.json()) as { status: string }).status, 'accepted');
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        resolve(typeof address === 'object' && address !== null ? address.port : 0);
-      });
-    });
-  });
-}
