@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -22,7 +23,7 @@ export const TEST_SETTINGS: Record<string, string> = {
   DOCSPACE_MAX_RPS: '200',
   DOCSPACE_CONCURRENCY: '10',
   DOCSPACE_TIMEOUT_MS: '2000',
-  LOG_LEVEL: 'error',
+  LOG_LEVEL: 'info',
 };
 
 export const FAST_TUNING: WorkerTuning = {
@@ -43,6 +44,8 @@ export interface Stack {
   readonly hires: Queue;
   readonly invites: Queue;
   readonly logger: Logger;
+  /** The JSON lines logged so far. */
+  readonly logLines: readonly string[];
   /** Posts a signed generic delivery; `data` is one hire or an array. */
   post(data: unknown, options?: { id?: string; type?: string; at?: Date }): Promise<Response>;
   /** Waits until every email's record is in one of `states`. */
@@ -79,11 +82,21 @@ export async function startStack(
     },
     'all',
   );
-  const logger = createLogger({
-    level: config.logLevel,
-    service: 'test',
-    silent: config.logLevel === 'error' && process.env['TEST_LOGS'] === undefined,
+  // Every line the service logs is kept (tests check that no secret ever reaches a log).
+  const logLines: string[] = [];
+  const logStream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logLines.push(
+        ...chunk
+          .toString()
+          .split('\n')
+          .filter((line) => line !== ''),
+      );
+      if (process.env['TEST_LOGS'] !== undefined) process.stderr.write(chunk);
+      done();
+    },
   });
+  const logger = createLogger({ level: config.logLevel, service: 'test', stream: logStream });
   const redis = createRedis(REDIS_URL, 'worker');
   const keys = createKeys(prefix);
   const store = createHireStore({ redis, keys });
@@ -105,6 +118,7 @@ export async function startStack(
     hires,
     invites,
     logger,
+    logLines,
     async post(data, opts = {}) {
       const body = JSON.stringify({
         type: opts.type ?? 'employee.hired',

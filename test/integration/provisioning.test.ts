@@ -93,4 +93,23 @@ describe('provisioning, end to end against the simulator (DESIGN rules 1-4)', ()
     assert.equal(user?.firstName, 'José-María nd');
     assert.equal(user.lastName, 'Núñez Pepe');
   });
+
+  it('logs one JSON line per outcome with job and hire ids, and never a secret, key or signature', () => {
+    const lines = stack.logLines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const created = lines.filter((l) => l['message'] === 'hire created');
+    assert.ok(created.length >= 3);
+    for (const line of created) {
+      assert.equal(line['outcome'], 'created');
+      assert.equal(typeof line['jobId'], 'string');
+      assert.match(String(line['hireId']), /^E-/);
+    }
+    assert.ok(lines.some((l) => l['message'] === 'hire existed' && l['outcome'] === 'existed'));
+    assert.ok(lines.some((l) => l['message'] === 'invite batch sent'));
+    const all = stack.logLines.join('\n');
+    assert.ok(!all.includes(stack.config.docspace.apiKey), 'no API key');
+    assert.ok(!all.includes(stack.secret), 'no webhook secret');
+    assert.ok(!all.includes(stack.secret.slice('whsec_'.length)), 'no secret body');
+    assert.ok(!/v1,[A-Za-z0-9+/=]{20,}/.test(all), 'no signature');
+    assert.ok(!all.includes('@example.com'), 'no email addresses');
+  });
 });

@@ -139,4 +139,34 @@ describe('retries (DESIGN rules 5 and 6)', () => {
       `backoff grows: ${gaps.join(', ')} ms`,
     );
   });
+
+  it('when DocSpace refuses an invite batch with 400, the flush fails at once with the reason, and a replay sends it once the cause is gone', async (t) => {
+    const stack = await startStack({ INVITE_BATCH_MAX_WAIT_MS: '300' });
+    t.after(() => stack.close());
+    stack.sim.setFaults({ invitationLimit: 1 });
+    const hires = [person(40), person(41)];
+    await stack.post(hires);
+    await stack.settled(
+      hires.map((h) => h.email),
+      ['failed'],
+    );
+    const failed = await waitFor(
+      async () => (await stack.invites.getFailed())[0],
+      5_000,
+      'failed flush',
+    );
+    assert.equal(failed.attemptsMade, 1, 'not retried');
+    assert.match(failed.failedReason, /400: .*Invitation limit is exceeded/);
+    assert.match(failed.failedReason, /replay this job/);
+    const record = await stack.store.get(stack.store.keyOf(hires[0]?.email ?? ''));
+    assert.match(record?.lastError ?? '', /Invitation limit is exceeded/);
+
+    stack.sim.setFaults({ invitationLimit: null });
+    await failed.retry('failed', { resetAttemptsMade: true });
+    await stack.settled(
+      hires.map((h) => h.email),
+      ['invited'],
+    );
+    for (const h of hires) assert.equal(inviteCounts(stack.sim).get(h.email), 1);
+  });
 });
