@@ -1,0 +1,49 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import { sendError } from './errors.js';
+
+/**
+ * Guards `/admin`: `Authorization: Bearer <ADMIN_TOKEN>`, or Basic `admin:<ADMIN_TOKEN>` (what a
+ * browser sends for the dashboard). Tokens are compared as SHA-256 digests with `timingSafeEqual`, so
+ * neither the token nor its length leaks through timing. When `token` is undefined every `/admin`
+ * route answers 404, as if it did not exist.
+ */
+export function createAdminAuth(
+  token: string | undefined,
+  options: { basic?: boolean } = {},
+): RequestHandler {
+  const expected = token === undefined ? undefined : digest(token);
+  return (req, res, next) => {
+    if (expected === undefined) {
+      sendError(res, 404, 'ERR_NOT_FOUND', `no route for ${req.method} ${req.path}`);
+      return;
+    }
+    const offered = credential(req.get('authorization'));
+    if (offered !== undefined && timingSafeEqual(digest(offered), expected)) {
+      next();
+      return;
+    }
+    if (options.basic === true)
+      res.setHeader('WWW-Authenticate', 'Basic realm="docspace-onboarding", charset="UTF-8"');
+    else res.setHeader('WWW-Authenticate', 'Bearer');
+    sendError(res, 401, 'ERR_UNAUTHORIZED', 'missing or wrong admin token');
+  };
+}
+
+/** The token in a Bearer header, or the password of a Basic header whose user is `admin`. */
+function credential(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const [scheme, value] = header.split(' ', 2);
+  if (value === undefined) return undefined;
+  if (scheme?.toLowerCase() === 'bearer') return value.trim();
+  if (scheme?.toLowerCase() === 'basic') {
+    const decoded = Buffer.from(value.trim(), 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    return colon > 0 && decoded.slice(0, colon) === 'admin' ? decoded.slice(colon + 1) : undefined;
+  }
+  return undefined;
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
