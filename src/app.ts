@@ -1,9 +1,17 @@
+import type { Queue } from 'bullmq';
 import express, { type Express } from 'express';
-import { createErrorHandler, notFound } from './http/errors.js';
+import { createAdminRoutes } from './http/admin.js';
+import { createDashboard } from './http/dashboard.js';
+import { createErrorHandler, notFound, sendError } from './http/errors.js';
 import { createHealthRoutes, type HealthDeps } from './http/health.js';
+import { countWebhookOutcome, createMetricsRoute } from './http/metrics-route.js';
+import { createOpenApiRoute } from './http/openapi.js';
 import { createHiresWebhook } from './http/webhook-hires.js';
 import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+import type { HireStore } from './queue/hire-store.js';
 import type { Intake } from './queue/intake.js';
+import type { Replayer } from './queue/replay.js';
 
 export interface AppDeps {
   readonly logger: Logger;
@@ -12,6 +20,13 @@ export interface AppDeps {
   readonly health: HealthDeps;
   /** Set while shutting down: webhooks are answered 503 so senders deliver them again later. */
   readonly stopping: () => boolean;
+  readonly metrics: Metrics;
+  /** Unset: every `/admin` route, the dashboard included, answers 404. */
+  readonly adminToken: string | undefined;
+  /** The service's queues, for the dashboard. */
+  readonly queues: readonly Queue[];
+  readonly replayer: Replayer;
+  readonly hireStore: HireStore;
   readonly now?: () => Date;
 }
 
@@ -20,22 +35,19 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  // Counted first, so that deliveries refused while shutting down are counted too.
+  app.use('/webhooks/hires', countWebhookOutcome(deps.metrics, 'hires'));
   app.use('/webhooks', (_req, res, next) => {
     if (!deps.stopping()) {
       next();
       return;
     }
     res.setHeader('Connection', 'close');
-    res.setHeader('Retry-After', '5');
-    res.status(503).json({
-      error: {
-        code: 'ERR_QUEUE_UNAVAILABLE',
-        message: 'shutting down; deliver again later',
-        details: [],
-      },
-    });
+    sendError(res, 503, 'ERR_QUEUE_UNAVAILABLE', 'shutting down; deliver again later');
   });
   app.use(createHealthRoutes(deps.health));
+  app.use(createMetricsRoute(deps.metrics));
+  app.use(createOpenApiRoute());
   app.use(
     createHiresWebhook({
       secrets: deps.webhookSecrets,
@@ -44,6 +56,15 @@ export function createApp(deps: AppDeps): Express {
       ...(deps.now ? { now: deps.now } : {}),
     }),
   );
+  app.use(
+    createAdminRoutes({
+      token: deps.adminToken,
+      replayer: deps.replayer,
+      store: deps.hireStore,
+      logger: deps.logger,
+    }),
+  );
+  app.use(createDashboard({ token: deps.adminToken, queues: deps.queues, logger: deps.logger }));
   app.use(notFound);
   app.use(createErrorHandler(deps.logger));
   return app;

@@ -13,6 +13,8 @@ export type Role = 'api' | 'worker' | 'all';
 
 export interface Config {
   readonly port: number;
+  /** Port of a worker-only process' /healthz, /readyz and /metrics; 0: no such server. */
+  readonly workerMetricsPort: number;
   readonly redisUrl: string;
   readonly queuePrefix: string;
   readonly docspace: {
@@ -134,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): Readonly
 
   const config: Config = {
     port: int('PORT', 3000, 0, 65535),
+    workerMetricsPort: int('WORKER_METRICS_PORT', 9464, 0, 65535),
     redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     queuePrefix,
     docspace: {

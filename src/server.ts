@@ -4,11 +4,13 @@ import type { Redis } from 'ioredis';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { provisionJobOptions, type ProvisionJobData } from './queue/contract.js';
 import { createHireStore } from './queue/hire-store.js';
 import { createIntake } from './queue/intake.js';
 import { createKeys, QUEUES } from './queue/keys.js';
 import { createRedis, waitForRedis } from './queue/redis.js';
+import { createReplayer } from './queue/replay.js';
 
 export interface RunningApi {
   readonly port: number;
@@ -27,6 +29,8 @@ export async function startApi(deps: {
   config: Config;
   logger: Logger;
   redis?: Redis;
+  /** Shared with the workers when both run in one process (one registry for /metrics). */
+  metrics?: Metrics;
 }): Promise<RunningApi> {
   const { config, logger } = deps;
   const redis = deps.redis ?? createRedis(config.redisUrl, 'producer');
@@ -40,9 +44,14 @@ export async function startApi(deps: {
     prefix: config.queuePrefix,
     defaultJobOptions: provisionJobOptions(config.jobs.attempts, config.jobs.backoffMs),
   });
-  queue.on('error', (err) => {
-    logger.warn('queue (api) error', { error: err.message });
-  });
+  const invites = new Queue(QUEUES.invites, { connection: redis, prefix: config.queuePrefix });
+  for (const q of [queue, invites]) {
+    q.on('error', (err) => {
+      logger.warn('queue (api) error', { queue: q.name, error: err.message });
+    });
+  }
+  const metrics = deps.metrics ?? createMetrics({ logger });
+  const unwatch = metrics.watchQueues([queue, invites]);
   // Wait a little for the first connection, so a fresh start does not answer its first webhooks 503.
   await waitForRedis(redis, 5_000).catch(() => {
     logger.warn('Redis does not answer yet: webhooks get 503 until it does', {
@@ -53,12 +62,21 @@ export async function startApi(deps: {
   if (config.webhookSecrets.length === 0) {
     logger.warn('WEBHOOK_SECRET is not set: POST /webhooks/hires answers 404');
   }
+  const hireStore = createHireStore({ redis, keys });
   const app = createApp({
     logger,
-    intake: createIntake({ queue, redis, keys, hireStore: createHireStore({ redis, keys }) }),
+    intake: createIntake({ queue, redis, keys, hireStore }),
     webhookSecrets: config.webhookSecrets,
     health: { ping: () => redis.ping(), stopping: () => stopping },
     stopping: () => stopping,
+    metrics,
+    adminToken: config.adminToken,
+    queues: [queue, invites],
+    hireStore,
+    replayer: createReplayer({
+      queues: { hires: queue, invites },
+      logger: logger.child({ via: 'admin-api' }),
+    }),
   });
   const server = await listen(app.listen.bind(app), config.port);
   const address = server.address();
@@ -70,7 +88,8 @@ export async function startApi(deps: {
     async close() {
       stopping = true;
       await closeServer(server, DRAIN_MS);
-      await queue.close();
+      unwatch();
+      await Promise.all([queue.close(), invites.close()]);
       if (ownsRedis) await redis.quit().catch(() => undefined);
     },
   };

@@ -4,6 +4,7 @@ import type { InviteMode } from '../src/config.js';
 import type { DocspaceClient } from '../src/docspace/client.js';
 import { DocspaceError } from '../src/docspace/errors.js';
 import type { Logger } from '../src/logger.js';
+import type { Metrics } from '../src/metrics.js';
 import { FLUSH_FULL_JOB, type InviteFlushJobData } from '../src/queue/contract.js';
 import type { HireStore } from '../src/queue/hire-store.js';
 import type { Keys } from '../src/queue/keys.js';
@@ -19,6 +20,8 @@ export interface InviteFlushDeps {
   readonly userType: number;
   readonly rateLimited: (ms: number) => Promise<void>;
   readonly logger: Logger;
+  /** Observes the size of each successful invite call. */
+  readonly metrics?: Pick<Metrics, 'inviteBatch'>;
 }
 
 export interface InviteFlushResult {
@@ -97,6 +100,7 @@ export function createInviteFlushProcessor(deps: InviteFlushDeps) {
     } catch (err: unknown) {
       throw await failure(err, job, targets, log);
     }
+    deps.metrics?.inviteBatch(targets.length);
     await Promise.all(targets.map((t) => deps.store.invited(t.key, jobId)));
     log.info('invite batch sent', {
       outcome: 'invited',

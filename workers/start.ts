@@ -7,6 +7,7 @@ import {
   type RequestReport,
 } from '../src/docspace/client.js';
 import type { Logger } from '../src/logger.js';
+import type { Metrics } from '../src/metrics.js';
 import {
   FLUSH_FULL_JOB,
   FLUSH_TICK_JOB,
@@ -46,6 +47,8 @@ export interface StartWorkersDeps {
   readonly connection: Redis;
   readonly tuning?: Partial<WorkerTuning>;
   readonly onRequest?: (report: RequestReport) => void;
+  /** Counts finished jobs and DocSpace requests, observes invite batches, watches queue depths. */
+  readonly metrics?: Metrics;
 }
 
 export interface RunningWorkers {
@@ -73,6 +76,14 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
     maxRps: config.docspace.maxRps,
     concurrency: config.docspace.concurrency,
   });
+  const { metrics } = deps;
+  const onRequest = combine(
+    deps.onRequest,
+    metrics &&
+      ((report) => {
+        metrics.docspaceRequest(report);
+      }),
+  );
   const docspace = createDocspaceClient({
     http: createDocspaceHttp({
       baseURL: config.docspace.url,
@@ -80,7 +91,7 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
       timeoutMs: config.docspace.timeoutMs,
     }),
     gate,
-    ...(deps.onRequest ? { onRequest: deps.onRequest } : {}),
+    ...(onRequest ? { onRequest } : {}),
   });
   const userType = USER_TYPES[config.docspace.userType];
   const backoff = { type: 'docspace', delay: config.jobs.backoffMs };
@@ -97,6 +108,7 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
     queue.on('error', (err) => {
       logger.error('queue error', { queue: queue.name, error: err.message });
     });
+  const unwatchQueues = metrics?.watchQueues([hires, invites]);
 
   const pauseAll = (queue: Queue) => async (ms: number) => {
     logger.warn('DocSpace rate limit: every worker holds its requests', {
@@ -169,6 +181,7 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
         userType,
         rateLimited: pauseAll(invites),
         logger,
+        ...(metrics ? { metrics } : {}),
       }),
       { ...shared, concurrency: 1 },
     );
@@ -179,11 +192,15 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
     worker.on('error', (err) => {
       logger.error('worker error', { queue: worker.name, error: err.message });
     });
+    worker.on('completed', () => {
+      metrics?.jobFinished(worker.name, 'completed');
+    });
     worker.on('failed', (job: Job | undefined, err: Error) => {
       if (job === undefined || err.name === 'RateLimitError' || err.name === 'DelayedError') return;
       const finalAttempt =
         job.attemptsMade >= (job.opts.attempts ?? 1) || err.name === 'UnrecoverableError';
       if (finalAttempt) {
+        metrics?.jobFinished(worker.name, 'failed');
         logger.error('job failed', {
           queue: worker.name,
           jobId: job.id,
@@ -206,8 +223,20 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
   return {
     async close() {
       await Promise.all(workers.map((worker) => worker.close()));
+      unwatchQueues?.();
       await Promise.all([hires.close(), invites.close()]);
     },
+  };
+}
+
+/** Both request observers, or the one that is set. */
+function combine(
+  ...observers: readonly (((report: RequestReport) => void) | undefined)[]
+): ((report: RequestReport) => void) | undefined {
+  const set = observers.filter((observer) => observer !== undefined);
+  if (set.length === 0) return undefined;
+  return (report) => {
+    for (const observer of set) observer(report);
   };
 }
 

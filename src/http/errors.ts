@@ -11,6 +11,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   ERR_QUEUE_UNAVAILABLE: 503,
   ERR_NOT_FOUND: 404,
   ERR_UNAUTHORIZED: 401,
+  ERR_FORBIDDEN: 403,
   ERR_CONFLICT: 409,
   ERR_NOT_CONFIGURED: 404,
 };
@@ -83,5 +84,24 @@ function describe(err: unknown): {
       return { status: STATUS[code] ?? 400, code, message, details: [] };
     }
   }
+  if (isRedisUnavailable(err)) {
+    return {
+      status: 503,
+      code: 'ERR_QUEUE_UNAVAILABLE',
+      message: 'Redis is unavailable; try again later',
+      details: [],
+    };
+  }
   return { status: 500, code: 'ERR_INTERNAL', message: 'internal error', details: [] };
+}
+
+/** ioredis' ways of saying "no connection" (offline queue off, retries used up, closed). */
+function isRedisUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  return (
+    err.name === 'MaxRetriesPerRequestError' ||
+    /Stream isn't writeable|Connection is closed|enableOfflineQueue|ECONNREFUSED|Command timed out/.test(
+      err.message,
+    )
+  );
 }

@@ -3,8 +3,10 @@ import { parseHiresEvent } from '../domain/hire.js';
 import { createSignatureVerifier } from '../domain/signature.js';
 import { PayloadError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import type { Intake } from '../queue/intake.js';
 import { sendError } from './errors.js';
+import { countWebhookOutcome, setWebhookOutcome } from './metrics-route.js';
 
 /** DESIGN: bodies over 1 MiB are answered 413, before anything is parsed. */
 export const BODY_LIMIT = '1mb';
@@ -14,6 +16,8 @@ export interface HiresWebhookDeps {
   readonly intake: Intake;
   readonly logger: Logger;
   readonly now?: () => Date;
+  /** Counts every delivery by outcome, rejections included (`docspace_onboarding_webhooks_total`). */
+  readonly metrics?: Pick<Metrics, 'webhook'>;
 }
 
 /**
@@ -27,6 +31,7 @@ export function createHiresWebhook(deps: HiresWebhookDeps): Router {
 
   router.post(
     '/webhooks/hires',
+    ...(deps.metrics ? [countWebhookOutcome(deps.metrics, 'hires')] : []),
     requireConfigured(deps.secrets.length > 0),
     requireJson,
     express.raw({ type: () => true, limit: BODY_LIMIT }),
@@ -41,6 +46,7 @@ export function createHiresWebhook(deps: HiresWebhookDeps): Router {
       const log = deps.logger.child({ route: 'hires', deliveryId, type: event.type });
       if (event.kind === 'ignored') {
         log.info('webhook ignored', { outcome: 'ignored' });
+        setWebhookOutcome(res, 'ignored');
         res.status(200).json({ status: 'ignored', type: event.type });
         return;
       }
@@ -51,6 +57,7 @@ export function createHiresWebhook(deps: HiresWebhookDeps): Router {
         hireIds: event.hires.map((hire) => hire.hireId),
         jobIds,
       });
+      setWebhookOutcome(res, outcome);
       res.status(200).json({ status: outcome, hires: event.hires.length });
     },
   );

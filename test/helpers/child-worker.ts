@@ -27,6 +27,7 @@ export function spawnWorker(stack: Stack, extraEnv: Record<string, string> = {})
       WORKER_LOCK_DURATION_MS: '1000',
       WORKER_STALLED_INTERVAL_MS: '300',
       LOG_LEVEL: 'error',
+      WORKER_METRICS_PORT: '0',
       ...extraEnv,
     },
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -122,7 +122,6 @@ describe('batched invitations (DESIGN rule 3, INVITE_MODE)', () => {
 describe('shared DocSpace budget (DOCSPACE_MAX_RPS across workers)', () => {
   it('when two workers share one Redis, DocSpace never sees more than DOCSPACE_MAX_RPS requests in any second', async (t) => {
     const stack = await startStack({ DOCSPACE_MAX_RPS: '8', INVITE_BATCH_MAX_WAIT_MS: '500' });
-    t.after(() => stack.close());
     const second = await (
       await import('../../workers/start.js')
     ).startWorkers({
@@ -130,7 +129,10 @@ describe('shared DocSpace budget (DOCSPACE_MAX_RPS across workers)', () => {
       logger: stack.logger,
       connection: stack.redis,
     });
-    t.after(() => second.close());
+    t.after(async () => {
+      await second.close();
+      await stack.close();
+    });
     const hires = people(0, 30, 'f');
     await stack.post(hires);
     await stack.settled(

@@ -33,7 +33,11 @@ describe('process lifecycle', () => {
 
   it('when settings are wrong, the process names every problem at once and exits 1', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, 'worker'], {
-      env: { PATH: process.env['PATH'] ?? '', INVITE_MODE: 'sometimes', DOCSPACE_MAX_RPS: 'fast' },
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        INVITE_MODE: 'sometimes',
+        DOCSPACE_MAX_RPS: 'fast',
+      },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';

@@ -77,7 +77,11 @@ describe('retries (DESIGN rules 5 and 6)', () => {
 
   it('when DocSpace refuses lastingly (401), the job fails at once with a reason to act on; after the fix a replay finishes it', async (t) => {
     const stack = await startStack({ DOCSPACE_API_KEY: `sk-${'f'.repeat(64)}` });
-    t.after(() => stack.close());
+    // One hook, closing in order: workers before the stacks whose Redis prefix they write to.
+    const closers: (() => Promise<void>)[] = [() => stack.close()];
+    t.after(async () => {
+      for (const close of closers.reverse()) await close();
+    });
     const hire = person(20);
     await stack.post(hire);
     await stack.settled([hire.email], ['failed']);
@@ -95,7 +99,7 @@ describe('retries (DESIGN rules 5 and 6)', () => {
     // The operator fixes the key (here: restarts the workers with the right one) and replays.
     await stack.stopWorkers();
     const fixed = await startStack({}, { workers: false });
-    t.after(() => fixed.close());
+    closers.push(() => fixed.close());
     const { startWorkers } = await import('../../workers/start.js');
     const workers = await startWorkers({
       config: {
@@ -110,7 +114,7 @@ describe('retries (DESIGN rules 5 and 6)', () => {
       connection: stack.redis,
       tuning: { lockDurationMs: 1_000, stalledIntervalMs: 300 },
     });
-    t.after(() => workers.close());
+    closers.push(() => workers.close());
     const job = await Job.fromId(stack.hires, failed.id ?? '');
     await job?.retry('failed', { resetAttemptsMade: true });
     await stack.settled([hire.email], ['invited']);

@@ -1,0 +1,58 @@
+import express, { type RequestHandler, type Response, type Router } from 'express';
+import type { Metrics, WebhookOutcome } from '../metrics.js';
+
+/** `GET /metrics`: the Prometheus text of `metrics`, with its registry's content type. */
+export function createMetricsRoute(metrics: Pick<Metrics, 'text' | 'contentType'>): Router {
+  const router = express.Router();
+  router.get('/metrics', async (_req, res) => {
+    const text = await metrics.text();
+    res.setHeader('Content-Type', metrics.contentType);
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(200).send(text);
+  });
+  return router;
+}
+
+const OUTCOME = 'webhookOutcome';
+
+/** Notes how a delivery that was answered 200 ended, for {@link countWebhookOutcome}. */
+export function setWebhookOutcome(
+  res: Response,
+  outcome: Extract<WebhookOutcome, 'accepted' | 'duplicate' | 'ignored'>,
+): void {
+  res.locals[OUTCOME] = outcome;
+}
+
+/** Rejections by HTTP status (DESIGN.md "HTTP"), whichever middleware or handler answered them. */
+const REJECTIONS: Readonly<Record<number, WebhookOutcome>> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  404: 'not_configured',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  503: 'unavailable',
+};
+
+/**
+ * Counts each delivery of one webhook route once, when its answer has been sent: the handler's
+ * outcome for a 200, otherwise the rejection its status stands for. Counting at `finish` sees the
+ * answers of the app's error handler too (401, 400, 413, 503), with no second copy of the
+ * error-to-status table. Deliveries whose client went away before the answer are not counted.
+ */
+export function countWebhookOutcome(
+  metrics: Pick<Metrics, 'webhook'>,
+  route: string,
+): RequestHandler {
+  return (_req, res, next) => {
+    res.once('finish', () => {
+      metrics.webhook(route, outcomeOf(res));
+    });
+    next();
+  };
+}
+
+function outcomeOf(res: Response): WebhookOutcome {
+  const noted: unknown = res.locals[OUTCOME];
+  if (res.statusCode < 400) return typeof noted === 'string' ? (noted as WebhookOutcome) : 'error';
+  return REJECTIONS[res.statusCode] ?? (res.statusCode >= 500 ? 'error' : 'rejected');
+}

@@ -1,0 +1,346 @@
+import assert from 'node:assert/strict';
+import type { Server } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { Queue } from 'bullmq';
+import express from 'express';
+import { signStandardWebhook } from '../../src/domain/signature.js';
+import { createErrorHandler, notFound } from '../../src/http/errors.js';
+import { createMetricsRoute } from '../../src/http/metrics-route.js';
+import { createHiresWebhook } from '../../src/http/webhook-hires.js';
+import { createMetrics, QUEUE_STATES, type Metrics } from '../../src/metrics.js';
+import { createHireStore } from '../../src/queue/hire-store.js';
+import { createIntake } from '../../src/queue/intake.js';
+import { provisionJobOptions, type ProvisionJobData } from '../../src/queue/contract.js';
+import { createKeys, QUEUES } from '../../src/queue/keys.js';
+import { createRedis } from '../../src/queue/redis.js';
+import { startWorkerHttp, type WorkerHttp } from '../../workers/http.js';
+import { freePort } from '../../workers/demo-redis.js';
+import { startWorkers, type RunningWorkers } from '../../workers/start.js';
+import { waitFor } from '../helpers/redis.js';
+import { FAST_TUNING, startStack, type Stack } from '../helpers/stack.js';
+
+interface Sample {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value: number;
+}
+
+/** The samples of a Prometheus text exposition (no escapes in our label values). */
+function samples(text: string): Sample[] {
+  return text
+    .split('\n')
+    .filter((line) => line !== '' && !line.startsWith('#'))
+    .map((line) => {
+      const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+      if (match === null) assert.fail(`not a sample line: ${line}`);
+      const labels: Record<string, string> = {};
+      for (const pair of (match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)) {
+        labels[pair[1] ?? ''] = pair[2] ?? '';
+      }
+      return { name: match[1] ?? '', labels, value: Number(match[3]) };
+    });
+}
+
+/** The sum of the samples named `name` whose labels include `labels` (0 when there are none). */
+function total(all: readonly Sample[], name: string, labels: Record<string, string> = {}): number {
+  return all
+    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+    .reduce((sum, s) => sum + s.value, 0);
+}
+
+const hire = (n: number, extra: Record<string, string> = {}) => ({
+  employeeId: `E-${n}`,
+  firstName: 'Mia',
+  lastName: 'Metric',
+  email: `mia.${n}@example.com`,
+  ...extra,
+});
+
+describe('metrics of a running service (API route and worker http server)', () => {
+  let stack: Stack;
+  let queue: Queue<ProvisionJobData>;
+  let metrics: Metrics;
+  let workers: RunningWorkers;
+  let server: Server;
+  let apiUrl: string;
+  let workerHttp: WorkerHttp;
+  let workerUrl: string;
+
+  before(async () => {
+    stack = await startStack({}, { workers: false });
+    metrics = createMetrics({ logger: stack.logger });
+    workers = await startWorkers({
+      config: stack.config,
+      logger: stack.logger,
+      connection: stack.redis,
+      tuning: FAST_TUNING,
+      metrics,
+    });
+    // The hires webhook with metrics on an app of our own, as src/server.ts and src/app.ts build it.
+    const { config } = stack;
+    queue = new Queue<ProvisionJobData>(QUEUES.hires, {
+      connection: stack.redis,
+      prefix: config.queuePrefix,
+      defaultJobOptions: provisionJobOptions(config.jobs.attempts, config.jobs.backoffMs),
+    });
+    const keys = createKeys(stack.prefix);
+    const intake = createIntake({
+      queue,
+      redis: stack.redis,
+      keys,
+      hireStore: createHireStore({ redis: stack.redis, keys }),
+    });
+    const app = express();
+    app.use(createHiresWebhook({ secrets: [stack.secret], intake, logger: stack.logger, metrics }));
+    app.use(createMetricsRoute(metrics));
+    app.use(notFound);
+    app.use(createErrorHandler(stack.logger));
+    server = await new Promise<Server>((resolve) => {
+      const listening = app.listen(0, '127.0.0.1', () => {
+        resolve(listening);
+      });
+    });
+    const address = server.address();
+    apiUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+    workerHttp = await startWorkerHttp({
+      port: 0,
+      host: '127.0.0.1',
+      metrics,
+      ping: () => stack.redis.ping(),
+      logger: stack.logger,
+    });
+    workerUrl = `http://127.0.0.1:${workerHttp.port}`;
+  });
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await workerHttp.close();
+    await workers.close();
+    await queue.close();
+    await stack.close();
+  });
+
+  const post = (body: string, headers: Record<string, string>) =>
+    fetch(`${apiUrl}/webhooks/hires`, { method: 'POST', headers, body });
+  const signedPost = (data: unknown, id: string, type = 'employee.hired') => {
+    const body = JSON.stringify({ type, timestamp: new Date().toISOString(), data });
+    return post(body, {
+      'content-type': 'application/json',
+      ...signStandardWebhook(stack.secret, id, body),
+    });
+  };
+  const scrape = async (url: string): Promise<Sample[]> => {
+    const response = await fetch(`${url}/metrics`);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+    return samples(await response.text());
+  };
+
+  it('when hires, a redelivery, an existing person and a DocSpace 503 pass, then /metrics counts each', async () => {
+    stack.sim.addUser({ email: 'erin.metric@example.com', firstName: 'Erin', lastName: 'Metric' });
+    stack.sim.setFaults({
+      script: [{ match: { method: 'POST', path: '/api/2.0/people' }, kind: '5xx', status: 503 }],
+    });
+    const created = [hire(1), hire(2), hire(3)];
+    const existing = hire(4, { email: 'Erin.Metric@example.com' });
+
+    const statuses = [
+      await signedPost(created, 'msg_metrics_a'),
+      await signedPost(created, 'msg_metrics_a'),
+      await signedPost(existing, 'msg_metrics_b'),
+      await signedPost(hire(5), 'msg_metrics_c', 'employee.terminated'),
+      await post(JSON.stringify({ type: 'employee.hired', data: hire(6) }), {
+        'content-type': 'application/json',
+      }),
+      await post('{"type":', {
+        'content-type': 'application/json',
+        ...signStandardWebhook(stack.secret, 'msg_metrics_d', '{"type":'),
+      }),
+      await post('hello', { 'content-type': 'text/plain' }),
+      await post('x'.repeat(1024 * 1024 + 1), { 'content-type': 'application/json' }),
+    ].map((response) => response.status);
+    assert.deepEqual(statuses, [200, 200, 200, 200, 401, 400, 415, 413]);
+    const emails = [...created, existing].map((h) => h.email);
+    await stack.settled(emails, ['invited', 'existed']);
+
+    // A job's `completed` event may follow its record's last write by a moment.
+    const all = await waitFor(async () => {
+      const now = await scrape(apiUrl);
+      return total(now, 'docspace_onboarding_jobs_completed_total', { queue: 'hires' }) === 4
+        ? now
+        : undefined;
+    });
+
+    const webhook = (outcome: string) =>
+      total(all, 'docspace_onboarding_webhooks_total', { route: 'hires', outcome });
+    assert.equal(webhook('accepted'), 2);
+    assert.equal(webhook('duplicate'), 1);
+    assert.equal(webhook('ignored'), 1);
+    assert.equal(webhook('unauthorized'), 1);
+    assert.equal(webhook('bad_request'), 1);
+    assert.equal(webhook('unsupported_media_type'), 1);
+    assert.equal(webhook('payload_too_large'), 1);
+
+    assert.equal(total(all, 'docspace_onboarding_jobs_failed_total', { queue: 'hires' }), 0);
+    assert.ok(total(all, 'docspace_onboarding_jobs_completed_total', { queue: 'invites' }) >= 1);
+
+    const people = { endpoint: 'POST /api/2.0/people' };
+    const requests = 'docspace_onboarding_docspace_requests_total';
+    assert.equal(total(all, requests, { ...people, status: '503' }), 1);
+    assert.equal(total(all, requests, { ...people, status: '200' }), 3);
+    const latency = 'docspace_onboarding_docspace_request_duration_seconds';
+    assert.equal(total(all, `${latency}_count`, { ...people, status: '200' }), 3);
+    assert.equal(total(all, `${latency}_count`, { ...people, status: '503' }), 1);
+    assert.equal(
+      total(all, `${latency}_count`, people),
+      total(all, requests, people),
+      'one observation per request',
+    );
+    assert.ok(total(all, `${latency}_sum`, people) > 0);
+
+    const invites = total(all, requests, {
+      endpoint: 'POST /api/2.0/people/invite',
+      status: '200',
+    });
+    assert.ok(invites >= 1);
+    assert.equal(total(all, 'docspace_onboarding_invite_batch_size_count'), invites);
+    assert.equal(total(all, 'docspace_onboarding_invite_batch_size_sum'), 3, 'the 3 created');
+
+    for (const queue of ['hires', 'invites']) {
+      for (const state of QUEUE_STATES) {
+        assert.equal(
+          all.filter(
+            (s) =>
+              s.name === 'docspace_onboarding_queue_jobs' &&
+              s.labels['queue'] === queue &&
+              s.labels['state'] === state,
+          ).length,
+          1,
+          `queue depth of ${queue} ${state}`,
+        );
+      }
+    }
+    assert.equal(total(all, 'docspace_onboarding_queue_jobs', { state: 'failed' }), 0);
+
+    // The worker's own server shows the same registry.
+    const fromWorker = await scrape(workerUrl);
+    assert.equal(total(fromWorker, requests, { ...people, status: '503' }), 1);
+    assert.ok(total(fromWorker, 'process_resident_memory_bytes') > 0, 'process metrics too');
+  });
+
+  it('when the worker http server is asked, then /healthz and /readyz answer 200 and others 404', async () => {
+    const health = await fetch(`${workerUrl}/healthz`);
+    assert.equal(health.status, 200);
+    assert.deepEqual(await health.json(), { status: 'ok' });
+    const ready = await fetch(`${workerUrl}/readyz`);
+    assert.equal(ready.status, 200);
+    assert.deepEqual(await ready.json(), { status: 'ready', redis: 'ok' });
+    const unknown = await fetch(`${workerUrl}/nope`);
+    assert.equal(unknown.status, 404);
+    assert.equal(
+      ((await unknown.json()) as { error: { code: string } }).error.code,
+      'ERR_NOT_FOUND',
+    );
+    const posted = await fetch(`${workerUrl}/metrics`, { method: 'POST' });
+    assert.equal(posted.status, 404);
+    await posted.body?.cancel();
+  });
+});
+
+describe('failed jobs', () => {
+  it('when a job uses up its attempts, then it is counted failed once, not once per attempt', async (t) => {
+    const stack = await startStack({ JOB_ATTEMPTS: '3', JOB_BACKOFF_MS: '20' }, { workers: false });
+    const metrics = createMetrics({ defaultMetrics: false });
+    const workers = await startWorkers({
+      config: stack.config,
+      logger: stack.logger,
+      connection: stack.redis,
+      tuning: FAST_TUNING,
+      metrics,
+    });
+    t.after(async () => {
+      await workers.close();
+      await stack.close();
+    });
+    stack.sim.setFaults({ down: true });
+
+    await stack.post(hire(30));
+    await waitFor(async () => (await stack.hires.getFailed())[0], 15_000, 'the failed job');
+    const all = await waitFor(async () => {
+      const now = samples(await metrics.text());
+      return total(now, 'docspace_onboarding_jobs_failed_total', { queue: 'hires' }) > 0
+        ? now
+        : undefined;
+    });
+
+    assert.equal(total(all, 'docspace_onboarding_jobs_failed_total', { queue: 'hires' }), 1);
+    assert.equal(total(all, 'docspace_onboarding_jobs_completed_total', { queue: 'hires' }), 0);
+    assert.equal(
+      total(all, 'docspace_onboarding_docspace_requests_total', {
+        endpoint: 'POST /api/2.0/people',
+        status: '503',
+      }),
+      3,
+      'three attempts, each answered 503',
+    );
+  });
+});
+
+describe('worker http server without Redis', () => {
+  it('when Redis cannot be reached, then /readyz answers 503 within about a second and /healthz 200', async (t) => {
+    const redis = createRedis(`redis://127.0.0.1:${await freePort()}`, 'worker');
+    redis.on('error', () => undefined);
+    const metrics = createMetrics();
+    const hires = new Queue(QUEUES.hires, { connection: redis, prefix: 'dso-metrics-nowhere' });
+    hires.on('error', () => undefined);
+    metrics.watchQueues([hires]);
+    const http = await startWorkerHttp({
+      port: 0,
+      host: '127.0.0.1',
+      metrics,
+      ping: () => redis.ping(),
+      logger: { info: () => undefined, error: () => undefined },
+    });
+    t.after(async () => {
+      await http.close();
+      await hires.close();
+      redis.disconnect();
+    });
+    const url = `http://127.0.0.1:${http.port}`;
+
+    const started = performance.now();
+    const ready = await fetch(`${url}/readyz`);
+    const elapsed = performance.now() - started;
+    assert.equal(ready.status, 503);
+    assert.deepEqual(await ready.json(), { status: 'unavailable', redis: 'unreachable' });
+    assert.ok(elapsed >= 900 && elapsed < 2_000, `answered after ${Math.round(elapsed)} ms`);
+    assert.equal((await fetch(`${url}/healthz`)).status, 200);
+    const scrapeStarted = performance.now();
+    const scraped = await fetch(`${url}/metrics`);
+    assert.equal(scraped.status, 200, 'a scrape while Redis is away still answers');
+    const text = await scraped.text();
+    assert.ok(performance.now() - scrapeStarted < 2_000, 'bounded by the queue timeout');
+    assert.match(text, /^# TYPE docspace_onboarding_webhooks_total counter$/m);
+    assert.doesNotMatch(text, /^docspace_onboarding_queue_jobs\{/m, 'no depths it could not read');
+  });
+
+  it('when the process is stopping, then /readyz answers 503 without asking Redis', async (t) => {
+    let pinged = false;
+    const http = await startWorkerHttp({
+      port: 0,
+      host: '127.0.0.1',
+      metrics: createMetrics({ defaultMetrics: false }),
+      ping: () => {
+        pinged = true;
+        return Promise.resolve('PONG');
+      },
+      logger: { info: () => undefined, error: () => undefined },
+      stopping: () => true,
+    });
+    t.after(() => http.close());
+    const ready = await fetch(`http://127.0.0.1:${http.port}/readyz`);
+    assert.equal(ready.status, 503);
+    assert.deepEqual(await ready.json(), { status: 'stopping' });
+    assert.equal(pinged, false);
+  });
+});
