@@ -54,6 +54,7 @@ export function logReplayed(
   queue: QueueName,
   from: string,
   bulk: boolean,
+  attemptsMadeBefore: number,
 ): void {
   const hireId = hireIdOf(job);
   logger.info('job replayed', {
@@ -62,7 +63,7 @@ export function logReplayed(
     jobName: job.name,
     ...(hireId === undefined ? {} : { hireId }),
     from,
-    attemptsMadeBefore: job.attemptsMade,
+    attemptsMadeBefore,
     bulk,
   });
 }
@@ -103,9 +104,10 @@ export async function replayFailedJobs(deps: BulkDeps, filter: BulkFilter): Prom
 
   /** Replays one matched job; false when it is still failed afterwards (it keeps its place). */
   const replay = async (job: Job, name: QueueName): Promise<boolean> => {
+    const attemptsMade = job.attemptsMade;
     try {
       await job.retry('failed', FRESH_BUDGET);
-      logReplayed(logger, job, name, 'failed', true);
+      logReplayed(logger, job, name, 'failed', true, attemptsMade);
       replayed += 1;
       return true;
     } catch (err: unknown) {

@@ -73,6 +73,7 @@ export function createReplayer(deps: ReplayerDeps) {
         if (job === undefined) continue;
         const state = await job.getState();
         if (state !== 'failed' && state !== 'completed') throw notReplayable(id, name, state);
+        const attemptsMade = job.attemptsMade;
         try {
           await job.retry(state, FRESH_BUDGET);
         } catch (err: unknown) {
@@ -82,7 +83,7 @@ export function createReplayer(deps: ReplayerDeps) {
           if (current !== state) throw notReplayable(id, name, current, err);
           throw err;
         }
-        logReplayed(logger, job, name, state, false);
+        logReplayed(logger, job, name, state, false, attemptsMade);
         return { id, queue: name, from: state };
       }
       throw notFound(id, names);
