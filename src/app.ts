@@ -7,8 +7,11 @@ import { createHealthRoutes, type HealthDeps } from './http/health.js';
 import { countWebhookOutcome, createMetricsRoute } from './http/metrics-route.js';
 import { createOpenApiRoute } from './http/openapi.js';
 import { createHiresWebhook } from './http/webhook-hires.js';
+import { createProviderWebhooks } from './http/webhook-providers.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import type { ProviderConfig } from './providers/settings.js';
+import type { Provider } from './providers/types.js';
 import type { HireStore } from './queue/hire-store.js';
 import type { Intake } from './queue/intake.js';
 import type { Replayer } from './queue/replay.js';
@@ -27,6 +30,9 @@ export interface AppDeps {
   readonly queues: readonly Queue[];
   readonly replayer: Replayer;
   readonly hireStore: HireStore;
+  /** HR systems with their own webhook format, and their settings. */
+  readonly providers: readonly Provider[];
+  readonly providerConfigs: Readonly<Record<string, ProviderConfig>>;
   readonly now?: () => Date;
 }
 
@@ -37,6 +43,9 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', false);
   // Counted first, so that deliveries refused while shutting down are counted too.
   app.use('/webhooks/hires', countWebhookOutcome(deps.metrics, 'hires'));
+  for (const provider of deps.providers) {
+    app.use(`/webhooks/${provider.name}`, countWebhookOutcome(deps.metrics, provider.name));
+  }
   app.use('/webhooks', (_req, res, next) => {
     if (!deps.stopping()) {
       next();
@@ -51,6 +60,15 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     createHiresWebhook({
       secrets: deps.webhookSecrets,
+      intake: deps.intake,
+      logger: deps.logger,
+      ...(deps.now ? { now: deps.now } : {}),
+    }),
+  );
+  app.use(
+    createProviderWebhooks({
+      providers: deps.providers,
+      configs: deps.providerConfigs,
       intake: deps.intake,
       logger: deps.logger,
       ...(deps.now ? { now: deps.now } : {}),

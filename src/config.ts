@@ -1,5 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import { ConfigError, type ErrorDetail } from './errors.js';
+import { PROVIDERS } from './providers/registry.js';
+import { readProviderSettings, type ProviderConfig } from './providers/settings.js';
 
 /** DocSpace's EmployeeType integers (docspace-api.md §3.2); names changed in v3.0, integers did not. */
 export const USER_TYPES = { User: 4, RoomAdmin: 1, DocSpaceAdmin: 3 } as const;
@@ -42,6 +44,8 @@ export interface Config {
   readonly adminToken: string | undefined;
   readonly logLevel: string;
   readonly simPort: number;
+  /** HR systems with their own webhook format, by name (`bamboohr`, …). */
+  readonly providers: Readonly<Record<string, ProviderConfig>>;
 }
 
 const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'];
@@ -162,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): Readonly
     adminToken,
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     simPort: int('DOCSPACE_SIM_PORT', 8090, 0, 65535),
+    providers: readProviderSettings(env, PROVIDERS, needsDocspace, problems),
   };
 
   if (problems.length > 0) throw new ConfigError(problems);

@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'ERR_INTERNAL'
   | 'ERR_DOCSPACE_PASSING'
   | 'ERR_DOCSPACE_LASTING'
+  | 'ERR_HR_API_PASSING'
+  | 'ERR_HR_API_LASTING'
   | 'ERR_HIRE_INVALID';
 
 /** One problem found in a request or a setting: where, and what is wrong. */

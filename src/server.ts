@@ -11,6 +11,8 @@ import { createIntake } from './queue/intake.js';
 import { createKeys, QUEUES } from './queue/keys.js';
 import { createRedis, waitForRedis } from './queue/redis.js';
 import { createReplayer } from './queue/replay.js';
+import { PROVIDERS } from './providers/registry.js';
+import type { Provider } from './providers/types.js';
 
 export interface RunningApi {
   readonly port: number;
@@ -31,6 +33,8 @@ export async function startApi(deps: {
   redis?: Redis;
   /** Shared with the workers when both run in one process (one registry for /metrics). */
   metrics?: Metrics;
+  /** The HR systems served (the registry unless a test passes its own). */
+  providers?: readonly Provider[];
 }): Promise<RunningApi> {
   const { config, logger } = deps;
   const redis = deps.redis ?? createRedis(config.redisUrl, 'producer');
@@ -73,6 +77,8 @@ export async function startApi(deps: {
     adminToken: config.adminToken,
     queues: [queue, invites],
     hireStore,
+    providers: deps.providers ?? PROVIDERS,
+    providerConfigs: config.providers,
     replayer: createReplayer({
       queues: { hires: queue, invites },
       logger: logger.child({ via: 'admin-api' }),

@@ -1,4 +1,4 @@
-import { DocspaceError } from '../src/docspace/errors.js';
+import { UpstreamError } from '../src/upstream-error.js';
 
 /** No retry waits longer than an hour, whatever the attempt number. */
 export const MAX_BACKOFF_MS = 60 * 60 * 1000;
@@ -12,7 +12,7 @@ export function createBackoffStrategy(baseMs: number, random: () => number = Mat
   return (attemptsMade: number, _type?: string, err?: Error): number => {
     const exponential = Math.min(MAX_BACKOFF_MS, baseMs * 2 ** Math.max(0, attemptsMade - 1));
     const jittered = Math.round(exponential / 2 + (random() * exponential) / 2);
-    const retryAfter = err instanceof DocspaceError ? (err.retryAfterMs ?? 0) : 0;
+    const retryAfter = err instanceof UpstreamError ? (err.retryAfterMs ?? 0) : 0;
     return Math.max(jittered, retryAfter);
   };
 }

@@ -18,6 +18,9 @@ import { createHireStore } from '../src/queue/hire-store.js';
 import { createKeys, QUEUES } from '../src/queue/keys.js';
 import { createLocks } from '../src/queue/locks.js';
 import { createRequestGate } from '../src/queue/rate-gate.js';
+import { createHrHttp } from '../src/providers/hr-http.js';
+import { PROVIDERS } from '../src/providers/registry.js';
+import type { HireFetcher, Provider } from '../src/providers/types.js';
 import { createBackoffStrategy } from './backoff.js';
 import { createInviteFlushProcessor } from './invite-flush.js';
 import { createProvisionProcessor } from './provision.js';
@@ -47,6 +50,8 @@ export interface StartWorkersDeps {
   readonly connection: Redis;
   readonly tuning?: Partial<WorkerTuning>;
   readonly onRequest?: (report: RequestReport) => void;
+  /** The HR systems the worker knows (the registry unless a test passes its own). */
+  readonly providers?: readonly Provider[];
   /** Counts finished jobs and DocSpace requests, observes invite batches, watches queue depths. */
   readonly metrics?: Metrics;
 }
@@ -135,6 +140,7 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
   const provisionWorker = new Worker<ProvisionJobData>(
     QUEUES.hires,
     createProvisionProcessor({
+      fetchers: createFetchers(config, deps.providers ?? PROVIDERS),
       docspace,
       store,
       locks: createLocks(connection),
@@ -250,4 +256,20 @@ function hireIdOf(job: Job): string | undefined {
     typeof hire.hireId === 'string'
     ? hire.hireId
     : undefined;
+}
+
+/** A fetcher per enabled HR system that sends only ids (its API settings come from the config). */
+function createFetchers(
+  config: Config,
+  providers: readonly Provider[],
+): Record<string, HireFetcher> {
+  const fetchers: Record<string, HireFetcher> = {};
+  for (const provider of providers) {
+    const settings = config.providers[provider.name];
+    if (settings?.enabled !== true || provider.createFetcher === undefined) continue;
+    fetchers[provider.name] = provider.createFetcher(settings.settings, (baseURL, headers) =>
+      createHrHttp(baseURL, headers, config.docspace.timeoutMs),
+    );
+  }
+  return fetchers;
 }

@@ -1,27 +1,7 @@
+import { isPassingStatus, networkCode, PASSING_CODES, parseRetryAfter } from '../upstream-error.js';
 import { DocspaceError } from './errors.js';
 
-/** Statuses worth retrying: the server may answer differently later (DESIGN rule 5). */
-const PASSING_STATUSES = new Set([408, 425, 429]);
-
-/** Network failures that mean "no answer": retried. */
-const PASSING_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'ERR_SOCKET_CONNECTION_TIMEOUT',
-  'ERR_NETWORK',
-]);
-
-export function isPassingStatus(status: number): boolean {
-  return PASSING_STATUSES.has(status) || (status >= 500 && status <= 599);
-}
+export { isPassingStatus, parseRetryAfter } from '../upstream-error.js';
 
 /** What DocSpace answered, as far as the classification needs it. */
 export interface Answer {
@@ -68,7 +48,7 @@ export function classifyAnswer(
  * error is not kept as `cause`: an axios error carries the request headers, API key included.
  */
 export function classifyFailure(endpoint: string, err: unknown): DocspaceError {
-  const code = isObject(err) && typeof err['code'] === 'string' ? err['code'] : undefined;
+  const code = networkCode(err);
   if (code !== undefined && PASSING_CODES.has(code)) {
     return new DocspaceError({
       kind: 'passing',
@@ -99,17 +79,6 @@ export function errorMessage(body: unknown): string | undefined {
       .join('; ');
   }
   return undefined;
-}
-
-/** `Retry-After` in seconds or as an HTTP date (RFC 9110 §10.2.3), in milliseconds. */
-export function parseRetryAfter(
-  value: string | undefined,
-  now: () => number = Date.now,
-): number | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now());
 }
 
 function lastingMessage(endpoint: string, status: number, detail: string | undefined): string {

@@ -1,11 +1,13 @@
 import express, { type Router } from 'express';
+import { PROVIDERS } from '../providers/registry.js';
+import type { Provider } from '../providers/types.js';
 
 const error = { $ref: '#/components/responses/Error' };
 const json = (schema: object) => ({ 'application/json': { schema } });
 const bearer = [{ bearerAuth: [] }];
 
 /** The HTTP contract of DESIGN.md as an OpenAPI 3.1 document, served at `GET /openapi.json`. */
-export const OPENAPI_DOCUMENT = {
+const BASE_DOCUMENT = {
   openapi: '3.1.0',
   info: {
     title: 'docspace-onboarding',
@@ -284,7 +286,7 @@ export const OPENAPI_DOCUMENT = {
       WebhookAnswer: {
         type: 'object',
         properties: {
-          status: { enum: ['accepted', 'duplicate', 'ignored'] },
+          status: { enum: ['accepted', 'duplicate', 'ignored', 'ok'] },
           hires: { type: 'integer' },
           type: { type: 'string' },
         },
@@ -338,6 +340,40 @@ export const OPENAPI_DOCUMENT = {
     },
   },
 } as const;
+
+/** The document for the given HR systems: one `POST /webhooks/<name>` each. */
+export function openApiDocument(
+  providers: readonly Pick<Provider, 'name' | 'title' | 'enabledBy'>[],
+) {
+  const providerPaths = Object.fromEntries(
+    providers.map((provider) => [
+      `/webhooks/${provider.name}`,
+      {
+        post: {
+          summary: `A ${provider.title} webhook, verified with its own scheme`,
+          description: `404 unless ${provider.enabledBy} is set. Deliveries that only name a person are completed from the ${provider.title} API by the worker.`,
+          requestBody: { required: true, content: { '*/*': { schema: {} } } },
+          responses: {
+            '200': {
+              description: 'Stored, duplicate, ignored, or the connection test',
+              content: json({ $ref: '#/components/schemas/WebhookAnswer' }),
+            },
+            '400': error,
+            '401': error,
+            '404': error,
+            '413': error,
+            '415': error,
+            '503': error,
+          },
+        },
+      },
+    ]),
+  );
+  return { ...BASE_DOCUMENT, paths: { ...BASE_DOCUMENT.paths, ...providerPaths } };
+}
+
+/** The document of this build (the registered HR systems). */
+export const OPENAPI_DOCUMENT = openApiDocument(PROVIDERS);
 
 /** `GET /openapi.json`. */
 export function createOpenApiRoute(): Router {

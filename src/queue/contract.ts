@@ -1,5 +1,6 @@
 import type { JobsOptions } from 'bullmq';
 import type { Hire } from '../domain/hire.js';
+import type { HireRef } from '../providers/types.js';
 
 /** Job names on the `hires` queue. */
 export const PROVISION_JOB = 'provision';
@@ -7,9 +8,14 @@ export const PROVISION_JOB = 'provision';
 export const FLUSH_TICK_JOB = 'flush-tick';
 export const FLUSH_FULL_JOB = 'flush-full';
 
-/** A `provision` job: one person to create in DocSpace. */
+/**
+ * A `provision` job: one person to create in DocSpace. Exactly one of `hire` (complete), `ref` (to
+ * fetch from the HR system first; the worker then adds `hire`) or `invalid` (fails at once).
+ */
 export interface ProvisionJobData {
-  readonly hire: Hire;
+  readonly hire?: Hire;
+  readonly ref?: HireRef;
+  readonly invalid?: { readonly source: string; readonly hireId: string; readonly reason: string };
   /** The delivery it came in (`webhook-id` or the provider's event id). */
   readonly deliveryId: string;
   /** Milliseconds since the epoch when the delivery was accepted. */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Hire } from '../domain/hire.js';
+import type { HireItem } from '../providers/types.js';
 import { QueueUnavailableError } from '../errors.js';
 import {
   DELIVERY_MARKER_TTL_SECONDS,
@@ -36,8 +37,10 @@ export function createIntake(deps: IntakeDeps) {
   return async function accept(
     source: string,
     deliveryId: string,
-    hires: readonly Hire[],
+    items: readonly (Hire | HireItem)[],
+    options: { delayMs?: number } = {},
   ): Promise<{ outcome: IntakeOutcome; jobIds: string[] }> {
+    const hires = items.map(toItem);
     const deliveryKey = deps.keys.delivery(`${source}:${deliveryId}`);
     const deliveryHash = createHash('sha256')
       .update(`${source}:${deliveryId}`)
@@ -57,10 +60,13 @@ export function createIntake(deps: IntakeDeps) {
       }
       const receivedAt = now();
       await deps.queue.addBulk(
-        hires.map((hire, index) => ({
+        hires.map((item, index) => ({
           name: PROVISION_JOB,
-          data: { hire, deliveryId, receivedAt },
-          opts: { jobId: jobIds[index] ?? '' },
+          data: { ...jobPayload(item), deliveryId, receivedAt },
+          opts: {
+            jobId: jobIds[index] ?? '',
+            ...(options.delayMs === undefined ? {} : { delay: options.delayMs }),
+          },
         })),
       );
       if (claimed === null) {
@@ -68,8 +74,11 @@ export function createIntake(deps: IntakeDeps) {
         await deps.redis.set(deliveryKey, 'done', 'EX', DELIVERY_MARKER_TTL_SECONDS);
         return { outcome: 'duplicate', jobIds };
       }
+      // People known by email get their record now; referenced ones once the worker fetched them.
       await Promise.all(
-        hires.map((hire, index) => deps.hireStore.received(hire, jobIds[index] ?? '')),
+        hires.flatMap((item, index) =>
+          item.kind === 'full' ? [deps.hireStore.received(item.hire, jobIds[index] ?? '')] : [],
+        ),
       );
       await deps.redis.set(deliveryKey, 'done', 'EX', DELIVERY_MARKER_TTL_SECONDS);
       return { outcome: 'accepted', jobIds };
@@ -80,3 +89,18 @@ export function createIntake(deps: IntakeDeps) {
 }
 
 export type Intake = ReturnType<typeof createIntake>;
+
+function toItem(item: Hire | HireItem): HireItem {
+  return 'kind' in item ? item : { kind: 'full', hire: item };
+}
+
+function jobPayload(item: HireItem): Pick<ProvisionJobData, 'hire' | 'ref' | 'invalid'> {
+  switch (item.kind) {
+    case 'full':
+      return { hire: item.hire };
+    case 'ref':
+      return { ref: item.ref };
+    case 'invalid':
+      return { invalid: { source: item.source, hireId: item.hireId, reason: item.reason } };
+  }
+}

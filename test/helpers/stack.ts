@@ -3,6 +3,9 @@ import { Writable } from 'node:stream';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../src/config.js';
+import { ConfigError, type ErrorDetail } from '../../src/errors.js';
+import { readProviderSettings } from '../../src/providers/settings.js';
+import type { Provider } from '../../src/providers/types.js';
 import { DEMO_API_KEY } from '../../src/docspace-sim/constants.js';
 import { createDocspaceSim, type DocspaceSim } from '../../src/docspace-sim/server.js';
 import { signStandardWebhook } from '../../src/domain/signature.js';
@@ -63,25 +66,35 @@ let counter = 0;
  */
 export async function startStack(
   settings: Record<string, string> = {},
-  options: { workers?: boolean; tuning?: Partial<WorkerTuning>; legacy?: boolean } = {},
+  options: {
+    workers?: boolean;
+    tuning?: Partial<WorkerTuning>;
+    legacy?: boolean;
+    /** HR systems to serve instead of the registry's (their settings are read from `settings`). */
+    providers?: readonly Provider[];
+  } = {},
 ): Promise<Stack> {
   const sim = createDocspaceSim({ apiKeys: [DEMO_API_KEY], legacy: options.legacy ?? false });
   const { url: simUrl } = await sim.listen(0);
   const prefix = uniquePrefix();
   const secret = `whsec_${randomBytes(24).toString('base64')}`;
-  const config = loadConfig(
-    {
-      ...TEST_SETTINGS,
-      REDIS_URL,
-      QUEUE_PREFIX: prefix,
-      DOCSPACE_URL: simUrl,
-      DOCSPACE_API_KEY: DEMO_API_KEY,
-      WEBHOOK_SECRET: secret,
-      PORT: '0',
-      ...settings,
-    },
-    'all',
-  );
+  const env: Record<string, string> = {
+    ...TEST_SETTINGS,
+    REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    DOCSPACE_URL: simUrl,
+    DOCSPACE_API_KEY: DEMO_API_KEY,
+    WEBHOOK_SECRET: secret,
+    PORT: '0',
+    ...settings,
+  };
+  const loaded = loadConfig(env, 'all');
+  const problems: ErrorDetail[] = [];
+  const config: Config =
+    options.providers === undefined
+      ? loaded
+      : { ...loaded, providers: readProviderSettings(env, options.providers, true, problems) };
+  if (problems.length > 0) throw new ConfigError(problems);
   // Every line the service logs is kept (tests check that no secret ever reaches a log).
   const logLines: string[] = [];
   const logStream = new Writable({
@@ -102,7 +115,8 @@ export async function startStack(
   const store = createHireStore({ redis, keys });
   const hires = new Queue(QUEUES.hires, { connection: redis, prefix });
   const invites = new Queue(QUEUES.invites, { connection: redis, prefix });
-  const api: RunningApi = await startApi({ config, logger });
+  const providers = options.providers === undefined ? {} : { providers: options.providers };
+  const api: RunningApi = await startApi({ config, logger, ...providers });
   const apiUrl = `http://127.0.0.1:${api.port}`;
   let workers: RunningWorkers | undefined;
 
@@ -151,6 +165,7 @@ export async function startStack(
       workers = await startWorkers({
         config,
         logger,
+        ...providers,
         connection: redis,
         tuning: { ...FAST_TUNING, ...options.tuning, ...tuning },
       });

@@ -11,6 +11,7 @@ import { createHireStore } from '../../src/queue/hire-store.js';
 import { createKeys, QUEUES } from '../../src/queue/keys.js';
 import { createRedis } from '../../src/queue/redis.js';
 import { createReplayer } from '../../src/queue/replay.js';
+import { PROVIDERS } from '../../src/providers/registry.js';
 import { deletePrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 
 const TOKEN = 'openapi-test-admin-token';
@@ -71,6 +72,8 @@ describe('GET /openapi.json describes the routes the app really has', () => {
       queues: [hires, invites],
       hireStore: createHireStore({ redis, keys: createKeys(prefix) }),
       replayer: createReplayer({ queues: { hires, invites }, logger }),
+      providers: PROVIDERS,
+      providerConfigs: {},
     });
     const server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
@@ -138,6 +141,8 @@ describe('while shutting down', () => {
       queues: [hires],
       hireStore: createHireStore({ redis, keys: createKeys(prefix) }),
       replayer: createReplayer({ queues: { hires, invites: hires }, logger }),
+      providers: PROVIDERS,
+      providerConfigs: {},
     });
     const server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));

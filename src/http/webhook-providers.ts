@@ -1,0 +1,89 @@
+import express, { type Router } from 'express';
+import type { Logger } from '../logger.js';
+import type { Intake } from '../queue/intake.js';
+import type { ProviderConfig } from '../providers/settings.js';
+import type { Provider, WebhookAdapter } from '../providers/types.js';
+import { sendError } from './errors.js';
+import { setWebhookOutcome } from './metrics-route.js';
+import { BODY_LIMIT } from './webhook-hires.js';
+
+export interface ProviderWebhooksDeps {
+  readonly providers: readonly Provider[];
+  readonly configs: Readonly<Record<string, ProviderConfig>>;
+  readonly intake: Intake;
+  readonly logger: Logger;
+  readonly now?: () => Date;
+}
+
+/**
+ * `POST /webhooks/<provider>` for every HR system with its own format. A provider whose enabling
+ * setting is unset answers 404, as if the route did not exist. Checks in order: body size (413),
+ * the provider's signature or token over the raw bytes (401), the provider's payload (400, or 415
+ * for a content type it does not send), then the store (503 when Redis is away). Every success is
+ * exactly 200 (Greenhouse counts anything else, 202 included, as a failure).
+ */
+export function createProviderWebhooks(deps: ProviderWebhooksDeps): Router {
+  const router = express.Router();
+  const now = deps.now ?? (() => new Date());
+  for (const provider of deps.providers) {
+    const config = deps.configs[provider.name];
+    const adapter: WebhookAdapter | undefined =
+      config?.enabled === true ? provider.createWebhook(config.settings) : undefined;
+    router.post(
+      `/webhooks/${provider.name}`,
+      (_req, res, next) => {
+        if (adapter !== undefined) {
+          next();
+          return;
+        }
+        sendError(
+          res,
+          404,
+          'ERR_NOT_CONFIGURED',
+          `this webhook is not configured (set ${provider.enabledBy})`,
+        );
+      },
+      express.raw({ type: () => true, limit: BODY_LIMIT }),
+      async (req, res) => {
+        if (adapter === undefined) return;
+        const request = {
+          raw: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+          header: (name: string) => req.get(name),
+          contentType: req.get('content-type'),
+          now: now(),
+        };
+        adapter.verify(request);
+        const event = adapter.parse(request);
+        const log = deps.logger.child({ route: provider.name });
+        if (event.kind === 'ping') {
+          log.info('webhook ping answered', { outcome: 'ping' });
+          setWebhookOutcome(res, 'ignored');
+          res.status(200).json({ status: 'ok' });
+          return;
+        }
+        if (event.kind === 'ignored') {
+          log.info('webhook ignored', { outcome: 'ignored', type: event.type });
+          setWebhookOutcome(res, 'ignored');
+          res.status(200).json({ status: 'ignored', type: event.type });
+          return;
+        }
+        const { outcome, jobIds } = await deps.intake(
+          provider.name,
+          event.deliveryId,
+          event.items,
+          event.delayMs === undefined ? {} : { delayMs: event.delayMs },
+        );
+        log.info(`webhook ${outcome}`, {
+          outcome,
+          deliveryId: event.deliveryId,
+          type: event.type,
+          hires: event.items.length,
+          jobIds,
+        });
+        setWebhookOutcome(res, outcome);
+        res.status(200).json({ status: outcome, hires: event.items.length });
+      },
+    );
+  }
+  return router;
+}

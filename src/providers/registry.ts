@@ -1,0 +1,7 @@
+import type { Provider } from './types.js';
+
+/**
+ * The HR systems with their own webhook format (`POST /webhooks/<name>`). Adding one is a module
+ * exporting a {@link Provider} and a line here.
+ */
+export const PROVIDERS: readonly Provider[] = [];
