@@ -18,10 +18,10 @@ import { createHireStore } from '../src/queue/hire-store.js';
 import { createKeys, QUEUES } from '../src/queue/keys.js';
 import { createLocks } from '../src/queue/locks.js';
 import { createRequestGate } from '../src/queue/rate-gate.js';
-import { createHrHttp } from '../src/providers/hr-http.js';
 import { PROVIDERS } from '../src/providers/registry.js';
-import type { HireFetcher, Provider } from '../src/providers/types.js';
+import type { Provider } from '../src/providers/types.js';
 import { createBackoffStrategy } from './backoff.js';
+import { createFetchers } from './fetchers.js';
 import { createInviteFlushProcessor } from './invite-flush.js';
 import { createProvisionProcessor } from './provision.js';
 
@@ -256,20 +256,4 @@ function hireIdOf(job: Job): string | undefined {
     typeof hire.hireId === 'string'
     ? hire.hireId
     : undefined;
-}
-
-/** A fetcher per enabled HR system that sends only ids (its API settings come from the config). */
-function createFetchers(
-  config: Config,
-  providers: readonly Provider[],
-): Record<string, HireFetcher> {
-  const fetchers: Record<string, HireFetcher> = {};
-  for (const provider of providers) {
-    const settings = config.providers[provider.name];
-    if (settings?.enabled !== true || provider.createFetcher === undefined) continue;
-    fetchers[provider.name] = provider.createFetcher(settings.settings, (baseURL, headers) =>
-      createHrHttp(baseURL, headers, config.docspace.timeoutMs),
-    );
-  }
-  return fetchers;
 }

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { PROVIDERS } from '../../src/providers/registry.js';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -338,6 +339,8 @@ function settingsReadByCode(): Set<string> {
       if (name !== undefined) names.add(name);
     }
   }
+  // HR providers declare their settings in their modules; loadConfig reads them via the registry.
+  for (const provider of PROVIDERS) for (const setting of provider.settings) names.add(setting.env);
   return names;
 }
 
@@ -379,6 +382,11 @@ describe('.env.example', () => {
       assert.equal(example.get(name)?.value, '', `${name} should be empty in .env.example`);
     }
     assert.doesNotMatch(readText('.env.example'), /whsec_[A-Za-z0-9+/]{8,}/);
+    for (const provider of PROVIDERS) {
+      for (const setting of provider.settings.filter((s) => s.kind === 'secret')) {
+        assert.equal(example.get(setting.env)?.value, '', `${setting.env} should be empty`);
+      }
+    }
   });
 
   it('holds the defaults: once the required ones are filled in, it loads as the defaults do', () => {
