@@ -1,0 +1,203 @@
+import { PayloadError, ServiceError, type ErrorDetail } from '../errors.js';
+import type { HireItem, ProviderEvent, WebhookRequest } from './types.js';
+
+/**
+ * Reading BambooHR webhook bodies, in both of its structures and both of its encodings.
+ *
+ * - Event-based (recommended): `{"type":"employee.created","timestamp":…,"data":{"companyId",
+ *   "employeeId","changedFields"}}`; `employee.created` names the person only, so the worker fetches
+ *   them (https://documentation.bamboohr.com/docs/event-based-webhooks,
+ *   https://documentation.bamboohr.com/reference/employee-created-webhook).
+ * - Field-based (legacy "global"): `{"employees":[{"action":"Created","id":"123","fields":{…},
+ *   "changedFields":[…]}]}`, several employees per delivery; for Created, `fields` and
+ *   `changedFields` are empty (https://documentation.bamboohr.com/docs/field-based-webhooks).
+ * - Both can be posted as JSON or as a form post (URL-encoded, PHP-style brackets: `type=…&
+ *   data[companyId]=…&data[changedFields][0]=firstName`, same pages).
+ *
+ * "Create-then-initialize": a new employee fires `employee.created` and then `employee.updated`
+ * (employee-created-webhook page). Only the create provisions; updates and deletes are ignored, so
+ * the update that follows never provisions a second time.
+ */
+
+const SOURCE = 'bamboohr';
+/** BambooHR ids are numeric strings; anything else is refused before it reaches a URL path. */
+const EMPLOYEE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const MAX_FORM_DEPTH = 8;
+
+/** Reads a verified delivery: hires to fetch, or an event we do not act on. */
+export function parseBambooHr(request: WebhookRequest): ProviderEvent {
+  const body = decodeBody(request);
+  if (!isObject(body)) throw new PayloadError('the body must be an object');
+  if ('employees' in body) return parseFieldBased(body['employees']);
+  const type = body['type'];
+  if (typeof type !== 'string' || type === '') {
+    throw new PayloadError('"type" must be a non-empty string (or "employees" for field-based)', [
+      { path: 'type', message: 'required' },
+    ]);
+  }
+  if (type !== 'employee.created') return { kind: 'ignored', type };
+  const data = body['data'];
+  if (!isObject(data)) {
+    throw new PayloadError('"data" must be an object', [{ path: 'data', message: 'required' }]);
+  }
+  const problems: ErrorDetail[] = [];
+  const employeeId = readId(data['employeeId'], 'data.employeeId', problems);
+  // Every documented example carries companyId; without one the key is still stable.
+  const companyId = readOptionalId(data['companyId'], 'data.companyId', problems);
+  if (employeeId === undefined || problems.length > 0) {
+    throw new PayloadError(`the payload has ${problems.length} problem(s)`, problems);
+  }
+  return {
+    kind: 'hires',
+    type,
+    // No delivery id header exists: event type + company + employee is stable across retries.
+    deliveryId: `employee.created:${companyId ?? ''}:${employeeId}`,
+    items: [
+      {
+        kind: 'ref',
+        ref: {
+          source: SOURCE,
+          employeeId,
+          ...(companyId === undefined ? {} : { context: { companyId } }),
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * The legacy structure: every `Created` entry becomes a reference (once, however often it repeats);
+ * `Updated` and `Deleted` are ignored, also when the create and its follow-up update come batched in
+ * one delivery. Post Fields are not used even when configured: their names are admin-chosen aliases,
+ * and the API gives the same values under stable names.
+ */
+function parseFieldBased(employees: unknown): ProviderEvent {
+  if (!Array.isArray(employees)) {
+    throw new PayloadError('"employees" must be an array', [
+      { path: 'employees', message: 'must be an array' },
+    ]);
+  }
+  const problems: ErrorDetail[] = [];
+  const created: string[] = [];
+  const actions = new Set<string>();
+  employees.forEach((entry: unknown, index) => {
+    const path = `employees[${index}]`;
+    if (!isObject(entry)) {
+      problems.push({ path, message: 'must be an object' });
+      return;
+    }
+    const action = entry['action'];
+    if (typeof action !== 'string' || action === '') {
+      problems.push({ path: `${path}.action`, message: 'required' });
+      return;
+    }
+    actions.add(action.toLowerCase());
+    if (action.toLowerCase() !== 'created') return;
+    const id = readId(entry['id'], `${path}.id`, problems);
+    if (id !== undefined && !created.includes(id)) created.push(id);
+  });
+  if (problems.length > 0) {
+    throw new PayloadError(`the payload has ${problems.length} problem(s)`, problems);
+  }
+  if (created.length === 0) {
+    return { kind: 'ignored', type: `employee_with_fields.${[...actions].join('+') || 'none'}` };
+  }
+  const items: HireItem[] = created.map((employeeId) => ({
+    kind: 'ref',
+    ref: { source: SOURCE, employeeId },
+  }));
+  return {
+    kind: 'hires',
+    type: 'employee_with_fields.created',
+    // Field-based bodies carry no company id; the created ids are the stable part.
+    deliveryId: `created:${created.join(',')}`,
+    items,
+  };
+}
+
+function readId(value: unknown, path: string, problems: ErrorDetail[]): string | undefined {
+  if (value === undefined || value === null || value === '') {
+    problems.push({ path, message: 'required' });
+    return undefined;
+  }
+  return readOptionalId(value, path, problems);
+}
+
+function readOptionalId(value: unknown, path: string, problems: ErrorDetail[]): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const id = typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value;
+  if (typeof id !== 'string' || !EMPLOYEE_ID.test(id.trim())) {
+    problems.push({ path, message: 'must be an id (letters, digits, "-" or "_")' });
+    return undefined;
+  }
+  return id.trim();
+}
+
+/**
+ * JSON or a form post, by Content-Type; without one, by the first character (tolerant: the docs do
+ * not name the header values). Anything else is answered 415.
+ */
+function decodeBody(request: WebhookRequest): unknown {
+  const text = request.raw.toString('utf8');
+  const type = request.contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
+  const json =
+    type === 'application/json' || type.endsWith('+json') || (type === '' && /^\s*[{[]/.test(text));
+  if (json) {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new PayloadError('the body is not valid JSON');
+    }
+  }
+  if (type === 'application/x-www-form-urlencoded' || type === '') return decodeForm(text);
+  throw new ServiceError(
+    'ERR_UNSUPPORTED_MEDIA_TYPE',
+    `BambooHR posts application/json or application/x-www-form-urlencoded, not ${type}`,
+  );
+}
+
+/** `a[b][0]=x&a[b][1]=y` → `{a:{b:['x','y']}}`, as PHP reads it (what BambooHR's format follows). */
+export function decodeForm(text: string): Record<string, unknown> {
+  const root: Record<string, unknown> = {};
+  for (const [key, value] of new URLSearchParams(text)) {
+    const match = /^([^[\]]+)((?:\[[^[\]]*\])*)$/.exec(key);
+    const path = match
+      ? [match[1] ?? '', ...[...(match[2] ?? '').matchAll(/\[([^[\]]*)\]/g)].map((m) => m[1] ?? '')]
+      : [key];
+    if (path.length > MAX_FORM_DEPTH || path.some(isUnsafeKey)) continue;
+    assign(root, path, value);
+  }
+  return arrayify(root) as Record<string, unknown>;
+}
+
+/** Sets `value` at `path`; `[]` appends; the first value wins; a clash with a value is skipped. */
+function assign(root: Record<string, unknown>, path: readonly string[], value: string): void {
+  let node = root;
+  for (const [index, segment] of path.entries()) {
+    const name = segment === '' ? String(Object.keys(node).length) : segment;
+    if (index === path.length - 1) {
+      if (!(name in node)) node[name] = value;
+      return;
+    }
+    const next = node[name] ?? (node[name] = {});
+    if (!isObject(next)) return;
+    node = next;
+  }
+}
+
+/** Objects keyed exactly 0..n-1 become arrays, depth first. */
+function arrayify(value: unknown): unknown {
+  if (!isObject(value)) return value;
+  const keys = Object.keys(value);
+  for (const key of keys) value[key] = arrayify(value[key]);
+  const indexed = keys.length > 0 && keys.every((key, index) => key === String(index));
+  return indexed ? keys.map((key) => value[key]) : value;
+}
+
+function isUnsafeKey(key: string): boolean {
+  return key === '__proto__' || key === 'constructor' || key === 'prototype';
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,300 @@
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { PayloadError, ServiceError, SignatureError } from '../../src/errors.js';
+import { toHire } from '../../src/providers/bamboohr-api.js';
+import { decodeForm } from '../../src/providers/bamboohr-payload.js';
+import {
+  bamboohr,
+  BAMBOOHR_MAX_AGE_MS,
+  parseBambooHrTimestamp,
+} from '../../src/providers/bamboohr.js';
+import { HireIncompleteError } from '../../src/providers/hr-http.js';
+import type { WebhookRequest } from '../../src/providers/types.js';
+
+const KEY = '3f9c2b7a1e8d4c6f0a5b9e2d7c1f4a8b6e3d0c9f';
+const NOW = new Date('2026-01-31T18:42:30Z');
+const ISO = '2026-01-31T18:42:00+0000';
+const adapter = bamboohr.createWebhook({ BAMBOOHR_WEBHOOK_SECRET: KEY });
+
+// The documented examples (https://documentation.bamboohr.com/docs/event-based-webhooks and
+// https://documentation.bamboohr.com/docs/field-based-webhooks).
+const event = (type: string, data: object = { companyId: '12345', employeeId: '67890' }) =>
+  JSON.stringify({ type, timestamp: ISO, data });
+const CREATED = event('employee.created');
+const UPDATED = event('employee.updated', {
+  companyId: '12345',
+  employeeId: '67890',
+  changedFields: ['firstName'],
+});
+
+/** BambooHR's signature, computed by hand: hex(HMAC-SHA256(key, body followed by timestamp)). */
+const sign = (body: string, timestamp: string, key = KEY) =>
+  createHmac('sha256', key).update(`${body}${timestamp}`).digest('hex');
+
+function request(
+  body: string,
+  options: {
+    timestamp?: string | null;
+    signature?: string | null;
+    contentType?: string | null;
+    now?: Date;
+  } = {},
+): WebhookRequest {
+  const timestamp = options.timestamp === undefined ? ISO : options.timestamp;
+  const signature =
+    options.signature === undefined ? sign(body, timestamp ?? '') : options.signature;
+  const headers: Record<string, string | null> = {
+    'x-bamboohr-timestamp': timestamp,
+    'x-bamboohr-signature': signature,
+  };
+  return {
+    raw: Buffer.from(body, 'utf8'),
+    header: (name) => headers[name.toLowerCase()] ?? undefined,
+    contentType:
+      options.contentType === undefined ? 'application/json' : (options.contentType ?? undefined),
+    now: options.now ?? NOW,
+  };
+}
+
+function errorOf<T extends Error>(type: new (...args: never[]) => T, fn: () => unknown): T {
+  try {
+    fn();
+  } catch (err: unknown) {
+    assert.ok(err instanceof type, `expected ${type.name}, got ${String(err)}`);
+    return err;
+  }
+  assert.fail(`expected ${type.name}, nothing was thrown`);
+}
+
+describe('BambooHR verify: hex HMAC-SHA256 over the raw body followed by X-BambooHR-Timestamp', () => {
+  it('accepts a good signature, in lower or upper case, with an ISO or a Unix timestamp', () => {
+    adapter.verify(request(CREATED));
+    adapter.verify(request(CREATED, { signature: sign(CREATED, ISO).toUpperCase() }));
+    const unix = String(Math.floor(NOW.getTime() / 1000) - 20);
+    adapter.verify(request(CREATED, { timestamp: unix }));
+  });
+
+  it('refuses a wrong key, a changed body, a changed timestamp, or the body alone signed', () => {
+    const cases = [
+      request(CREATED, { signature: sign(CREATED, ISO, 'another-key') }),
+      { ...request(CREATED), raw: Buffer.from(CREATED.replace('67890', '67891')) },
+      request(CREATED, { timestamp: '2026-01-31T18:42:01+0000', signature: sign(CREATED, ISO) }),
+      request(CREATED, { signature: createHmac('sha256', KEY).update(CREATED).digest('hex') }),
+      request(CREATED, { signature: 'not-hex' }),
+      request(CREATED, { signature: sign(CREATED, ISO).slice(0, 40) }),
+    ];
+    for (const req of cases) {
+      const err = errorOf(SignatureError, () => {
+        adapter.verify(req);
+      });
+      assert.match(err.message, /does not match; check BAMBOOHR_WEBHOOK_SECRET/);
+      assert.ok(!err.message.includes(KEY));
+    }
+  });
+
+  it('refuses a delivery without either header', () => {
+    assert.match(
+      errorOf(SignatureError, () => {
+        adapter.verify(request(CREATED, { timestamp: null }));
+      }).message,
+      /X-BambooHR-Timestamp header is missing/,
+    );
+    assert.match(
+      errorOf(SignatureError, () => {
+        adapter.verify(request(CREATED, { signature: null }));
+      }).message,
+      /X-BambooHR-Signature header is missing/,
+    );
+  });
+
+  it('refuses a stale or far-future timestamp, keeps the retry window, accepts an unreadable one', () => {
+    const at = (ms: number) => new Date(NOW.getTime() + ms).toISOString();
+    const stale = at(-BAMBOOHR_MAX_AGE_MS - 60_000);
+    assert.match(
+      errorOf(SignatureError, () => {
+        adapter.verify(request(CREATED, { timestamp: stale }));
+      }).message,
+      /minutes off our clock/,
+    );
+    const ahead = String(Math.floor((NOW.getTime() + 10 * 60_000) / 1000));
+    errorOf(SignatureError, () => {
+      adapter.verify(request(CREATED, { timestamp: ahead }));
+    });
+    // A retry 80 minutes after a first attempt that kept its timestamp is still taken.
+    adapter.verify(request(CREATED, { timestamp: at(-155 * 60_000) }));
+    adapter.verify(request(CREATED, { timestamp: 'Sat, soon-ish' }));
+  });
+
+  it('reads Unix seconds, Unix milliseconds and ISO with a +0000 offset', () => {
+    assert.equal(parseBambooHrTimestamp('1769884920'), 1769884920_000);
+    assert.equal(parseBambooHrTimestamp('1769884920123'), 1769884920123);
+    assert.equal(parseBambooHrTimestamp(ISO), Date.parse('2026-01-31T18:42:00Z'));
+    assert.equal(parseBambooHrTimestamp('yesterday'), undefined);
+  });
+});
+
+describe('BambooHR parse', () => {
+  it('turns employee.created into a reference with the company id, keyed by type, company and employee', () => {
+    assert.deepEqual(adapter.parse(request(CREATED)), {
+      kind: 'hires',
+      type: 'employee.created',
+      deliveryId: 'employee.created:12345:67890',
+      items: [
+        {
+          kind: 'ref',
+          ref: { source: 'bamboohr', employeeId: '67890', context: { companyId: '12345' } },
+        },
+      ],
+    });
+  });
+
+  it('ignores employee.updated (the one that follows every create), employee.deleted and unknown types', () => {
+    for (const [body, type] of [
+      [UPDATED, 'employee.updated'],
+      [event('employee.deleted'), 'employee.deleted'],
+      [event('company.integrations.updated', {}), 'company.integrations.updated'],
+    ] as const) {
+      assert.deepEqual(adapter.parse(request(body)), { kind: 'ignored', type });
+    }
+  });
+
+  it('reads the event-based form post', () => {
+    const body = 'type=employee.created&data%5BcompanyId%5D=12345&data%5BemployeeId%5D=67890';
+    const parsed = adapter.parse(
+      request(body, { contentType: 'application/x-www-form-urlencoded' }),
+    );
+    assert.equal(parsed.kind === 'hires' && parsed.deliveryId, 'employee.created:12345:67890');
+    const update =
+      'type=employee.updated&data[companyId]=12345&data[employeeId]=67890&data[changedFields][0]=firstName';
+    assert.deepEqual(
+      adapter.parse(request(update, { contentType: 'application/x-www-form-urlencoded' })),
+      { kind: 'ignored', type: 'employee.updated' },
+    );
+  });
+
+  it('takes each legacy Created entry once and ignores Updated and Deleted ones', () => {
+    const body = JSON.stringify({
+      employees: [
+        { action: 'Created', id: '301', changedFields: [], fields: {}, timestamp: ISO },
+        {
+          action: 'Updated',
+          id: '302',
+          changedFields: ['First Name'],
+          fields: { 'First Name': 'B' },
+        },
+        { action: 'Created', id: 303, changedFields: [], fields: {} },
+        { action: 'Updated', id: '301', changedFields: ['Work Email'], fields: {} },
+        { action: 'Created', id: '301', changedFields: [], fields: {} },
+        { action: 'Deleted', id: '304', changedFields: [], fields: {} },
+      ],
+    });
+    assert.deepEqual(adapter.parse(request(body)), {
+      kind: 'hires',
+      type: 'employee_with_fields.created',
+      deliveryId: 'created:301,303',
+      items: [
+        { kind: 'ref', ref: { source: 'bamboohr', employeeId: '301' } },
+        { kind: 'ref', ref: { source: 'bamboohr', employeeId: '303' } },
+      ],
+    });
+    const updatesOnly = JSON.stringify({
+      employees: [{ action: 'Updated', id: '302', changedFields: ['First Name'], fields: {} }],
+    });
+    assert.deepEqual(adapter.parse(request(updatesOnly)), {
+      kind: 'ignored',
+      type: 'employee_with_fields.updated',
+    });
+  });
+
+  it('reads the legacy form post, field names with spaces included', () => {
+    const body =
+      'employees[0][action]=Created&employees[0][id]=401&employees[0][fields][First Name]=Ann' +
+      '&employees[1][action]=Updated&employees[1][id]=402&employees[1][changedFields][0]=Last+Name';
+    const parsed = adapter.parse(
+      request(body, { contentType: 'application/x-www-form-urlencoded' }),
+    );
+    assert.equal(parsed.kind === 'hires' && parsed.deliveryId, 'created:401');
+    assert.deepEqual(decodeForm(body), {
+      employees: [
+        { action: 'Created', id: '401', fields: { 'First Name': 'Ann' } },
+        { action: 'Updated', id: '402', changedFields: ['Last Name'] },
+      ],
+    });
+    assert.deepEqual(decodeForm('__proto__[x]=1&a[]=1&a[]=2&b=1&b[c]=2'), {
+      a: ['1', '2'],
+      b: '1',
+    });
+  });
+
+  it('answers 400 for a malformed body and 415 for a content type BambooHR does not send', () => {
+    for (const body of [
+      '{"type":',
+      '[]',
+      '{"data":{}}',
+      event('employee.created', { companyId: '12345' }),
+      event('employee.created', { employeeId: '../../admin' }),
+      JSON.stringify({ employees: {} }),
+      JSON.stringify({ employees: [{ action: 'Created' }] }),
+      JSON.stringify({ employees: ['x'] }),
+    ]) {
+      errorOf(PayloadError, () => adapter.parse(request(body)));
+    }
+    const err = errorOf(ServiceError, () =>
+      adapter.parse(request(CREATED, { contentType: 'text/plain' })),
+    );
+    assert.equal(err.code, 'ERR_UNSUPPORTED_MEDIA_TYPE');
+    // Without a Content-Type the body decides.
+    assert.equal(adapter.parse(request(CREATED, { contentType: null })).kind, 'hires');
+  });
+});
+
+describe('BambooHR employee → hire', () => {
+  it('maps the fetched fields, leaving out an unset hire date', () => {
+    const employee = {
+      id: '67890',
+      firstName: ' Ann ',
+      lastName: 'Lee',
+      workEmail: 'ann.lee@example.com',
+      department: 'Sales',
+      jobTitle: 'Account Executive',
+      hireDate: '2026-02-02',
+    };
+    assert.deepEqual(toHire('67890', employee), {
+      source: 'bamboohr',
+      hireId: '67890',
+      email: 'ann.lee@example.com',
+      firstName: 'Ann',
+      lastName: 'Lee',
+      department: 'Sales',
+      title: 'Account Executive',
+      startDate: '2026-02-02',
+    });
+    const sparse = toHire('1', {
+      workEmail: 'a@example.com',
+      hireDate: '0000-00-00',
+      department: null,
+    });
+    assert.deepEqual(sparse, {
+      source: 'bamboohr',
+      hireId: '1',
+      email: 'a@example.com',
+      firstName: '',
+      lastName: '',
+    });
+  });
+
+  it('fails with a reason when there is no usable work email, never falling back to the home email', () => {
+    const none = errorOf(HireIncompleteError, () =>
+      toHire('7', { firstName: 'No', homeEmail: 'no@home.example.com', workEmail: null }),
+    );
+    assert.match(
+      none.message,
+      /^BambooHR employee 7 has no work email .*add one in BambooHR, then replay the job$/,
+    );
+    const bad = errorOf(HireIncompleteError, () =>
+      toHire('8', { workEmail: 'jürgen@example.com' }),
+    );
+    assert.match(bad.message, /BambooHR employee 8 has a work email DocSpace does not accept/);
+  });
+});
