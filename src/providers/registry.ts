@@ -1,8 +1,9 @@
 import { bamboohr } from './bamboohr.js';
+import { hibob } from './hibob.js';
 import type { Provider } from './types.js';
 
 /**
  * The HR systems with their own webhook format (`POST /webhooks/<name>`). Adding one is a module
  * exporting a {@link Provider} and a line here.
  */
-export const PROVIDERS: readonly Provider[] = [bamboohr];
+export const PROVIDERS: readonly Provider[] = [bamboohr, hibob];

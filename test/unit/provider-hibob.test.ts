@@ -1,0 +1,262 @@
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { ConfigError, PayloadError, SignatureError } from '../../src/errors.js';
+import { HireIncompleteError } from '../../src/providers/hr-http.js';
+import { toHire } from '../../src/providers/hibob-api.js';
+import { createHibobWebhook, hibob } from '../../src/providers/hibob.js';
+import type { ProviderEvent, WebhookRequest } from '../../src/providers/types.js';
+
+const SECRET = 'bob-webhook-secret';
+const SETTINGS = {
+  HIBOB_WEBHOOK_SECRET: SECRET,
+  HIBOB_PROVISION_ON: 'created',
+  HIBOB_FETCH_DELAY_MS: '20000',
+};
+
+/** A v2 event shaped like Bob's documented example (changelog: table.entry.created payload). */
+function event(type: string, data: object = { employeeId: '3332883884017713238' }): string {
+  return JSON.stringify({
+    companyId: 636192,
+    type,
+    triggeredBy: '3332883884017713001',
+    triggeredAt: '2025-01-08T13:06:26.915906',
+    version: 'v2',
+    data,
+  });
+}
+
+function sign(body: string, encoding: 'base64' | 'hex' = 'base64', secret = SECRET): string {
+  return createHmac('sha512', secret).update(body).digest(encoding);
+}
+
+function request(body: string, signature?: string): WebhookRequest {
+  const headers: Record<string, string> =
+    signature === undefined ? {} : { 'bob-signature': signature };
+  return {
+    raw: Buffer.from(body),
+    header: (name) => headers[name.toLowerCase()],
+    contentType: 'application/json',
+    now: new Date(),
+  };
+}
+
+/** The event as hires, failing the test when it is anything else. */
+function hires(parsed: ProviderEvent): Extract<ProviderEvent, { kind: 'hires' }> {
+  assert.equal(parsed.kind, 'hires');
+  return parsed;
+}
+
+function parse(body: string, settings: Record<string, string> = SETTINGS): ProviderEvent {
+  return createHibobWebhook(settings).parse(request(body, sign(body)));
+}
+
+describe('hibob webhook: Bob-Signature (HMAC-SHA512 of the raw body)', () => {
+  const adapter = createHibobWebhook(SETTINGS);
+  const body = event('employee.created');
+
+  it('accepts the Base64 signature Bob documents, padded or not', () => {
+    adapter.verify(request(body, sign(body)));
+    adapter.verify(request(body, sign(body).replace(/=+$/, '')));
+  });
+
+  it('accepts a hex signature, lower or upper case', () => {
+    adapter.verify(request(body, sign(body, 'hex')));
+    adapter.verify(request(body, sign(body, 'hex').toUpperCase()));
+  });
+
+  it('rejects another secret, a changed body, a missing or malformed header', () => {
+    const cases: [string, string | undefined][] = [
+      [body, sign(body, 'base64', 'another-secret')],
+      [body.replace('636192', '636193'), sign(body)],
+      [body, undefined],
+      [body, 'not a signature!'],
+      [body, sign(body).slice(0, 40)],
+      [body, createHmac('sha256', SECRET).update(body).digest('hex')],
+    ];
+    for (const [raw, signature] of cases) {
+      assert.throws(() => {
+        adapter.verify(request(raw, signature));
+      }, SignatureError);
+    }
+  });
+
+  it('checks the ping too: signed it passes, unsigned it is refused', () => {
+    adapter.verify(request('Ping test', sign('Ping test')));
+    assert.throws(() => {
+      adapter.verify(request('Ping test'));
+    }, SignatureError);
+  });
+});
+
+describe('hibob webhook: parse', () => {
+  it('turns employee.created into a reference to fetch after the read-after-write lag', () => {
+    assert.deepEqual(parse(event('employee.created')), {
+      kind: 'hires',
+      type: 'employee.created',
+      deliveryId: 'employee.created:636192:3332883884017713238',
+      items: [
+        {
+          kind: 'ref',
+          ref: {
+            source: 'hibob',
+            employeeId: '3332883884017713238',
+            context: { companyId: '636192' },
+          },
+        },
+      ],
+      delayMs: 20_000,
+    });
+  });
+
+  it('gives the same delivery id to a redelivery, whatever its timestamp', () => {
+    const first = hires(parse(event('employee.created')));
+    const again = hires(parse(event('employee.created').replace('13:06:26', '14:06:26')));
+    assert.equal(first.deliveryId, again.deliveryId);
+  });
+
+  it('provisions on the event HIBOB_PROVISION_ON names and ignores the other', () => {
+    assert.deepEqual(parse(event('employee.joined')), { kind: 'ignored', type: 'employee.joined' });
+    const joined = { ...SETTINGS, HIBOB_PROVISION_ON: 'joined' };
+    assert.deepEqual(parse(event('employee.created'), joined), {
+      kind: 'ignored',
+      type: 'employee.created',
+    });
+    assert.equal(
+      hires(parse(event('employee.joined'), joined)).deliveryId,
+      'employee.joined:636192:3332883884017713238',
+    );
+  });
+
+  it('ignores other events, even without an employee', () => {
+    for (const type of ['employee.updated', 'employee.left', 'table.entry.created', 'task.done']) {
+      assert.deepEqual(parse(event(type, {})), { kind: 'ignored', type });
+    }
+  });
+
+  it('answers the ping in each form Bob sends it', () => {
+    for (const body of ['Ping test', '"Ping test"', '{"text":"Ping test"}', ' Ping test\n']) {
+      assert.deepEqual(parse(body), { kind: 'ping' }, body);
+    }
+  });
+
+  it('takes HIBOB_FETCH_DELAY_MS, 0 meaning no delay, and refuses a non-number at startup', () => {
+    const fast = parse(event('employee.created'), { ...SETTINGS, HIBOB_FETCH_DELAY_MS: '250' });
+    assert.equal(hires(fast).delayMs, 250);
+    const none = parse(event('employee.created'), { ...SETTINGS, HIBOB_FETCH_DELAY_MS: '0' });
+    assert.equal('delayMs' in hires(none), false);
+    for (const raw of ['20s', '-5', '1.5']) {
+      assert.throws(
+        () => createHibobWebhook({ ...SETTINGS, HIBOB_FETCH_DELAY_MS: raw }),
+        ConfigError,
+      );
+    }
+  });
+
+  it('reads a legacy v1 payload (employee.id) and a numeric id', () => {
+    const v1 = JSON.stringify({ type: 'employee.created', employee: { id: '42' } });
+    assert.equal(hires(parse(v1)).deliveryId, 'employee.created:-:42');
+    const numeric = parse(event('employee.created', { employeeId: 77 }));
+    assert.equal(hires(numeric).deliveryId, 'employee.created:636192:77');
+  });
+
+  it('refuses malformed bodies with a PayloadError', () => {
+    for (const body of [
+      'not json',
+      '[]',
+      '{}',
+      '{"type":""}',
+      event('employee.created', {}),
+      event('employee.created', { employeeId: '' }),
+      event('employee.created', { employeeId: { id: 1 } }),
+    ]) {
+      assert.throws(() => parse(body), PayloadError, body);
+    }
+  });
+
+  it('declares its settings for loadConfig', () => {
+    assert.equal(hibob.enabledBy, 'HIBOB_WEBHOOK_SECRET');
+    const required = hibob.settings.filter((s) => s.requiredForWorker === true).map((s) => s.env);
+    assert.deepEqual(required, ['HIBOB_SERVICE_USER_ID', 'HIBOB_SERVICE_USER_TOKEN']);
+    const defaults = Object.fromEntries(hibob.settings.map((s) => [s.env, s.default]));
+    assert.equal(defaults['HIBOB_API_URL'], 'https://api.hibob.com');
+    assert.equal(defaults['HIBOB_PROVISION_ON'], 'created');
+    assert.equal(defaults['HIBOB_FETCH_DELAY_MS'], '20000');
+  });
+});
+
+describe('hibob fetcher: mapping Bob employee fields', () => {
+  /** POST /v1/people/{id} with humanReadable APPEND, as the People read API contract shows it. */
+  const employee = {
+    id: '3332883884017713238',
+    email: 'noa.levi@example.com',
+    firstName: 'Noa',
+    surname: 'Levi',
+    work: { department: '209192163', title: '197033223', startDate: '2026-03-01' },
+    '/root/id': { value: '3332883884017713238' },
+    '/root/email': { value: 'noa.levi@example.com' },
+    '/root/firstName': { value: 'Noa' },
+    '/root/surname': { value: 'Levi' },
+    '/work/department': { value: '209192163' },
+    '/work/title': { value: '197033223' },
+    '/work/startDate': { value: '2026-03-01' },
+    humanReadable: {
+      email: 'noa.levi@example.com',
+      work: { department: 'Account Receivables', title: 'Accountant', startDate: '01/03/2026' },
+    },
+  };
+
+  it('maps email, names, ISO start date, and department and title by name', () => {
+    assert.deepEqual(toHire('3332883884017713238', employee), {
+      source: 'hibob',
+      hireId: '3332883884017713238',
+      email: 'noa.levi@example.com',
+      firstName: 'Noa',
+      lastName: 'Levi',
+      department: 'Account Receivables',
+      title: 'Accountant',
+      startDate: '2026-03-01',
+    });
+  });
+
+  it('reads either shape alone: slash keys only, or nested objects only', () => {
+    const slashOnly = {
+      '/root/email': { value: 'a@example.com' },
+      '/root/firstName': { value: 'Ann' },
+    };
+    assert.deepEqual(toHire('1', slashOnly), {
+      source: 'hibob',
+      hireId: '1',
+      email: 'a@example.com',
+      firstName: 'Ann',
+      lastName: '',
+    });
+    const nestedOnly = { email: ' b@example.com ', surname: 'Bee', work: { title: 'Chef' } };
+    assert.deepEqual(toHire('2', nestedOnly), {
+      source: 'hibob',
+      hireId: '2',
+      email: 'b@example.com',
+      firstName: '',
+      lastName: 'Bee',
+      title: 'Chef',
+    });
+  });
+
+  it('fails with a clear reason when there is no usable work email', () => {
+    assert.throws(
+      () => toHire('55', { firstName: 'No', '/root/email': { value: null } }),
+      (err: unknown) =>
+        err instanceof HireIncompleteError &&
+        err.message.startsWith(
+          'Bob employee 55 has no work email; add one in Bob, then replay the job',
+        ),
+    );
+    assert.throws(
+      () => toHire('56', { email: 'not-an-email' }),
+      (err: unknown) =>
+        err instanceof HireIncompleteError &&
+        err.message.includes('Bob employee 56 has a work email DocSpace does not accept') &&
+        !err.message.includes('not-an-email'),
+    );
+  });
+});
