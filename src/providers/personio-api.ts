@@ -1,0 +1,165 @@
+import type { AxiosInstance } from 'axios';
+import { isValidEmail } from '../domain/email.js';
+import type { Hire } from '../domain/hire.js';
+import { HireIncompleteError, HrApiError, hrRequest } from './hr-http.js';
+import type { HireFetcher, HireRef } from './types.js';
+
+/**
+ * The worker side of Personio: reads a person named by a webhook from the Personio API v2.
+ *
+ * - Token: `POST /v2/auth/token`, "Endpoint to obtain an OAuth 2.0 access token using the Client
+ *   Credentials Grant… The request must be formatted using the `application/x-www-form-urlencoded`
+ *   media type"; among its documented 400 examples is "Bad Request - Invalid Credentials"
+ *   (https://developer.personio.de/reference/post_v2-auth-token.md). The answer is read as a standard
+ *   OAuth 2.0 token answer (`access_token`, `expires_in` seconds, RFC 6749 §5.1).
+ * - Person: `GET /v2/persons/{id}` returns the `Person` (`id`, `email`, `first_name`,
+ *   `last_name`, `preferred_name`) and "requires the personio:persons:read scope"
+ *   (https://developer.personio.de/reference/get_v2-persons-id.md).
+ * - Department and position live on the employment (`GET /v2/persons/{person_id}/employments/{id}`,
+ *   https://developer.personio.de/reference/get_v2-persons-person-id-employments-id.md) and mostly
+ *   as ids; DocSpace does not use them, so no second call is made per hire.
+ */
+export const PERSONIO_TOKEN_PATH = '/v2/auth/token';
+
+/** A token is renewed this long before Personio says it expires. */
+export const TOKEN_REFRESH_MARGIN_MS = 60_000;
+/** How long a token is kept when the answer has no usable `expires_in` (a 401 renews it anyway). */
+export const DEFAULT_TOKEN_TTL_MS = 10 * 60_000;
+
+const CREDENTIALS_HINT =
+  'check PERSONIO_CLIENT_ID and PERSONIO_CLIENT_SECRET, and that the API credentials have the personio:persons:read scope';
+
+export interface PersonioFetcherDeps {
+  /** From `createHrHttp(PERSONIO_API_URL, {})`: every status is handed to `hrRequest`. */
+  readonly http: AxiosInstance;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly now?: () => number;
+}
+
+interface Token {
+  readonly value: string;
+  readonly expiresAt: number;
+}
+
+/**
+ * A {@link HireFetcher} for Personio. The access token is kept until shortly before it expires and
+ * shared by concurrent fetches (one token request at a time: Personio rate-limits its auth
+ * endpoint). A 401 on a kept token drops it and repeats the call once with a new token; a 401 on a
+ * token just issued is lasting, with a hint about the credentials.
+ */
+export function createPersonioFetcher(deps: PersonioFetcherDeps): HireFetcher {
+  const now = deps.now ?? Date.now;
+  let cached: Token | undefined;
+  let pending: Promise<Token> | undefined;
+
+  async function requestToken(): Promise<Token> {
+    const form = new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: deps.clientId,
+      client_secret: deps.clientSecret,
+    });
+    let answer: unknown;
+    try {
+      answer = await hrRequest(deps.http, {
+        method: 'POST',
+        path: PERSONIO_TOKEN_PATH,
+        data: form.toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        credentialsHint: CREDENTIALS_HINT,
+      });
+    } catch (err: unknown) {
+      if (err instanceof HrApiError && err.status === 400) {
+        throw new HrApiError({
+          kind: 'lasting',
+          endpoint: err.endpoint,
+          status: 400,
+          message: `${err.message}: ${CREDENTIALS_HINT}`,
+        });
+      }
+      throw err;
+    }
+    const value = field(answer, 'access_token');
+    if (typeof value !== 'string' || value === '') {
+      throw new HrApiError({
+        kind: 'lasting',
+        endpoint: `POST ${PERSONIO_TOKEN_PATH}`,
+        message: `POST ${PERSONIO_TOKEN_PATH} answered without an access_token; check PERSONIO_API_URL`,
+      });
+    }
+    const expiresIn = field(answer, 'expires_in');
+    const ttl =
+      typeof expiresIn === 'number' && expiresIn > 0 ? expiresIn * 1000 : DEFAULT_TOKEN_TTL_MS;
+    return { value, expiresAt: now() + Math.max(ttl / 2, ttl - TOKEN_REFRESH_MARGIN_MS) };
+  }
+
+  async function token(): Promise<{ value: string; fresh: boolean }> {
+    if (cached !== undefined && now() < cached.expiresAt) {
+      return { value: cached.value, fresh: false };
+    }
+    pending ??= requestToken()
+      .then((issued) => (cached = issued))
+      .finally(() => {
+        pending = undefined;
+      });
+    return { value: (await pending).value, fresh: true };
+  }
+
+  async function get(path: string): Promise<unknown> {
+    const call = (value: string) =>
+      hrRequest(deps.http, {
+        method: 'GET',
+        path,
+        headers: { authorization: `Bearer ${value}` },
+        credentialsHint: CREDENTIALS_HINT,
+      });
+    const first = await token();
+    try {
+      return await call(first.value);
+    } catch (err: unknown) {
+      if (!(err instanceof HrApiError) || err.status !== 401 || first.fresh) throw err;
+      // Personio no longer takes the kept token (revoked, or expired early): get a new one, once.
+      if (cached?.value === first.value) cached = undefined;
+      return await call((await token()).value);
+    }
+  }
+
+  return {
+    async fetch(ref: HireRef): Promise<Hire> {
+      const id = ref.employeeId;
+      const body = await get(`/v2/persons/${encodeURIComponent(id)}`);
+      // The reference shows the Person itself; list answers wrap in `_data`, so accept both.
+      const inner = field(body, '_data');
+      const person = typeof inner === 'object' && inner !== null ? inner : body;
+      const email = text(person, 'email');
+      if (email === '') {
+        throw new HireIncompleteError(
+          `Personio employee ${id} has no work email; add one in Personio, then replay the job`,
+        );
+      }
+      if (!isValidEmail(email)) {
+        throw new HireIncompleteError(
+          `Personio employee ${id} has an email DocSpace does not accept; correct it in Personio, then replay the job`,
+        );
+      }
+      return {
+        source: 'personio',
+        hireId: id,
+        email,
+        firstName: text(person, 'first_name') || text(person, 'preferred_name'),
+        lastName: text(person, 'last_name'),
+      };
+    },
+  };
+}
+
+function field(value: unknown, name: string): unknown {
+  return typeof value === 'object' && value !== null
+    ? (value as Record<string, unknown>)[name]
+    : undefined;
+}
+
+function text(value: unknown, name: string): string {
+  const raw = field(value, name);
+  return typeof raw === 'string' ? raw.trim() : '';
+}

@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { PayloadError, ServiceError, SignatureError } from '../../src/errors.js';
+import {
+  createPersonioWebhook,
+  personio,
+  PERSONIO_DEFAULT_API_URL,
+} from '../../src/providers/personio.js';
+import type { WebhookRequest } from '../../src/providers/types.js';
+
+const TOKEN = 'pw-token-9f3c1e';
+
+/**
+ * Deliveries built from Personio's documented envelope `{company_id, event_name, occurred_at,
+ * payload, meta}` (https://developer.personio.de/v2.0/reference/webhooks), with entity ids nested
+ * as `{"<entity>": {"id": …}}` like its absence example (personio/api-docs#210).
+ */
+function delivery(eventName: string, payload: unknown, extra: Record<string, unknown> = {}) {
+  return {
+    company_id: '123456',
+    event_name: eventName,
+    occurred_at: '2025-03-04T09:15:00Z',
+    payload,
+    meta: {},
+    ...extra,
+  };
+}
+
+function request(
+  body: unknown,
+  headers: Record<string, string> = { authorization: TOKEN },
+  contentType: string | undefined = 'application/json',
+): WebhookRequest {
+  const raw = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+  const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+  return {
+    raw,
+    header: (name) => lower[name.toLowerCase()],
+    contentType,
+    now: new Date('2025-03-04T09:15:01Z'),
+  };
+}
+
+const adapter = createPersonioWebhook(TOKEN);
+
+describe('Personio webhook: the Authorization token', () => {
+  it('accepts the exact token Personio echoes', () => {
+    adapter.verify(request({}, { Authorization: TOKEN }));
+  });
+
+  it('accepts a "Bearer " prefix on either side, as Personio tells admins to add one', () => {
+    adapter.verify(request({}, { authorization: `Bearer ${TOKEN}` }));
+    createPersonioWebhook(`Bearer ${TOKEN}`).verify(request({}, { authorization: TOKEN }));
+    createPersonioWebhook(`Bearer ${TOKEN}`).verify(
+      request({}, { authorization: `bearer ${TOKEN}` }),
+    );
+  });
+
+  it('refuses a wrong, shorter, longer or missing token with 401', () => {
+    for (const value of ['pw-token-9f3c1f', TOKEN.slice(0, -1), `${TOKEN}x`, `Basic ${TOKEN}`]) {
+      assert.throws(
+        () => {
+          adapter.verify(request({}, { authorization: value }));
+        },
+        SignatureError,
+        value,
+      );
+    }
+    assert.throws(() => {
+      adapter.verify(request({}, {}));
+    }, /no Authorization header/);
+    assert.throws(() => {
+      adapter.verify(request({}, { authorization: '   ' }));
+    }, SignatureError);
+  });
+});
+
+describe('Personio webhook: events', () => {
+  it('reads person.created as a reference to the person, keyed by event, company and person', () => {
+    const event = adapter.parse(request(delivery('person.created', { person: { id: '5005' } })));
+    assert.deepEqual(event, {
+      kind: 'hires',
+      type: 'person.created',
+      deliveryId: 'person.created:123456:5005',
+      items: [
+        {
+          kind: 'ref',
+          ref: { source: 'personio', employeeId: '5005', context: { companyId: '123456' } },
+        },
+      ],
+    });
+  });
+
+  it('reads employment.created as a reference to its person, keyed by the employment', () => {
+    const event = adapter.parse(
+      request(
+        delivery('employment.created', {
+          employment: { id: '2306b77a-35fb-4b1d-8044-3b14f7f2ca65' },
+          person: { id: '5005' },
+        }),
+      ),
+    );
+    assert.equal(event.kind, 'hires');
+    assert.equal(
+      event.deliveryId,
+      'employment.created:123456:2306b77a-35fb-4b1d-8044-3b14f7f2ca65',
+    );
+    assert.deepEqual(event.items, [
+      {
+        kind: 'ref',
+        ref: {
+          source: 'personio',
+          employeeId: '5005',
+          context: { companyId: '123456', employmentId: '2306b77a-35fb-4b1d-8044-3b14f7f2ca65' },
+        },
+      },
+    ]);
+  });
+
+  it('takes flat and numeric ids too (the tolerant reading of an undocumented payload)', () => {
+    const person = adapter.parse(
+      request(delivery('person.created', { id: 77 }, { company_id: 42 })),
+    );
+    assert.equal(person.kind === 'hires' && person.deliveryId, 'person.created:42:77');
+    const employment = adapter.parse(
+      request(delivery('employment.created', { id: 'emp-1', person_id: 5006 })),
+    );
+    assert.equal(employment.kind === 'hires' && employment.items[0]?.kind === 'ref', true);
+    if (employment.kind !== 'hires' || employment.items[0]?.kind !== 'ref') return;
+    assert.equal(employment.items[0].ref.employeeId, '5006');
+    assert.equal(employment.deliveryId, 'employment.created:123456:emp-1');
+  });
+
+  it('refuses an employment.created that names no person: its id alone cannot be fetched', () => {
+    assert.throws(
+      () => adapter.parse(request(delivery('employment.created', { employment: { id: 'e-1' } }))),
+      (err: unknown) =>
+        err instanceof PayloadError &&
+        err.message.includes('person.id or person_id or employment.person.id'),
+    );
+  });
+
+  it('ignores events that are not hires, without reading their payload', () => {
+    for (const name of ['person.updated', 'employment.started', 'absence-period.created']) {
+      assert.deepEqual(adapter.parse(request(delivery(name, 'anything'))), {
+        kind: 'ignored',
+        type: name,
+      });
+    }
+  });
+
+  it('answers 400 for malformed bodies and ids that could leave the API path', () => {
+    const bad = [
+      '{"event_name":',
+      '[]',
+      { company_id: '1', payload: {} },
+      delivery('person.created', null),
+      delivery('person.created', { person: {} }),
+      delivery('person.created', { person: { id: '../../v2/webhooks' } }),
+      delivery('person.created', { person: { id: 1.5 } }),
+      delivery('person.created', { person: { id: '5005' } }, { company_id: undefined }),
+    ];
+    for (const body of bad) {
+      assert.throws(() => adapter.parse(request(body)), PayloadError, JSON.stringify(body));
+    }
+  });
+
+  it('answers 415 for a body that is not JSON, and tolerates a missing content type', () => {
+    assert.throws(
+      () =>
+        adapter.parse(
+          request(delivery('person.created', { person: { id: '1' } }), undefined, 'text/plain'),
+        ),
+      (err: unknown) => err instanceof ServiceError && err.code === 'ERR_UNSUPPORTED_MEDIA_TYPE',
+    );
+    for (const type of [undefined, 'application/json; charset=utf-8']) {
+      const event = adapter.parse(
+        request(delivery('person.created', { person: { id: '1' } }), undefined, type),
+      );
+      assert.equal(event.kind, 'hires');
+    }
+  });
+});
+
+describe('Personio provider settings', () => {
+  it('is enabled by the webhook token, defaults the API URL and needs API credentials on workers', () => {
+    assert.equal(personio.name, 'personio');
+    assert.equal(personio.enabledBy, 'PERSONIO_WEBHOOK_TOKEN');
+    const byEnv = new Map(personio.settings.map((s) => [s.env, s]));
+    assert.equal(byEnv.get('PERSONIO_API_URL')?.default, PERSONIO_DEFAULT_API_URL);
+    assert.equal(PERSONIO_DEFAULT_API_URL, 'https://api.personio.de');
+    assert.equal(byEnv.get('PERSONIO_CLIENT_ID')?.requiredForWorker, true);
+    assert.equal(byEnv.get('PERSONIO_CLIENT_SECRET')?.requiredForWorker, true);
+    assert.equal(byEnv.get('PERSONIO_WEBHOOK_TOKEN')?.kind, 'secret');
+  });
+});
