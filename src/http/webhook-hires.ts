@@ -3,10 +3,9 @@ import { parseHiresEvent } from '../domain/hire.js';
 import { createSignatureVerifier } from '../domain/signature.js';
 import { PayloadError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { Metrics } from '../metrics.js';
 import type { Intake } from '../queue/intake.js';
 import { sendError } from './errors.js';
-import { countWebhookOutcome, setWebhookOutcome } from './metrics-route.js';
+import { setWebhookOutcome } from './metrics-route.js';
 
 /** DESIGN: bodies over 1 MiB are answered 413, before anything is parsed. */
 export const BODY_LIMIT = '1mb';
@@ -17,7 +16,6 @@ export interface HiresWebhookDeps {
   readonly logger: Logger;
   readonly now?: () => Date;
   /** Counts every delivery by outcome, rejections included (`docspace_onboarding_webhooks_total`). */
-  readonly metrics?: Pick<Metrics, 'webhook'>;
 }
 
 /**
@@ -31,7 +29,6 @@ export function createHiresWebhook(deps: HiresWebhookDeps): Router {
 
   router.post(
     '/webhooks/hires',
-    ...(deps.metrics ? [countWebhookOutcome(deps.metrics, 'hires')] : []),
     requireConfigured(deps.secrets.length > 0),
     requireJson,
     express.raw({ type: () => true, limit: BODY_LIMIT }),

@@ -5,7 +5,7 @@ import { Queue } from 'bullmq';
 import express from 'express';
 import { signStandardWebhook } from '../../src/domain/signature.js';
 import { createErrorHandler, notFound } from '../../src/http/errors.js';
-import { createMetricsRoute } from '../../src/http/metrics-route.js';
+import { countWebhookOutcome, createMetricsRoute } from '../../src/http/metrics-route.js';
 import { createHiresWebhook } from '../../src/http/webhook-hires.js';
 import { createMetrics, QUEUE_STATES, type Metrics } from '../../src/metrics.js';
 import { createHireStore } from '../../src/queue/hire-store.js';
@@ -91,7 +91,8 @@ describe('metrics of a running service (API route and worker http server)', () =
       hireStore: createHireStore({ redis: stack.redis, keys }),
     });
     const app = express();
-    app.use(createHiresWebhook({ secrets: [stack.secret], intake, logger: stack.logger, metrics }));
+    app.use('/webhooks/hires', countWebhookOutcome(metrics, 'hires'));
+    app.use(createHiresWebhook({ secrets: [stack.secret], intake, logger: stack.logger }));
     app.use(createMetricsRoute(metrics));
     app.use(notFound);
     app.use(createErrorHandler(stack.logger));
