@@ -67,12 +67,15 @@ export async function runDemo(env: NodeJS.ProcessEnv): Promise<void> {
   sim.addUser({ email: 'erin.existing@example.com', firstName: 'Erin', lastName: 'Existing' });
 
   const secret = env['WEBHOOK_SECRET'] ?? `whsec_${randomBytes(24).toString('base64')}`;
+  // The dashboard needs a password; a generated one is printed below (a local demo credential).
+  const adminToken = env['ADMIN_TOKEN'] ?? randomBytes(12).toString('hex');
   const settings = {
     ...env,
     REDIS_URL: redisUrl.url,
     DOCSPACE_URL: simUrl,
     DOCSPACE_API_KEY: DEMO_API_KEY,
     WEBHOOK_SECRET: secret,
+    ADMIN_TOKEN: adminToken,
     // Its own prefix, always: the demo deletes its keys when it starts and stops, and must never
     // touch a real deployment's queues on the same Redis.
     QUEUE_PREFIX: `${env['QUEUE_PREFIX'] ?? 'docspace-onboarding'}-demo`,
@@ -139,6 +142,9 @@ export async function runDemo(env: NodeJS.ProcessEnv): Promise<void> {
     `Invitation mode "${config.invite.mode}": batches of up to ${config.invite.batchSize}, none waiting over ${config.invite.maxWaitMs} ms.`,
   );
   out();
+  out(
+    `Dashboard: ${base}/admin/queues (user admin, password ${env['ADMIN_TOKEN'] ? 'your ADMIN_TOKEN' : adminToken})`,
+  );
   out(
     `Still running. Send your own hires to ${base}/webhooks/hires signed with WEBHOOK_SECRET${env['WEBHOOK_SECRET'] ? '' : ' (set WEBHOOK_SECRET to choose it; this run generated one)'}. Ctrl-C stops.`,
   );

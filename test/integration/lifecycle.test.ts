@@ -106,6 +106,10 @@ describe('npm run demo', () => {
     assert.equal(out.match(/created and invited/g)?.length, 4);
     assert.match(out, /Erin\.Existing@Example\.com\s+already had an account: not invited/);
     assert.match(out, /DocSpace saw 5 create calls \(4 created a user\)/);
+    assert.match(
+      out,
+      /Dashboard: http:\/\/127\.0\.0\.1:\d+\/admin\/queues \(user admin, password [0-9a-f]{24}\)/,
+    );
     const exited = new Promise<number | null>((resolve) => demo.once('exit', resolve));
     demo.kill('SIGTERM');
     assert.equal(await exited, 0);
