@@ -6,6 +6,8 @@ import { createErrorHandler, notFound, sendError } from './http/errors.js';
 import { createHealthRoutes, type HealthDeps } from './http/health.js';
 import { countWebhookOutcome, createMetricsRoute } from './http/metrics-route.js';
 import { createOpenApiRoute } from './http/openapi.js';
+import { createWebhookRateLimit } from './http/rate-limit.js';
+import { jsonApiSecurityHeaders } from './http/security-headers.js';
 import { createHiresWebhook } from './http/webhook-hires.js';
 import { createProviderWebhooks } from './http/webhook-providers.js';
 import type { Logger } from './logger.js';
@@ -33,19 +35,41 @@ export interface AppDeps {
   /** HR systems with their own webhook format, and their settings. */
   readonly providers: readonly Provider[];
   readonly providerConfigs: Readonly<Record<string, ProviderConfig>>;
+  /**
+   * Webhook deliveries per minute per client address (`WEBHOOK_RATE_LIMIT_PER_MINUTE`); 0 or
+   * unset: no limit.
+   */
+  readonly webhookRateLimitPerMinute?: number;
+  /** Proxies in front whose `X-Forwarded-For` is believed (`TRUST_PROXY`); unset: none. */
+  readonly trustProxyHops?: number;
   readonly now?: () => Date;
 }
+
+/** The admin API's JSON routes and the OpenAPI document: safe headers, never cached. */
+const JSON_API_PATHS = ['/admin/jobs', '/admin/hires', '/openapi.json'];
 
 /** The HTTP app: routes and one error handler. It never listens; the caller does (tests on port 0). */
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  // Without proxies the peer address is the client; with N, the Nth address from the right of
+  // X-Forwarded-For (what the farthest trusted proxy saw). Never `true`: anyone could write any
+  // address into the header.
+  const hops = deps.trustProxyHops ?? 0;
+  app.set('trust proxy', hops > 0 ? hops : false);
   // Counted first, so that deliveries refused while shutting down are counted too.
   app.use('/webhooks/hires', countWebhookOutcome(deps.metrics, 'hires'));
   for (const provider of deps.providers) {
     app.use(`/webhooks/${provider.name}`, countWebhookOutcome(deps.metrics, provider.name));
   }
+  // Before anything reads a body or checks a signature.
+  app.use(
+    '/webhooks',
+    createWebhookRateLimit({
+      perMinute: deps.webhookRateLimitPerMinute ?? 0,
+      logger: deps.logger,
+    }),
+  );
   app.use('/webhooks', (_req, res, next) => {
     if (!deps.stopping()) {
       next();
@@ -54,6 +78,7 @@ export function createApp(deps: AppDeps): Express {
     res.setHeader('Connection', 'close');
     sendError(res, 503, 'ERR_QUEUE_UNAVAILABLE', 'shutting down; deliver again later');
   });
+  app.use(JSON_API_PATHS, jsonApiSecurityHeaders());
   app.use(createHealthRoutes(deps.health));
   app.use(createMetricsRoute(deps.metrics));
   app.use(createOpenApiRoute());

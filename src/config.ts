@@ -26,6 +26,12 @@ export interface Config {
     readonly maxRps: number;
     readonly concurrency: number;
     readonly timeoutMs: number;
+    /** The shared circuit breaker (README "Reliability"); threshold 0 turns it off. */
+    readonly circuit: {
+      readonly threshold: number;
+      readonly waitMs: number;
+      readonly maxWaitMs: number;
+    };
   };
   readonly invite: {
     readonly mode: InviteMode;
@@ -42,6 +48,10 @@ export interface Config {
   /** Standard Webhooks secrets (`whsec_…`); more than one while a secret is being rotated. */
   readonly webhookSecrets: readonly string[];
   readonly adminToken: string | undefined;
+  /** Webhook deliveries per minute per client address; 0: no limit. */
+  readonly webhookRateLimitPerMinute: number;
+  /** Proxies in front whose `X-Forwarded-For` is believed (0: the peer is the client). */
+  readonly trustProxyHops: number;
   readonly logLevel: string;
   readonly simPort: number;
   /** HR systems with their own webhook format, by name (`bamboohr`, …). */
@@ -150,6 +160,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): Readonly
       maxRps: int('DOCSPACE_MAX_RPS', 20, 1, 10_000),
       concurrency: int('DOCSPACE_CONCURRENCY', 10, 1, 1_000),
       timeoutMs: int('DOCSPACE_TIMEOUT_MS', 15_000, 100, 600_000),
+      circuit: {
+        threshold: int('DOCSPACE_CIRCUIT_THRESHOLD', 5, 0, 1_000),
+        waitMs: int('DOCSPACE_CIRCUIT_WAIT_MS', 5_000, 10, 3_600_000),
+        maxWaitMs: int('DOCSPACE_CIRCUIT_MAX_WAIT_MS', 300_000, 10, 86_400_000),
+      },
     },
     invite: {
       mode: oneOf('INVITE_MODE', INVITE_MODES, 'invite'),
@@ -159,15 +174,24 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): Readonly
     jobs: {
       attempts: int('JOB_ATTEMPTS', 12, 1, 100),
       backoffMs: int('JOB_BACKOFF_MS', 2_000, 1, 3_600_000),
-      lockDurationMs: int('WORKER_LOCK_DURATION_MS', 15_000, 500, 600_000),
-      stalledIntervalMs: int('WORKER_STALLED_INTERVAL_MS', 5_000, 100, 600_000),
+      lockDurationMs: int('WORKER_LOCK_DURATION_MS', 5_000, 500, 600_000),
+      stalledIntervalMs: int('WORKER_STALLED_INTERVAL_MS', 1_000, 100, 600_000),
     },
     webhookSecrets,
     adminToken,
+    webhookRateLimitPerMinute: int('WEBHOOK_RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
+    trustProxyHops: int('TRUST_PROXY', 0, 0, 10),
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     simPort: int('DOCSPACE_SIM_PORT', 8090, 0, 65535),
     providers: readProviderSettings(env, PROVIDERS, needsDocspace, problems),
   };
+
+  if (config.docspace.circuit.maxWaitMs < config.docspace.circuit.waitMs) {
+    problems.push({
+      path: 'DOCSPACE_CIRCUIT_MAX_WAIT_MS',
+      message: `must not be shorter than DOCSPACE_CIRCUIT_WAIT_MS (${config.docspace.circuit.waitMs})`,
+    });
+  }
 
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(config);

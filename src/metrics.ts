@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RequestReport } from './docspace/client.js';
 import type { Logger } from './logger.js';
+import type { CircuitState } from './queue/circuit-breaker.js';
 
 /** What a webhook delivery came to: stored, already stored, not ours, or rejected (by HTTP status). */
 export const WEBHOOK_OUTCOMES = [
@@ -12,6 +13,7 @@ export const WEBHOOK_OUTCOMES = [
   'not_configured',
   'payload_too_large',
   'unsupported_media_type',
+  'rate_limited',
   'unavailable',
   'rejected',
   'error',
@@ -54,7 +56,18 @@ export interface Metrics {
   inviteBatch(size: number): void;
   /** Reports these queues' job counts at each scrape; returns a function that stops it. */
   watchQueues(queues: readonly WatchedQueue[]): () => void;
+  /** This process opened the shared DocSpace circuit breaker (or reopened it after a probe). */
+  circuitOpened(): void;
+  /** Reports the breaker's state (read from Redis) at each scrape; returns how to stop it. */
+  watchCircuit(read: () => Promise<{ readonly state: CircuitState }>): () => void;
 }
+
+/** `docspace_onboarding_circuit_state`'s values. */
+export const CIRCUIT_STATE_VALUES: Readonly<Record<CircuitState, number>> = {
+  closed: 0,
+  open: 1,
+  'half-open': 2,
+};
 
 export interface MetricsOptions {
   /** Told once when queue depths cannot be read, and once when they can again. */
@@ -122,6 +135,30 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registers,
   });
 
+  const openings = new Counter({
+    name: `${PREFIX}circuit_openings_total`,
+    help: 'Times this process opened the shared DocSpace circuit breaker (reopenings after a failed probe included)',
+    registers,
+  });
+  let readCircuit: (() => Promise<{ readonly state: CircuitState }>) | undefined;
+  // Registered by watchCircuit only: a process without workers (the API alone) cannot know the
+  // state, and a 0 from it would read as "closed".
+  const circuitStateName = `${PREFIX}circuit_state`;
+  const circuitState = new Gauge({
+    name: circuitStateName,
+    help: 'The shared DocSpace circuit breaker, read from Redis at scrape time: 0 closed, 1 open, 2 half-open',
+    registers: [],
+    async collect() {
+      if (readCircuit === undefined) return;
+      try {
+        const { state } = await withTimeout(readCircuit(), options.queueTimeoutMs ?? 1_000);
+        this.set(CIRCUIT_STATE_VALUES[state]);
+      } catch {
+        // Redis away: the last value read stays (the queue depths report the outage).
+      }
+    },
+  });
+
   const depth = createDepthReader(options);
   new Gauge({
     name: `${PREFIX}queue_jobs`,
@@ -159,6 +196,20 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         failed.inc({ queue: name }, 0);
       }
       return depth.watch(queues);
+    },
+    circuitOpened() {
+      openings.inc();
+    },
+    watchCircuit(read) {
+      readCircuit = read;
+      if (registry.getSingleMetric(circuitStateName) === undefined) {
+        registry.registerMetric(circuitState);
+      }
+      return () => {
+        if (readCircuit !== read) return;
+        readCircuit = undefined;
+        registry.removeSingleMetric(circuitStateName);
+      };
     },
   };
 }

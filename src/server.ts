@@ -1,4 +1,5 @@
-import type { Server } from 'node:http';
+import { STATUS_CODES, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createApp } from './app.js';
@@ -79,12 +80,15 @@ export async function startApi(deps: {
     hireStore,
     providers: deps.providers ?? PROVIDERS,
     providerConfigs: config.providers,
+    webhookRateLimitPerMinute: config.webhookRateLimitPerMinute,
+    trustProxyHops: config.trustProxyHops,
     replayer: createReplayer({
       queues: { hires: queue, invites },
       logger: logger.child({ via: 'admin-api' }),
     }),
   });
   const server = await listen(app.listen.bind(app), config.port);
+  server.on('clientError', answerClientError);
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   logger.info('api listening', { port });
@@ -126,4 +130,33 @@ function closeServer(server: Server, drainMs: number): Promise<void> {
     });
     server.closeIdleConnections();
   });
+}
+
+/** Node's HTTP parser errors, as the status Node itself would answer (431, 413, 408; else 400). */
+const CLIENT_ERRORS: Readonly<Record<string, [number, string]>> = {
+  HPE_HEADER_OVERFLOW: [431, 'the request headers are larger than 16 KiB'],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'the chunk extensions are too large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'the request did not arrive in time'],
+};
+
+/**
+ * Requests Node's HTTP parser refuses (a control byte in a header, a body longer than its
+ * Content-Length, bad chunking, oversized headers) never reach express; without this they get
+ * Node's bare "400 Bad Request". DESIGN: every error body is JSON. Same rule as Node's default
+ * handler: nothing is written on a connection that already carried an answer.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  const written = 'bytesWritten' in socket ? Number(socket.bytesWritten) : 0;
+  if (err.code === 'ECONNRESET' || !socket.writable || written > 0) {
+    socket.destroy();
+    return;
+  }
+  const [status, message] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'malformed HTTP request'];
+  const code = status === 413 ? 'ERR_BODY_TOO_LARGE' : 'ERR_PAYLOAD';
+  const body = JSON.stringify({ error: { code, message, details: [] } });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\n` +
+      'Content-Type: application/json; charset=utf-8\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

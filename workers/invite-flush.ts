@@ -8,6 +8,7 @@ import type { Metrics } from '../src/metrics.js';
 import { FLUSH_FULL_JOB, type InviteFlushJobData } from '../src/queue/contract.js';
 import type { HireStore } from '../src/queue/hire-store.js';
 import type { Keys } from '../src/queue/keys.js';
+import { CircuitOpenError, type CircuitHold } from './circuit-breaker.js';
 import { DEFAULT_RETRY_AFTER_MS, MAX_RATE_LIMITED_STARTS } from './provision.js';
 
 export interface InviteFlushDeps {
@@ -19,6 +20,8 @@ export interface InviteFlushDeps {
   readonly batchSize: number;
   readonly userType: number;
   readonly rateLimited: (ms: number) => Promise<void>;
+  /** The shared circuit breaker: while it is open, the flush waits without using attempts. */
+  readonly circuit: CircuitHold;
   readonly logger: Logger;
   /** Observes the size of each successful invite call. */
   readonly metrics?: Pick<Metrics, 'inviteBatch'>;
@@ -116,20 +119,28 @@ export function createInviteFlushProcessor(deps: InviteFlushDeps) {
     targets: readonly { key: string; record: { email: string } }[],
     log: Logger,
   ): Promise<unknown> {
+    if (err instanceof CircuitOpenError) {
+      // Nothing was sent; the batch stays in this job's data until the circuit closes.
+      log.debug('invite batch waits for DocSpace', { circuit: err.state, waitMs: err.waitMs });
+      return await waitForCircuit(job, err.waitMs, err);
+    }
     if (!(err instanceof DocspaceError)) return err;
     const jobId = job.id ?? '';
     if (err.kind === 'passing') {
+      const circuit = err.rateLimited ? undefined : await deps.circuit.read();
+      const open = circuit !== undefined && circuit.state !== 'closed';
       log.warn('invite batch will be retried', {
         outcome: 'retrying',
         reason: err.message,
         status: err.status,
         size: targets.length,
+        ...(open ? { circuit: circuit.state, waitMs: circuit.waitMs } : {}),
       });
       if (err.rateLimited && job.attemptsStarted < MAX_RATE_LIMITED_STARTS) {
         await deps.rateLimited(err.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS);
         return new RateLimitError();
       }
-      return err;
+      return open ? await waitForCircuit(job, circuit.waitMs, err) : err;
     }
     const disabled = USER_DISABLED.exec(
       err.message.replace(/^.*?answered \d+: /, '').split(';')[0] ?? '',
@@ -163,5 +174,16 @@ export function createInviteFlushProcessor(deps: InviteFlushDeps) {
     return new UnrecoverableError(
       `invitation failed for ${targets.length} people: ${err.message}; fix the cause, then replay this job`,
     );
+  }
+
+  /** Back to waiting without using an attempt, every queue held while the circuit is open. */
+  async function waitForCircuit(
+    job: Job<InviteFlushJobData>,
+    ms: number,
+    err: Error,
+  ): Promise<Error> {
+    if (job.attemptsStarted >= MAX_RATE_LIMITED_STARTS) return err;
+    await deps.circuit.hold(ms);
+    return new RateLimitError();
   }
 }

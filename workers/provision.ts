@@ -8,6 +8,7 @@ import type { ProvisionJobData, ProvisionResult } from '../src/queue/contract.js
 import type { HireStore } from '../src/queue/hire-store.js';
 import type { HireFetcher } from '../src/providers/types.js';
 import type { Locks } from '../src/queue/locks.js';
+import { CircuitOpenError, type CircuitHold } from './circuit-breaker.js';
 import { resolveHire } from './resolve-hire.js';
 
 /**
@@ -18,7 +19,10 @@ export const CLOCK_SKEW_TOLERANCE_MS = 2 * 60 * 1000;
 
 /** A 429 without `Retry-After` holds requests this long. */
 export const DEFAULT_RETRY_AFTER_MS = 1_000;
-/** After this many starts, 429s use attempts like other passing failures (no endless loop). */
+/**
+ * After this many starts, 429s and the circuit breaker's waits use attempts like other passing
+ * failures (no endless loop).
+ */
 export const MAX_RATE_LIMITED_STARTS = 200;
 
 export interface ProvisionDeps {
@@ -36,6 +40,8 @@ export interface ProvisionDeps {
   readonly afterQueuedForInvite: () => Promise<void>;
   /** Called on a 429: holds every worker's DocSpace requests and this queue for `ms`. */
   readonly rateLimited: (ms: number) => Promise<void>;
+  /** The shared circuit breaker: while it is open, jobs wait without using attempts. */
+  readonly circuit: CircuitHold;
   readonly logger: Logger;
   readonly now?: () => number;
 }
@@ -50,6 +56,8 @@ export interface ProvisionDeps {
  *   was lost, which `registrationDate` tells (rule 7).
  * - Passing failures are rethrown for BullMQ to retry; lasting ones fail the job at once with a
  *   reason a person can act on (rules 5 and 6).
+ * - While the DocSpace circuit is open (DocSpace down or slow), the job goes back to waiting with
+ *   every queue held, without using an attempt.
  */
 export function createProvisionProcessor(deps: ProvisionDeps) {
   const now = deps.now ?? Date.now;
@@ -95,12 +103,23 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
 
       const runStartedAt = now();
       const firstAttemptAt = await deps.store.beginAttempt(key, jobId);
-      const result = await deps.docspace.createUser({
-        email: hire.email,
-        firstName,
-        lastName,
-        type: deps.userType,
-      });
+      let result;
+      try {
+        result = await deps.docspace.createUser({
+          email: hire.email,
+          firstName,
+          lastName,
+          type: deps.userType,
+        });
+      } catch (err: unknown) {
+        // DocSpace provably did nothing (429, an open circuit, a lasting refusal): if this run set
+        // the first-attempt mark, take it back, or a later "already registered" for an account
+        // someone else made meanwhile would be mistaken for ours (rule 2).
+        if (firstAttemptAt >= runStartedAt && provablyNotCreated(err)) {
+          await deps.store.forgetAttempt(key, firstAttemptAt);
+        }
+        throw err;
+      }
       if (result.kind === 'created') return await recordCreated(result.user, 'created');
 
       const user = await deps.docspace.findUserByEmail(hire.email);
@@ -149,6 +168,11 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
     }
 
     async function failure(err: unknown): Promise<unknown> {
+      if (err instanceof CircuitOpenError) {
+        // Nothing was sent: no timeline entry, and only a debug line (this repeats while it waits).
+        log.debug('hire waits for DocSpace', { circuit: err.state, waitMs: err.waitMs });
+        return await waitForCircuit(err.waitMs, err);
+      }
       if (!(err instanceof DocspaceError)) return err;
       if (err.kind === 'lasting') {
         await deps.store.failed(key, err.message, jobId);
@@ -156,10 +180,13 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
         return new UnrecoverableError(err.message);
       }
       await deps.store.noteError(key, err.message, jobId);
+      const circuit = err.rateLimited ? undefined : await deps.circuit.read();
+      const open = circuit !== undefined && circuit.state !== 'closed';
       log.warn('hire will be retried', {
         outcome: 'retrying',
         reason: err.message,
         status: err.status,
+        ...(open ? { circuit: circuit.state, waitMs: circuit.waitMs } : {}),
         attempt: job.attemptsMade + 1,
       });
       if (err.rateLimited && job.attemptsStarted < MAX_RATE_LIMITED_STARTS) {
@@ -167,7 +194,14 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
         await deps.rateLimited(err.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS);
         return new RateLimitError();
       }
-      return err;
+      return open ? await waitForCircuit(circuit.waitMs, err) : err;
+    }
+
+    /** Back to waiting without using an attempt, every queue held while the circuit is open. */
+    async function waitForCircuit(ms: number, err: Error): Promise<Error> {
+      if (job.attemptsStarted >= MAX_RATE_LIMITED_STARTS) return err;
+      await deps.circuit.hold(ms);
+      return new RateLimitError();
     }
   };
 }
@@ -176,4 +210,12 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
 function registeredSince(user: DocspaceUser, since: number): boolean {
   const at = user.registrationDate === undefined ? Number.NaN : Date.parse(user.registrationDate);
   return !Number.isNaN(at) && at >= since;
+}
+
+/** Errors after which DocSpace certainly did not create the user. */
+function provablyNotCreated(err: unknown): boolean {
+  return (
+    err instanceof CircuitOpenError ||
+    (err instanceof DocspaceError && (err.rateLimited || err.kind === 'lasting'))
+  );
 }

@@ -14,6 +14,7 @@ import {
   type InviteFlushJobData,
   type ProvisionJobData,
 } from '../src/queue/contract.js';
+import { createCircuitBreaker } from '../src/queue/circuit-breaker.js';
 import { createHireStore } from '../src/queue/hire-store.js';
 import { createKeys, QUEUES } from '../src/queue/keys.js';
 import { createLocks } from '../src/queue/locks.js';
@@ -21,6 +22,7 @@ import { createRequestGate } from '../src/queue/rate-gate.js';
 import { PROVIDERS } from '../src/providers/registry.js';
 import type { Provider } from '../src/providers/types.js';
 import { createBackoffStrategy } from './backoff.js';
+import { createCircuitHold, guardWithCircuit } from './circuit-breaker.js';
 import { createFetchers } from './fetchers.js';
 import { createInviteFlushProcessor } from './invite-flush.js';
 import { createProvisionProcessor } from './provision.js';
@@ -37,9 +39,12 @@ export interface WorkerTuning {
   readonly maxStalledCount: number;
 }
 
+/** A probe may take the request timeout plus this, then another request probes instead. */
+export const PROBE_MARGIN_MS = 2_000;
+
 export const DEFAULT_TUNING: WorkerTuning = {
-  lockDurationMs: 15_000,
-  stalledIntervalMs: 5_000,
+  lockDurationMs: 5_000,
+  stalledIntervalMs: 1_000,
   maxStalledCount: 5,
 };
 
@@ -80,8 +85,19 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
     keys,
     maxRps: config.docspace.maxRps,
     concurrency: config.docspace.concurrency,
+    // A request holds its slot at most this long before its answer (timeout plus a margin).
+    inFlightMs: config.docspace.timeoutMs + 1_000,
   });
   const { metrics } = deps;
+  const { circuit } = config.docspace;
+  const breaker =
+    circuit.threshold > 0
+      ? createCircuitBreaker({
+          redis: connection,
+          keys,
+          settings: { ...circuit, probeLeaseMs: config.docspace.timeoutMs + PROBE_MARGIN_MS },
+        })
+      : undefined;
   const onRequest = combine(
     deps.onRequest,
     metrics &&
@@ -95,7 +111,9 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
       apiKey: config.docspace.apiKey,
       timeoutMs: config.docspace.timeoutMs,
     }),
-    gate,
+    gate: breaker
+      ? guardWithCircuit(gate, { breaker, logger, ...(metrics ? { metrics } : {}) })
+      : gate,
     ...(onRequest ? { onRequest } : {}),
   });
   const userType = USER_TYPES[config.docspace.userType];
@@ -114,6 +132,9 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
       logger.error('queue error', { queue: queue.name, error: err.message });
     });
   const unwatchQueues = metrics?.watchQueues([hires, invites]);
+  const unwatchCircuit = breaker && metrics?.watchCircuit(() => breaker.read());
+  // The circuit is shared: while it is open, both queues wait.
+  const circuitHold = createCircuitHold(breaker, [hires, invites]);
 
   const pauseAll = (queue: Queue) => async (ms: number) => {
     logger.warn('DocSpace rate limit: every worker holds its requests', {
@@ -158,6 +179,7 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
         }
       },
       rateLimited: pauseAll(hires),
+      circuit: circuitHold,
       logger,
     }),
     { ...shared, concurrency: config.docspace.concurrency },
@@ -186,6 +208,7 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
         batchSize: config.invite.batchSize,
         userType,
         rateLimited: pauseAll(invites),
+        circuit: circuitHold,
         logger,
         ...(metrics ? { metrics } : {}),
       }),
@@ -224,12 +247,14 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
     inviteMode,
     batchSize: config.invite.batchSize,
     maxWaitMs: config.invite.maxWaitMs,
+    circuitThreshold: circuit.threshold,
   });
 
   return {
     async close() {
       await Promise.all(workers.map((worker) => worker.close()));
       unwatchQueues?.();
+      unwatchCircuit?.();
       await Promise.all([hires.close(), invites.close()]);
     },
   };

@@ -1,4 +1,4 @@
-import { isValidEmail } from '../domain/email.js';
+import { isStrictEmail } from '../domain/email.js';
 import type { Binder } from './binding.js';
 import {
   bindBool,
@@ -55,7 +55,7 @@ export function createInviteRoutes(deps: InviteRouteDeps): Route[] {
 
     // One by one, no transaction: an error leaves the earlier invitations processed.
     for (const { email, type } of invitations) {
-      if (email === null || !isValidEmail(email) || isPunycode(email)) {
+      if (email === null || !isStrictEmail(email) || isPunycode(email)) {
         if (legacy) continue;
         return apiError('argument', 'Incorrect email', INVITE);
       }

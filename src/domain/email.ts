@@ -14,11 +14,11 @@ export const EMAIL_MAX_LENGTH = 255;
 const PUNYCODE = /[^ -~]|(^|[.@])xn--/i;
 
 /**
- * True when DocSpace would take `email` as it is (after trimming): its strict rule, and its punycode
- * test (`TestEmailPunyCode`, same file), which refuses any part that IDN mapping would change, so
- * non-ASCII characters and `xn--` labels alike.
+ * True when `email` passes DocSpace's strict rule and its punycode test (`TestEmailPunyCode`, same
+ * file), which refuses any part that IDN mapping would change, so non-ASCII characters and `xn--`
+ * labels alike. This is what `POST /people/invite` checks (the simulator's invite route uses it).
  */
-export function isValidEmail(email: string): boolean {
+export function isStrictEmail(email: string): boolean {
   const trimmed = email.trim();
   return (
     trimmed.length > 0 &&
@@ -26,6 +26,22 @@ export function isValidEmail(email: string): boolean {
     STRICT_EMAIL.test(trimmed) &&
     !PUNYCODE.test(trimmed)
   );
+}
+
+/**
+ * A quoted local part as RFC 5322 has it (`"…"`, inner quotes and backslashes escaped). The
+ * strict rule takes any `".+"`, but `POST /people` then parses the address with .NET's
+ * `MailAddress`, which throws on `"a"b"@x.com` or `"a\"@x.com`: DocSpace answers 500, a passing
+ * failure retried for hours (found by the fault suite's fuzzer).
+ */
+const QUOTED_LOCAL = /^"(?:[^"\\]|\\.)*"$/;
+
+/** True when DocSpace would take `email` as it is (after trimming), on both endpoints. */
+export function isValidEmail(email: string): boolean {
+  if (!isStrictEmail(email)) return false;
+  const trimmed = email.trim();
+  const local = trimmed.slice(0, trimmed.lastIndexOf('@'));
+  return !local.startsWith('"') || QUOTED_LOCAL.test(local);
 }
 
 /**

@@ -14,6 +14,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   ERR_FORBIDDEN: 403,
   ERR_CONFLICT: 409,
   ERR_NOT_CONFIGURED: 404,
+  ERR_RATE_LIMITED: 429,
 };
 
 /** body-parser's error types, as our codes. */
@@ -83,6 +84,22 @@ function describe(err: unknown): {
       const [code, message] = mapped;
       return { status: STATUS[code] ?? 400, code, message, details: [] };
     }
+  }
+  // body-parser's decoding errors (a corrupt gzip, deflate or br body) carry a 4xx status, no type.
+  if (
+    typeof err === 'object' &&
+    err !== null &&
+    'status' in err &&
+    typeof err.status === 'number' &&
+    err.status >= 400 &&
+    err.status < 500
+  ) {
+    return {
+      status: 400,
+      code: 'ERR_PAYLOAD',
+      message: 'the body could not be decoded; check its Content-Encoding',
+      details: [],
+    };
   }
   if (isRedisUnavailable(err)) {
     return {

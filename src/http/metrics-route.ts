@@ -30,6 +30,7 @@ const REJECTIONS: Readonly<Record<number, WebhookOutcome>> = {
   404: 'not_configured',
   413: 'payload_too_large',
   415: 'unsupported_media_type',
+  429: 'rate_limited',
   503: 'unavailable',
 };
 

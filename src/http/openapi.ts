@@ -56,6 +56,11 @@ const BASE_DOCUMENT = {
           },
           '413': error,
           '415': error,
+          '429': {
+            description: 'Too many deliveries from this address (WEBHOOK_RATE_LIMIT_PER_MINUTE)',
+            headers: { 'Retry-After': { schema: { type: 'string' } } },
+            content: json({ $ref: '#/components/schemas/Error' }),
+          },
           '503': {
             description: 'Redis unreachable or shutting down; deliver again',
             headers: { 'Retry-After': { schema: { type: 'string' } } },
@@ -363,6 +368,7 @@ export function openApiDocument(
             '404': error,
             '413': error,
             '415': error,
+            '429': error,
             '503': error,
           },
         },

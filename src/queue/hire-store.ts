@@ -51,6 +51,15 @@ if ARGV[5] ~= '' then redis.call('ZADD', KEYS[3], 'NX', ARGV[6], ARGV[5]) end
 return '=' .. current
 `;
 
+// KEYS: hire. ARGV: the mark to remove. Removes firstAttemptAt only if it still holds that value
+// (a concurrent or later attempt's mark is left alone).
+const FORGET_ATTEMPT = `
+if redis.call('HGET', KEYS[1], 'firstAttemptAt') == ARGV[1] then
+  return redis.call('HDEL', KEYS[1], 'firstAttemptAt')
+end
+return 0
+`;
+
 /** The outcome of a guarded transition: applied (from which state) or refused (in which state). */
 export type Transition =
   | { readonly applied: true; readonly from: string }
@@ -65,6 +74,7 @@ export function createHireStore(deps: { redis: Redis; keys: Keys; now?: () => nu
   const { redis, keys } = deps;
   const now = deps.now ?? Date.now;
   const transition = defineScript(redis, 'onboardingHireTransition', 3, TRANSITION);
+  const forget = defineScript(redis, 'onboardingHireForgetAttempt', 1, FORGET_ATTEMPT);
 
   const entry = (event: string, jobId?: string, detail?: string): string =>
     JSON.stringify({
@@ -130,6 +140,11 @@ export function createHireStore(deps: { redis: Redis; keys: Keys; now?: () => nu
         .exec();
       const stored = replies?.[2]?.[1];
       return typeof stored === 'string' ? Number(stored) : at;
+    },
+
+    /** Takes back the first-attempt mark `at`, when the attempt provably created nothing. */
+    async forgetAttempt(key: string, at: number): Promise<void> {
+      await forget.run([keys.hire(key)], [String(at)]);
     },
 
     /** DocSpace created the user for us: recorded, and queued for its invitation when `invite`. */

@@ -25,6 +25,8 @@ export function createKeys(prefix: string) {
     docspaceRate: `${base}:docspace:rate`,
     /** Until when every worker holds DocSpace requests (set on 429). */
     docspacePause: `${base}:docspace:pause`,
+    /** Hash: the shared circuit breaker of DocSpace requests (absent: closed, no failures). */
+    docspaceCircuit: `${base}:docspace:circuit`,
   };
 }
 

@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto';
+import { signStandardWebhook } from '../../../src/domain/signature.js';
+
+/** One hire in the generic payload (DESIGN.md "HTTP"). */
+export interface HirePayload {
+  readonly employeeId: string;
+  readonly firstName: string;
+  readonly lastName: string;
+  readonly email: string;
+}
+
+/** What the API answered to one delivery. */
+export interface DeliveryAnswer {
+  readonly status: number;
+  readonly body: unknown;
+  readonly contentType: string;
+}
+
+/** A fresh Standard Webhooks secret. */
+export function newWebhookSecret(): string {
+  return `whsec_${randomBytes(24).toString('base64')}`;
+}
+
+/** The JSON body of a generic `employee.hired` delivery. */
+export function hiresBody(data: unknown, type = 'employee.hired'): string {
+  return JSON.stringify({ type, timestamp: new Date().toISOString(), data });
+}
+
+/** Posts a signed delivery (the `webhook-id` is the sender's idempotency key). */
+export async function postDelivery(
+  apiUrl: string,
+  secret: string,
+  id: string,
+  body: string,
+): Promise<DeliveryAnswer> {
+  const response = await fetch(`${apiUrl}/webhooks/hires`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...signStandardWebhook(secret, id, body) },
+    body,
+  });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON: kept as text, the caller's assertion shows it
+  }
+  return {
+    status: response.status,
+    body: parsed,
+    contentType: response.headers.get('content-type') ?? '',
+  };
+}
+
+/** The `status` field of a 200 answer (`accepted`, `duplicate`, `ignored`), else undefined. */
+export function answerStatus(answer: DeliveryAnswer): string | undefined {
+  const body = answer.body;
+  if (answer.status !== 200 || typeof body !== 'object' || body === null) return undefined;
+  const status = (body as Record<string, unknown>)['status'];
+  return typeof status === 'string' ? status : undefined;
+}
+
+/** Small deterministic PRNG (mulberry32), so a failing run can be repeated with its seed. */
+export function createRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** The seed of this run: `FAULT_SEED` when set (to repeat a run), else a fixed default. */
+export function runSeed(fallback: number): number {
+  const raw = process.env['FAULT_SEED'];
+  return raw === undefined || raw === '' ? fallback : Number(raw) >>> 0;
+}
+
+/** Sleeps `ms`. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

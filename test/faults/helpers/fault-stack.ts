@@ -1,0 +1,133 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { createDocspaceSim, type DocspaceSim } from '../../../src/docspace-sim/server.js';
+import { DEMO_API_KEY } from '../../../src/docspace-sim/constants.js';
+import { createKeys, emailKey, QUEUES } from '../../../src/queue/keys.js';
+import { deletePrefix, REDIS_URL, uniquePrefix } from '../../helpers/redis.js';
+import { newWebhookSecret } from './deliveries.js';
+import { killAll } from './processes.js';
+import { emailOf } from './rules.js';
+
+/** Settings every fault test starts from; each test overrides what it is about. */
+export const FAULT_SETTINGS: Readonly<Record<string, string>> = {
+  LOG_LEVEL: 'info',
+  JOB_ATTEMPTS: '10',
+  JOB_BACKOFF_MS: '100',
+  INVITE_BATCH_SIZE: '5',
+  INVITE_BATCH_MAX_WAIT_MS: '400',
+  DOCSPACE_MAX_RPS: '100',
+  DOCSPACE_CONCURRENCY: '5',
+  DOCSPACE_TIMEOUT_MS: '3000',
+  // The per-address webhook limit stays on (its code path is exercised) but out of reach: every
+  // delivery here comes from 127.0.0.1, hundreds a minute.
+  WEBHOOK_RATE_LIMIT_PER_MINUTE: '1000000',
+};
+
+/**
+ * What the fault tests share: the simulator in this process (its URL goes to the service processes
+ * as DOCSPACE_URL), a fresh QUEUE_PREFIX, a webhook secret, and a Redis connection to look at the
+ * queues and records. `close()` kills every process the test started and deletes the prefix.
+ */
+export interface FaultStack {
+  readonly sim: DocspaceSim;
+  readonly simUrl: string;
+  readonly prefix: string;
+  readonly secret: string;
+  readonly apiKey: string;
+  readonly redisUrl: string;
+  readonly redis: Redis;
+  readonly hires: Queue;
+  readonly invites: Queue;
+  /** The environment of a service process: the shared settings, then `overrides`. */
+  env(overrides?: Readonly<Record<string, string>>): Record<string, string>;
+  /** Seeds a DocSpace account registered an hour ago (a person who had an account long before). */
+  addExistingUser(email: string, firstName: string): void;
+  /** The state of each email's record (keyed by lower-cased email). */
+  records(emails: Iterable<string>): Promise<Map<string, string | undefined>>;
+  /** True when no provision job waits or runs and nobody waits for an invitation. */
+  idle(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export async function startFaultStack(
+  options: {
+    redisUrl?: string;
+    settings?: Readonly<Record<string, string>>;
+    random?: () => number;
+    apiKey?: string;
+    label?: string;
+  } = {},
+): Promise<FaultStack> {
+  const apiKey = options.apiKey ?? DEMO_API_KEY;
+  let clockOffsetMs = 0;
+  const sim = createDocspaceSim({
+    apiKeys: [apiKey],
+    now: () => new Date(Date.now() + clockOffsetMs),
+    ...(options.random === undefined ? {} : { random: options.random }),
+  });
+  const { url: simUrl } = await sim.listen(0);
+  const prefix = uniquePrefix(options.label ?? 'faults');
+  const secret = newWebhookSecret();
+  const redisUrl = options.redisUrl ?? REDIS_URL;
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  redis.on('error', () => undefined);
+  const hires = new Queue(QUEUES.hires, { connection: redis, prefix });
+  const invites = new Queue(QUEUES.invites, { connection: redis, prefix });
+  for (const queue of [hires, invites]) queue.on('error', () => undefined);
+  const keys = createKeys(prefix);
+  const base: Record<string, string> = {
+    ...FAULT_SETTINGS,
+    REDIS_URL: redisUrl,
+    QUEUE_PREFIX: prefix,
+    DOCSPACE_URL: simUrl,
+    DOCSPACE_API_KEY: apiKey,
+    WEBHOOK_SECRET: secret,
+    ...options.settings,
+  };
+
+  return {
+    sim,
+    simUrl,
+    prefix,
+    secret,
+    apiKey,
+    redisUrl,
+    redis,
+    hires,
+    invites,
+    env: (overrides = {}) => ({ ...base, ...overrides }),
+    addExistingUser(email, firstName) {
+      clockOffsetMs = -3_600_000;
+      try {
+        sim.addUser({ email, firstName, lastName: 'Existing' });
+      } finally {
+        clockOffsetMs = 0;
+      }
+    },
+    async records(emails) {
+      const unique = [...new Set([...emails].map(emailOf))];
+      const pipeline = redis.pipeline();
+      for (const email of unique) pipeline.hget(keys.hire(emailKey(email)), 'state');
+      const replies = (await pipeline.exec()) ?? [];
+      return new Map(
+        unique.map((email, index) => {
+          const value = replies[index]?.[1];
+          return [email, typeof value === 'string' ? value : undefined];
+        }),
+      );
+    },
+    async idle() {
+      const counts = await hires.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+      const busy = Object.values(counts).reduce((a, b) => a + b, 0);
+      return busy === 0 && (await redis.zcard(keys.invitePending)) === 0;
+    },
+    async close() {
+      await killAll();
+      await hires.close();
+      await invites.close();
+      redis.disconnect();
+      await sim.close();
+      if (options.redisUrl === undefined) await deletePrefix(prefix);
+    },
+  };
+}
