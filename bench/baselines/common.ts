@@ -1,0 +1,40 @@
+import { loadConfig, USER_TYPES, type Config } from '../../src/config.js';
+import {
+  createDocspaceClient,
+  createDocspaceHttp,
+  type DocspaceClient,
+} from '../../src/docspace/client.js';
+import { createKeys } from '../../src/queue/keys.js';
+import { createRequestGate } from '../../src/queue/rate-gate.js';
+import { createRedis } from '../../src/queue/redis.js';
+
+/**
+ * What both baselines share with the service, so that only the algorithm differs: the settings,
+ * the DocSpace client (axios, timeouts, classification) and the request gate (`DOCSPACE_MAX_RPS`
+ * across processes, `concurrency` in flight, by default `DOCSPACE_CONCURRENCY`), on the
+ * benchmark's own prefix.
+ */
+export function baselineDeps(concurrency?: number): {
+  config: Config;
+  connection: ReturnType<typeof createRedis>;
+  docspace: DocspaceClient;
+  userType: number;
+} {
+  const config = loadConfig(process.env, 'worker');
+  const connection = createRedis(config.redisUrl, 'worker');
+  const gate = createRequestGate({
+    redis: connection,
+    keys: createKeys(config.queuePrefix),
+    maxRps: config.docspace.maxRps,
+    concurrency: concurrency ?? config.docspace.concurrency,
+  });
+  const docspace = createDocspaceClient({
+    http: createDocspaceHttp({
+      baseURL: config.docspace.url,
+      apiKey: config.docspace.apiKey,
+      timeoutMs: config.docspace.timeoutMs,
+    }),
+    gate,
+  });
+  return { config, connection, docspace, userType: USER_TYPES[config.docspace.userType] };
+}

@@ -1,0 +1,289 @@
+import { Queue } from 'bullmq';
+import { DEMO_API_KEY } from '../src/docspace-sim/constants.js';
+import { createDocspaceSim, type SimState } from '../src/docspace-sim/server.js';
+import { QUEUES } from '../src/queue/keys.js';
+import { newSecret, postDeliveries, workload, type Workload } from './hires.js';
+import { procCpuSeconds } from './processes.js';
+import { benchPrefix, connect, deletePrefix, prefixFootprint, sampleUsedMemory } from './redis.js';
+import {
+  invitesSettled,
+  startBenchApi,
+  startWorkerProcess,
+  unfinishedJobs,
+  type WorkerKind,
+} from './stack.js';
+import { mib, medianOf, round, sleep, withoutLog } from './stats.js';
+
+export const E2E_VARIANTS: readonly WorkerKind[] = ['service', 'seed', 'naive'];
+
+export interface E2eOptions {
+  readonly hires: number;
+  readonly existingShare: number;
+  readonly repeatShare: number;
+  readonly latencyMs: number;
+  readonly maxRps: number;
+  readonly concurrency: number;
+  readonly batchSize: number;
+  readonly runs: number;
+  readonly log: (line: string) => void;
+}
+
+export interface E2eSample {
+  readonly variant: WorkerKind;
+  readonly run: number;
+  /** From the first delivery posted to the answer of the last DocSpace call. */
+  readonly seconds: number;
+  readonly hiresPerSecond: number;
+  readonly calls: number;
+  readonly callsPerHire: number;
+  readonly callsByEndpoint: Record<string, number>;
+  readonly inviteCalls: number;
+  /** People per invite call, in call order. */
+  readonly inviteBatchSizes: readonly number[];
+  readonly workerPeakRssMiB: number;
+  readonly workerCpuMsPerHire: number;
+  /** Peak of Redis' used_memory above its level before the run (the whole server). */
+  readonly redisPeakDeltaMiB: number;
+  /** What the run's prefix holds in Redis once done (exact, `MEMORY USAGE`). */
+  readonly redisPrefixMiB: number;
+  readonly checks: E2eChecks;
+}
+
+/** The provisioning rules, checked on what the simulator saw (reported, never asserted here). */
+export interface E2eChecks {
+  readonly newHires: number;
+  readonly created: number;
+  readonly invitedOnce: number;
+  readonly invitedMoreThanOnce: number;
+  readonly existingInvited: number;
+  readonly errorLines: readonly string[];
+}
+
+export interface E2eResult {
+  readonly settings: Omit<E2eOptions, 'log'>;
+  /** Requests/s allowed: min(DOCSPACE_MAX_RPS, DOCSPACE_CONCURRENCY × 1000 / latency). */
+  readonly requestBound: number;
+  /** Fewest calls per hire: one create each, plus one invite call per batch of new hires. */
+  readonly floorCallsPerHire: number;
+  /** requestBound / floorCallsPerHire. */
+  readonly hiresPerSecondBound: number;
+  readonly samples: E2eSample[];
+  readonly medians: Record<
+    string,
+    Omit<E2eSample, 'variant' | 'run' | 'callsByEndpoint' | 'inviteBatchSizes' | 'checks'>
+  >;
+  /** Service hires/s over the bound (target ≥ 0.9). */
+  readonly serviceVsBound: number;
+  readonly serviceVsSeed: number;
+  readonly serviceVsNaive: number;
+}
+
+/**
+ * 5,000 hires (10% with an account already, 5% delivered twice) through the real API into one
+ * worker process, against the built-in simulator at `latencyMs` per call; the same for the seed
+ * algorithm and the naive worker, each on a fresh simulator and prefix, interleaved per run.
+ */
+export async function runE2e(options: E2eOptions): Promise<E2eResult> {
+  const work = workload(options.hires, options.existingShare, options.repeatShare);
+  const newHires = options.hires - work.existing.length;
+  const requestBound = Math.min(options.maxRps, (options.concurrency * 1000) / options.latencyMs);
+  const floorCallsPerHire =
+    (options.hires + Math.ceil(newHires / options.batchSize)) / options.hires;
+  const hiresPerSecondBound = requestBound / floorCallsPerHire;
+  const samples: E2eSample[] = [];
+  for (let run = 1; run <= options.runs; run++) {
+    for (const variant of E2E_VARIANTS) {
+      const sample = await runOnce(variant, run, work, options);
+      samples.push(sample);
+      options.log(
+        `e2e run ${run} ${variant.padEnd(7)} ${sample.seconds.toFixed(1).padStart(6)} s  ${sample.hiresPerSecond.toFixed(1).padStart(6)} hires/s  ${sample.callsPerHire.toFixed(3)} calls/hire  ${sample.inviteCalls} invite calls  RSS ${sample.workerPeakRssMiB} MiB  Redis +${sample.redisPeakDeltaMiB} MiB  checks ${checksLine(sample.checks)}`,
+      );
+    }
+  }
+  const medians: E2eResult['medians'] = {};
+  for (const variant of E2E_VARIANTS) {
+    const mine = samples.filter((s) => s.variant === variant);
+    medians[variant] = {
+      seconds: round(
+        medianOf(mine, (s) => s.seconds),
+        1,
+      ),
+      hiresPerSecond: round(
+        medianOf(mine, (s) => s.hiresPerSecond),
+        1,
+      ),
+      calls: medianOf(mine, (s) => s.calls),
+      callsPerHire: round(
+        medianOf(mine, (s) => s.callsPerHire),
+        3,
+      ),
+      inviteCalls: medianOf(mine, (s) => s.inviteCalls),
+      workerPeakRssMiB: round(
+        medianOf(mine, (s) => s.workerPeakRssMiB),
+        1,
+      ),
+      workerCpuMsPerHire: round(
+        medianOf(mine, (s) => s.workerCpuMsPerHire),
+        2,
+      ),
+      redisPeakDeltaMiB: round(
+        medianOf(mine, (s) => s.redisPeakDeltaMiB),
+        1,
+      ),
+      redisPrefixMiB: round(
+        medianOf(mine, (s) => s.redisPrefixMiB),
+        1,
+      ),
+    };
+  }
+  const hps = (variant: string): number => medians[variant]?.hiresPerSecond ?? Number.NaN;
+  return {
+    settings: withoutLog(options),
+    requestBound,
+    floorCallsPerHire: round(floorCallsPerHire, 3),
+    hiresPerSecondBound: round(hiresPerSecondBound, 2),
+    samples,
+    medians,
+    serviceVsBound: round(hps('service') / hiresPerSecondBound, 3),
+    serviceVsSeed: round(hps('service') / hps('seed'), 2),
+    serviceVsNaive: round(hps('service') / hps('naive'), 2),
+  };
+}
+
+function checksLine(checks: E2eChecks): string {
+  const ok =
+    checks.created === checks.newHires &&
+    checks.invitedOnce === checks.newHires &&
+    checks.invitedMoreThanOnce === 0 &&
+    checks.existingInvited === 0;
+  return ok
+    ? 'ok'
+    : `created ${checks.created}/${checks.newHires}, invited once ${checks.invitedOnce}, more than once ${checks.invitedMoreThanOnce}, existing invited ${checks.existingInvited}`;
+}
+
+async function runOnce(
+  variant: WorkerKind,
+  run: number,
+  work: Workload,
+  options: E2eOptions,
+): Promise<E2eSample> {
+  const prefix = benchPrefix(`e2e-${variant}`);
+  const secret = newSecret();
+  const redis = connect();
+  const sim = createDocspaceSim({ apiKeys: [DEMO_API_KEY] });
+  const { url: simUrl } = await sim.listen(0);
+  sim.setFaults({ latencyMs: options.latencyMs });
+  work.existing.forEach((hire, index) => {
+    // Half of them in another case: DocSpace compares emails case-insensitively.
+    const email = index % 2 === 0 ? hire.email : hire.email.toUpperCase();
+    sim.addUser({ email, firstName: 'Already', lastName: 'There' });
+  });
+  const api = await startBenchApi(prefix, secret);
+  const hires = new Queue(QUEUES.hires, { connection: redis, prefix });
+  const worker = await startWorkerProcess(variant, {
+    prefix,
+    docspaceUrl: simUrl,
+    maxRps: options.maxRps,
+    concurrency: options.concurrency,
+    batchSize: options.batchSize,
+  });
+  const cpuAtReady = procCpuSeconds(worker.pid);
+  const memory = sampleUsedMemory(redis, 500);
+  try {
+    const existing = new Set(work.existing.map((h) => h.email.toLowerCase()));
+    const expected = work.hires.map((h) => h.email.toLowerCase()).filter((e) => !existing.has(e));
+    const started = Date.now();
+    await postDeliveries(`http://127.0.0.1:${api.port}`, secret, work.deliveries, 20);
+    // Generous: ten times what the naive worker needs at the bound, plus a minute.
+    const deadline = Date.now() + 60_000 + (30_000 * options.hires) / options.maxRps;
+    let state: SimState | undefined;
+    for (;;) {
+      if (Date.now() > deadline) throw new Error(`e2e ${variant}: not done before the deadline`);
+      await sleep(100);
+      if ((await unfinishedJobs(hires)) > 0) continue;
+      if (variant === 'service' && !(await invitesSettled(redis, prefix))) continue;
+      const now = sim.state();
+      if (invitedAll(now, expected)) {
+        state = now;
+        break;
+      }
+    }
+    const lastAnswer = Math.max(...state.calls.map((c) => c.at)) + options.latencyMs;
+    const seconds = (lastAnswer - started) / 1000;
+    const peakRss = worker.peakRss();
+    const cpu = procCpuSeconds(worker.pid) - cpuAtReady;
+    const samples = await memory.stop();
+    const base = samples[0]?.usedMemory ?? 0;
+    const peak = Math.max(...samples.map((s) => s.usedMemory));
+    const footprint = await prefixFootprint(redis, prefix);
+    const callsByEndpoint: Record<string, number> = {};
+    for (const call of state.calls) {
+      const key = `${call.method} ${call.path}`;
+      callsByEndpoint[key] = (callsByEndpoint[key] ?? 0) + 1;
+    }
+    const calls = state.calls.length;
+    return {
+      variant,
+      run,
+      seconds: round(seconds, 2),
+      hiresPerSecond: round(options.hires / seconds, 2),
+      calls,
+      callsPerHire: round(calls / options.hires, 3),
+      callsByEndpoint,
+      inviteCalls: callsByEndpoint['POST /api/2.0/people/invite'] ?? 0,
+      inviteBatchSizes: state.calls
+        .filter((c) => c.path === '/api/2.0/people/invite')
+        .map((c) => c.emails?.length ?? 0),
+      workerPeakRssMiB: mib(peakRss),
+      workerCpuMsPerHire: round((cpu * 1000) / options.hires, 2),
+      redisPeakDeltaMiB: mib(peak - base),
+      redisPrefixMiB: mib(footprint.bytes),
+      checks: { ...checkRules(state, expected, existing), errorLines: worker.keptLines },
+    };
+  } finally {
+    await memory.stop();
+    await worker.stop();
+    await api.close();
+    await hires.close();
+    await sim.close();
+    await deletePrefix(redis, prefix);
+    redis.disconnect();
+  }
+}
+
+/** Emails named by successful invite calls, with how often. */
+function inviteCounts(state: SimState): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const call of state.calls) {
+    if (call.path !== '/api/2.0/people/invite' || call.outcome !== 'ok') continue;
+    for (const email of call.emails ?? []) {
+      const key = email.toLowerCase();
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+  }
+  return counts;
+}
+
+function invitedAll(state: SimState, expected: readonly string[]): boolean {
+  const created = new Set(
+    state.users.filter((u) => u.createdVia === 'people').map((u) => u.email.toLowerCase()),
+  );
+  const invited = inviteCounts(state);
+  return expected.every((email) => created.has(email) && invited.has(email));
+}
+
+function checkRules(
+  state: SimState,
+  expected: readonly string[],
+  existing: ReadonlySet<string>,
+): Omit<E2eChecks, 'errorLines'> {
+  const invited = inviteCounts(state);
+  const created = state.users.filter((u) => u.createdVia === 'people').length;
+  return {
+    newHires: expected.length,
+    created,
+    invitedOnce: expected.filter((email) => invited.get(email) === 1).length,
+    invitedMoreThanOnce: [...invited.values()].filter((n) => n > 1).length,
+    existingInvited: [...existing].filter((email) => invited.has(email)).length,
+  };
+}

@@ -1,0 +1,148 @@
+/**
+ * `npm run bench [-- options]`: the benchmarks of issue #6 (intake, end to end, backlog). Writes
+ * `bench/results/<name>-<date>.json` per benchmark and `bench/results/latest.md` (the README's
+ * table). Timings are reported, never judged: only a crash fails the command.
+ */
+import { join } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { runBacklog } from './backlog.js';
+import { runE2e } from './e2e.js';
+import { runIntake } from './intake.js';
+import { describeMachine } from './machine.js';
+import { RESULTS_DIR, writeJson, writeMarkdown, type Report } from './report.js';
+import { connect, REDIS_URL } from './redis.js';
+
+const BENCHES = ['intake', 'e2e', 'backlog'] as const;
+type Bench = (typeof BENCHES)[number];
+
+interface Options {
+  readonly quick: boolean;
+  readonly only?: Bench;
+  readonly runs?: number;
+  readonly profile: boolean;
+  readonly ladder: boolean;
+  readonly duration?: number;
+  readonly hires?: number;
+  readonly backlogHires?: number;
+  readonly maxRps: number;
+  readonly concurrency: number;
+  readonly latency: number;
+}
+
+const positive = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number ≥ 1');
+  return n;
+};
+
+const program = new Command('bench')
+  .description('Speed and cost of docspace-onboarding against its baselines (issue #6)')
+  .option('--quick', 'small sizes and one run: proves the benchmarks work (CI), < 2 minutes', false)
+  .addOption(new Option('--only <bench>', 'run one benchmark').choices(BENCHES))
+  .option('--runs <n>', 'runs per benchmark (default 3; 1 with --quick)', positive)
+  .option('--profile', 'write a CPU profile of the service during the intake benchmark', false)
+  .option('--ladder', 'intake: also measure each step from `queue.add` to the service', false)
+  .option(
+    '--duration <s>',
+    'intake: seconds per handler and run (default 10; 2 with --quick)',
+    positive,
+  )
+  .option('--hires <n>', 'end to end: hires (default 5000; 300 with --quick)', positive)
+  .option('--backlog-hires <n>', 'backlog: hires (default 100000; 2000 with --quick)', positive)
+  .option('--max-rps <n>', 'end to end: DOCSPACE_MAX_RPS', positive, 100)
+  .option('--concurrency <n>', 'end to end: DOCSPACE_CONCURRENCY', positive, 10)
+  .option('--latency <ms>', 'end to end: simulator latency per call', positive, 20)
+  .action(async (options: Options) => {
+    await main(options);
+  });
+
+async function main(options: Options): Promise<void> {
+  const log = (line: string): void => {
+    process.stdout.write(`${line}\n`);
+  };
+  await requireRedis();
+  const selected = (name: Bench): boolean => options.only === undefined || options.only === name;
+  const quick = options.quick;
+  const runs = options.runs ?? (quick ? 1 : 3);
+  const machine = await describeMachine();
+  log(
+    `bench: ${machine.cpus} vCPU, Node ${machine.node}, Redis ${machine.redis}, ${runs} run(s)${quick ? ', quick' : ''}`,
+  );
+  let report: Report = { machine, quick, runs };
+
+  if (selected('intake')) {
+    const intake = await runIntake({
+      durationS: options.duration ?? (quick ? 2 : 10),
+      warmupS: quick ? 1 : 3,
+      connections: 50,
+      runs,
+      ladder: options.ladder,
+      ...(options.profile ? { profileDir: join(RESULTS_DIR, 'profiles') } : {}),
+      log,
+    });
+    report = { ...report, intake };
+    log(`bench: ${writeJson('intake', machine, intake)}`);
+    if (intake.profile) {
+      const owners = Object.entries(intake.profile.byOwner).filter(([, share]) => share >= 0.5);
+      log(`bench: profile ${intake.profile.file}`);
+      log(
+        `busy time by owner (%): ${owners.map(([owner, share]) => `${owner} ${share}`).join(', ')}`,
+      );
+      log('functions with the most self time (all, then ours):');
+      for (const entry of [...intake.profile.top, ...intake.profile.ours]) {
+        log(`  ${String(entry.share).padStart(5)}%  ${entry.name}  ${entry.where}`);
+      }
+    }
+  }
+  if (selected('e2e')) {
+    const e2e = await runE2e({
+      hires: options.hires ?? (quick ? 300 : 5000),
+      existingShare: 0.1,
+      repeatShare: 0.05,
+      latencyMs: options.latency,
+      maxRps: options.maxRps,
+      concurrency: options.concurrency,
+      batchSize: 50,
+      runs,
+      log,
+    });
+    report = { ...report, e2e };
+    log(`bench: ${writeJson('e2e', machine, e2e)}`);
+  }
+  if (selected('backlog')) {
+    const backlog = await runBacklog({
+      hires: options.backlogHires ?? (quick ? 2000 : 100_000),
+      latencyMs: 20,
+      maxRps: 500,
+      concurrency: 50,
+      batchSize: 50,
+      log,
+    });
+    report = { ...report, backlog };
+    log(`bench: ${writeJson('backlog', machine, backlog)}`);
+  }
+  const { file, text } = await writeMarkdown(report);
+  log(`\n${text}\nbench: ${file}`);
+}
+
+async function requireRedis(): Promise<void> {
+  const redis = connect();
+  try {
+    await redis.ping();
+  } catch {
+    throw new Error(
+      `no Redis answers at ${REDIS_URL}: start one (docker compose up -d redis) or set REDIS_URL`,
+    );
+  } finally {
+    redis.disconnect();
+  }
+}
+
+await program.parseAsync().catch((err: unknown) => {
+  process.stderr.write(
+    `bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
+  process.exit(1);
+});
+// Timers of libraries (ioredis reconnects, autocannon) must not keep a finished run alive.
+process.exit(0);
