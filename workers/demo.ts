@@ -181,7 +181,7 @@ function describe(record: HireRecord | undefined): string {
     case 'invited':
       return `created and invited (DocSpace user ${record.userId ?? '?'})`;
     case 'existed':
-      return `already had an account: not invited (user ${record.userId ?? '?'})`;
+      return 'already had an account: not invited';
     case 'created':
       return `created, invitation pending (user ${record.userId ?? '?'})`;
     case 'failed':

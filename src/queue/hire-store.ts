@@ -158,11 +158,12 @@ export function createHireStore(deps: { redis: Redis; keys: Keys; now?: () => nu
       ),
 
     /** The email already had an account: recorded, never invited. */
-    existed: (key: string, userId: string, jobId: string) =>
+    /** `userId` is known only when a lookup was needed (after a lost answer). */
+    existed: (key: string, userId: string | undefined, jobId: string) =>
       move(
         key,
         ['', 'received', 'failed'],
-        { state: 'existed', userId, existedAt: now(), lastJobId: jobId },
+        { state: 'existed', ...(userId ? { userId } : {}), existedAt: now(), lastJobId: jobId },
         entry('existed', jobId, userId),
       ),
 
