@@ -149,6 +149,7 @@ describe('while shutting down', () => {
     t.after(async () => {
       await new Promise((resolve) => server.close(resolve));
       await hires.close();
+      await deletePrefix(prefix);
       redis.disconnect();
     });
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
