@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { RequestReport } from './docspace/client.js';
 import type { Logger } from './logger.js';
 import type { CircuitState } from './queue/circuit-breaker.js';
+import { withTimeout } from './timeout.js';
 
 /** What a webhook delivery came to: stored, already stored, not ours, or rejected (by HTTP status). */
 export const WEBHOOK_OUTCOMES = [
@@ -291,20 +292,4 @@ function createDepthReader(options: MetricsOptions) {
       return [];
     },
   };
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          reject(new Error(`no answer within ${ms} ms`));
-        }, ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { ErrorCode } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics.js';
+import { withTimeout } from '../src/timeout.js';
 
 export interface WorkerHttpDeps {
   /** 0 picks a free port (tests); the caller decides whether to start the server at all. */
@@ -108,20 +109,4 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 /** DESIGN.md's error body: `{"error":{"code","message","details"}}`. */
 function error(res: ServerResponse, status: number, code: ErrorCode, message: string): void {
   json(res, status, { error: { code, message, details: [] } });
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          reject(new Error('timeout'));
-        }, ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

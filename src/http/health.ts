@@ -1,4 +1,5 @@
 import express, { type Router } from 'express';
+import { withTimeout } from '../timeout.js';
 
 export interface HealthDeps {
   /** Resolves when Redis answers a PING; rejects otherwise. */
@@ -28,20 +29,4 @@ export function createHealthRoutes(deps: HealthDeps): Router {
     }
   });
   return router;
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          reject(new Error('timeout'));
-        }, ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
