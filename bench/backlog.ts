@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import { QUEUES } from '../src/queue/keys.js';
 import { startFakeDocspace } from './fake-docspace.js';
+import { cleanupOnInterrupt } from './processes.js';
 import { benchHire, newSecret, postDeliveries, type Delivery } from './hires.js';
 import {
   benchPrefix,
@@ -66,6 +67,7 @@ export async function runBacklog(options: BacklogOptions): Promise<BacklogResult
   const prefix = benchPrefix('backlog');
   const secret = newSecret();
   const redis = connect();
+  const forget = cleanupOnInterrupt('keys', () => deletePrefix(redis, prefix));
   const docspace = await startFakeDocspace(options.latencyMs);
   const api = await startBenchApi(prefix, secret);
   const hires = new Queue(QUEUES.hires, { connection: redis, prefix });
@@ -160,6 +162,7 @@ export async function runBacklog(options: BacklogOptions): Promise<BacklogResult
     await hires.close();
     await docspace.close();
     await deletePrefix(redis, prefix);
+    forget();
     redis.disconnect();
   }
 }

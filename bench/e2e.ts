@@ -3,7 +3,7 @@ import { DEMO_API_KEY } from '../src/docspace-sim/constants.js';
 import { createDocspaceSim, type SimState } from '../src/docspace-sim/server.js';
 import { QUEUES } from '../src/queue/keys.js';
 import { newSecret, postDeliveries, workload, type Workload } from './hires.js';
-import { procCpuSeconds } from './processes.js';
+import { cleanupOnInterrupt, procCpuSeconds } from './processes.js';
 import { benchPrefix, connect, deletePrefix, prefixFootprint, sampleUsedMemory } from './redis.js';
 import {
   invitesSettled,
@@ -170,6 +170,7 @@ async function runOnce(
   const prefix = benchPrefix(`e2e-${variant}`);
   const secret = newSecret();
   const redis = connect();
+  const forget = cleanupOnInterrupt('keys', () => deletePrefix(redis, prefix));
   const sim = createDocspaceSim({ apiKeys: [DEMO_API_KEY] });
   const { url: simUrl } = await sim.listen(0);
   sim.setFaults({ latencyMs: options.latencyMs });
@@ -247,6 +248,7 @@ async function runOnce(
     await hires.close();
     await sim.close();
     await deletePrefix(redis, prefix);
+    forget();
     redis.disconnect();
   }
 }

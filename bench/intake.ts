@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { summarizeProfile, type ProfileSummary } from './profile.js';
-import { procCpuSeconds, ROOT, startChild } from './processes.js';
+import { cleanupOnInterrupt, procCpuSeconds, ROOT, startChild } from './processes.js';
 import { benchPrefix, connect, deletePrefix, REDIS_URL, redisCpuSeconds } from './redis.js';
 import { createSigner, benchHire, hiredBody, newSecret } from './hires.js';
 import { medianOf, round, withoutLog } from './stats.js';
@@ -135,6 +135,7 @@ async function measureTarget(
   redis: ReturnType<typeof connect>,
 ): Promise<IntakeSample> {
   const prefix = benchPrefix('intake');
+  const forget = cleanupOnInterrupt('keys', () => deletePrefix(redis, prefix));
   const secret = newSecret();
   const profiled = target === 'service' && options.profileDir !== undefined;
   if (profiled) mkdirSync(options.profileDir, { recursive: true });
@@ -184,6 +185,7 @@ async function measureTarget(
   } finally {
     await child.stop();
     await deletePrefix(redis, prefix);
+    forget();
   }
 }
 

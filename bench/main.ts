@@ -9,6 +9,7 @@ import { runBacklog } from './backlog.js';
 import { runE2e } from './e2e.js';
 import { runIntake } from './intake.js';
 import { describeMachine } from './machine.js';
+import { cleanUpOnSignals } from './processes.js';
 import { RESULTS_DIR, writeJson, writeMarkdown, type Report } from './report.js';
 import { connect, REDIS_URL } from './redis.js';
 
@@ -57,6 +58,7 @@ const program = new Command('bench')
   });
 
 async function main(options: Options): Promise<void> {
+  cleanUpOnSignals();
   const log = (line: string): void => {
     process.stdout.write(`${line}\n`);
   };

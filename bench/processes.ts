@@ -103,6 +103,8 @@ export async function startChild(
     });
   });
   const pid = child.pid ?? 0;
+  const release = cleanupOnInterrupt('processes', () => stopChild(child, exited, 5_000));
+  void exited.then(release);
   return {
     pid,
     ready,
@@ -142,6 +144,37 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
 
+const cleanups = {
+  processes: new Set<() => Promise<unknown>>(),
+  keys: new Set<() => Promise<unknown>>(),
+};
+
+/**
+ * Registers what to undo if the benchmark is interrupted (Ctrl-C, SIGTERM) in the middle of a run:
+ * child processes are stopped first, then their Redis keys deleted. Returns the release function
+ * to call once the run cleaned up by itself.
+ */
+export function cleanupOnInterrupt(
+  kind: keyof typeof cleanups,
+  undo: () => Promise<unknown>,
+): () => void {
+  cleanups[kind].add(undo);
+  return () => cleanups[kind].delete(undo);
+}
+
+/** In the benchmark: on SIGINT or SIGTERM, runs the registered clean-ups, then exits 130. */
+export function cleanUpOnSignals(): void {
+  const run = (): void => {
+    process.stderr.write('bench: interrupted; stopping children and deleting their keys\n');
+    const all = (set: Set<() => Promise<unknown>>) => Promise.allSettled([...set].map((f) => f()));
+    void all(cleanups.processes)
+      .then(() => all(cleanups.keys))
+      .finally(() => process.exit(130));
+  };
+  process.once('SIGINT', run);
+  process.once('SIGTERM', run);
+}
+
 /** In a child started by {@link startChild}: tells the parent it is ready. */
 export function signalReady(details: Record<string, unknown> = {}): void {
   process.send?.({ type: 'ready', ...details });
@@ -163,6 +196,8 @@ export function onStop(close: () => Promise<void>): void {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // The benchmark went away (killed, or interrupted before it could stop us): do not linger.
+  process.on('disconnect', stop);
   process.on('message', (message: unknown) => {
     if (isRecord(message) && message['type'] === 'stop') stop();
   });
