@@ -29,7 +29,7 @@ export function createHiresWebhook(deps: HiresWebhookDeps): Router {
 
   router.post(
     '/webhooks/hires',
-    requireConfigured(deps.secrets.length > 0),
+    requireConfigured(deps.secrets.length > 0, 'WEBHOOK_SECRET'),
     requireJson,
     express.raw({ type: () => true, limit: BODY_LIMIT }),
     async (req, res) => {
@@ -61,18 +61,14 @@ export function createHiresWebhook(deps: HiresWebhookDeps): Router {
   return router;
 }
 
-function requireConfigured(configured: boolean): RequestHandler {
+/** Answers 404 (as if the route did not exist) while the setting that enables it is unset. */
+export function requireConfigured(configured: boolean, setting: string): RequestHandler {
   return (_req, res, next) => {
     if (configured) {
       next();
       return;
     }
-    sendError(
-      res,
-      404,
-      'ERR_NOT_CONFIGURED',
-      'this webhook is not configured (set WEBHOOK_SECRET)',
-    );
+    sendError(res, 404, 'ERR_NOT_CONFIGURED', `this webhook is not configured (set ${setting})`);
   };
 }
 

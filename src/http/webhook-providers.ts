@@ -3,9 +3,8 @@ import type { Logger } from '../logger.js';
 import type { Intake } from '../queue/intake.js';
 import type { ProviderConfig } from '../providers/settings.js';
 import type { Provider, WebhookAdapter } from '../providers/types.js';
-import { sendError } from './errors.js';
 import { setWebhookOutcome } from './metrics-route.js';
-import { BODY_LIMIT } from './webhook-hires.js';
+import { BODY_LIMIT, requireConfigured } from './webhook-hires.js';
 
 export interface ProviderWebhooksDeps {
   readonly providers: readonly Provider[];
@@ -31,18 +30,7 @@ export function createProviderWebhooks(deps: ProviderWebhooksDeps): Router {
       config?.enabled === true ? provider.createWebhook(config.settings) : undefined;
     router.post(
       `/webhooks/${provider.name}`,
-      (_req, res, next) => {
-        if (adapter !== undefined) {
-          next();
-          return;
-        }
-        sendError(
-          res,
-          404,
-          'ERR_NOT_CONFIGURED',
-          `this webhook is not configured (set ${provider.enabledBy})`,
-        );
-      },
+      requireConfigured(adapter !== undefined, provider.enabledBy),
       express.raw({ type: () => true, limit: BODY_LIMIT }),
       async (req, res) => {
         if (adapter === undefined) return;
