@@ -2,9 +2,12 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
+import fc from 'fast-check';
 import {
   SIGNATURE_TOLERANCE_SECONDS,
+  WEBHOOK_ID_MAX_LENGTH,
   createSignatureVerifier,
+  type HmacFactory,
   signStandardWebhook,
   type SignatureHeaders,
 } from '../../src/domain/signature.js';
@@ -233,5 +236,145 @@ describe('createSignatureVerifier', () => {
     signatureErrorOf(() =>
       createSignatureVerifier([SECRET_A], () => now)(Buffer.from(BODY), headers),
     );
+  });
+
+  it("agrees with the standardwebhooks library: signStandardWebhook's output is the library's sign() for any id and text body", () => {
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 40 }),
+        fc.string({ unit: 'grapheme', maxLength: 200 }),
+        fc.integer({ min: 0, max: 4_000_000_000 }),
+        (id, body, seconds) => {
+          const when = new Date(seconds * 1000);
+          assert.equal(
+            signStandardWebhook(SECRET_B, id, body, when)['webhook-signature'],
+            new Webhook(SECRET_B).sign(id, when, body),
+          );
+        },
+      ),
+    );
+  });
+});
+
+/** An HMAC factory that counts how many HMACs the verifier starts (issue #10, item 1). */
+function countingHmac(): { factory: HmacFactory; calls: () => number } {
+  let calls = 0;
+  return {
+    factory: (key) => {
+      calls += 1;
+      return createHmac('sha256', key);
+    },
+    calls: () => calls,
+  };
+}
+
+describe('createSignatureVerifier: cost of a forged delivery (issue #10, item 1)', () => {
+  const MIB = Buffer.alloc(1024 * 1024, 0x61);
+  const entry = (bytes: number) => `v1,${Buffer.alloc(bytes, 7).toString('base64')}`;
+
+  for (const [what, signature] of [
+    ['no v1 entry at all', 'v1a,c29tZXRoaW5n v2,abc'],
+    ['a v1 entry of 31 bytes', entry(31)],
+    ['a v1 entry of 33 bytes', entry(33)],
+    ['a v1 entry that is not base64', `v1,${'!'.repeat(44)}`],
+    ['an empty v1 entry', 'v1,'],
+    ['thousands of short v1 entries', Array.from({ length: 2000 }, () => 'v1,AAAA').join(' ')],
+  ] as const) {
+    it(`when webhook-signature holds ${what}, then it is refused before any HMAC is computed`, () => {
+      const hmac = countingHmac();
+      const verify = createSignatureVerifier([SECRET_A, SECRET_B], at(T0), hmac.factory);
+      const headers = { ...signed(SECRET_A, 'msg_1', ''), 'webhook-signature': signature };
+
+      signatureErrorOf(() => verify(MIB, headers));
+      assert.equal(hmac.calls(), 0, 'no HMAC over the 1 MiB body');
+    });
+  }
+
+  it('when an entry has the right shape but the wrong digest, then one node:crypto HMAC per secret is computed, and no more', () => {
+    const hmac = countingHmac();
+    const verify = createSignatureVerifier([SECRET_A, SECRET_B], at(T0), hmac.factory);
+    const headers = {
+      ...signed(SECRET_A),
+      'webhook-signature': `${entry(32)} ${entry(32)} ${entry(32)}`,
+    };
+
+    signatureErrorOf(() => verify(Buffer.from(BODY), headers));
+    assert.equal(hmac.calls(), 2);
+  });
+
+  it('when the signature is right, then it verifies through the injected HMAC', () => {
+    const hmac = countingHmac();
+    const verify = createSignatureVerifier([SECRET_A], at(T0), hmac.factory);
+
+    assert.equal(verify(Buffer.from(BODY), signed(SECRET_A)), 'msg_1');
+    assert.equal(hmac.calls(), 1);
+  });
+
+  it('when the timestamp is stale, then no HMAC is computed either', () => {
+    const hmac = countingHmac();
+    const verify = createSignatureVerifier([SECRET_A], at(plus(3600)), hmac.factory);
+
+    signatureErrorOf(() => verify(MIB, signed(SECRET_A)));
+    assert.equal(hmac.calls(), 0);
+  });
+
+  it(`when webhook-id is longer than ${WEBHOOK_ID_MAX_LENGTH} characters, then it is refused before any HMAC, even when signed`, () => {
+    assert.equal(WEBHOOK_ID_MAX_LENGTH, 256);
+    const hmac = countingHmac();
+    const verify = createSignatureVerifier([SECRET_A], at(T0), hmac.factory);
+    const longest = 'm'.repeat(WEBHOOK_ID_MAX_LENGTH);
+
+    assert.equal(verify(Buffer.from(BODY), signed(SECRET_A, longest)), longest);
+    const calls = hmac.calls();
+    const err = signatureErrorOf(() => verify(Buffer.from(BODY), signed(SECRET_A, `${longest}m`)));
+    assert.match(err.message, /webhook-id must be 1 to 256 characters/);
+    assert.equal(hmac.calls(), calls);
+  });
+});
+
+describe('createSignatureVerifier: exact bytes (issue #10, item 1)', () => {
+  /** Bytes that are not UTF-8: a lone continuation byte, an overlong form, a cut-off sequence. */
+  const RAW = Buffer.concat([
+    Buffer.from('{"type":"x","n":"'),
+    Buffer.from([0xff, 0xc0, 0x80, 0xe2]),
+    Buffer.from('"}'),
+  ]);
+  /** The same text once decoded: every bad byte becomes U+FFFD, so it decodes alike. */
+  const LOOKALIKE = Buffer.concat([
+    Buffer.from('{"type":"x","n":"'),
+    Buffer.from([0xfe, 0xc1, 0x81, 0xe3]),
+    Buffer.from('"}'),
+  ]);
+
+  /** Signed over the exact bytes, as a sender that does not decode its body does. */
+  function signBytes(key: Buffer, id: string, body: Buffer): SignatureHeaders {
+    const digest = createHmac('sha256', key)
+      .update(`${id}.${T0_SECONDS}.`)
+      .update(body)
+      .digest('base64');
+    return {
+      'webhook-id': id,
+      'webhook-timestamp': T0_SECONDS,
+      'webhook-signature': `v1,${digest}`,
+    };
+  }
+
+  it('when the body holds bytes that are not UTF-8, signed over those bytes, then it verifies', () => {
+    const verify = createSignatureVerifier([SECRET_A], at(T0));
+
+    assert.equal(RAW.toString('utf8'), LOOKALIKE.toString('utf8'), 'both decode to one string');
+    assert.equal(verify(RAW, signBytes(KEY_A, 'msg_bytes', RAW)), 'msg_bytes');
+  });
+
+  it('when other invalid bytes that decode to the same text arrive under that signature, then it is refused', () => {
+    const verify = createSignatureVerifier([SECRET_A], at(T0));
+
+    signatureErrorOf(() => verify(LOOKALIKE, signBytes(KEY_A, 'msg_bytes', RAW)));
+  });
+
+  it('signStandardWebhook signs a Buffer body over its bytes', () => {
+    const headers = signStandardWebhook(SECRET_A, 'msg_bytes', RAW, T0);
+
+    assert.deepEqual(headers, signBytes(KEY_A, 'msg_bytes', RAW));
   });
 });
