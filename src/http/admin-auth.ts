@@ -3,10 +3,12 @@ import type { RequestHandler } from 'express';
 import { sendError } from './errors.js';
 
 /**
- * Guards `/admin`: `Authorization: Bearer <ADMIN_TOKEN>`, or Basic `admin:<ADMIN_TOKEN>` (what a
- * browser sends for the dashboard). Tokens are compared as SHA-256 digests with `timingSafeEqual`, so
- * neither the token nor its length leaks through timing. When `token` is undefined every `/admin`
- * route answers 404, as if it did not exist.
+ * Guards `/admin`: `Authorization: Bearer <ADMIN_TOKEN>`, and with `basic: true` (the dashboard and
+ * people pages only) also Basic `admin:<ADMIN_TOKEN>`, what a browser sends once asked. The admin
+ * API takes Bearer only: a browser replays cached Basic credentials on any request to the host,
+ * cross-site ones included (CSRF), but never a Bearer header it was not told to send. Tokens are
+ * compared as SHA-256 digests with `timingSafeEqual`, so neither the token nor its length leaks
+ * through timing. When `token` is undefined every `/admin` route answers 404, as if it did not exist.
  */
 export function createAdminAuth(
   token: string | undefined,
@@ -18,7 +20,7 @@ export function createAdminAuth(
       sendError(res, 404, 'ERR_NOT_FOUND', `no route for ${req.method} ${req.path}`);
       return;
     }
-    const offered = credential(req.get('authorization'));
+    const offered = credential(req.get('authorization'), options.basic === true);
     if (offered !== undefined && timingSafeEqual(digest(offered), expected)) {
       next();
       return;
@@ -30,13 +32,13 @@ export function createAdminAuth(
   };
 }
 
-/** The token in a Bearer header, or the password of a Basic header whose user is `admin`. */
-function credential(header: string | undefined): string | undefined {
+/** The token in a Bearer header, or (when allowed) the password of a Basic header of user `admin`. */
+function credential(header: string | undefined, basic: boolean): string | undefined {
   if (header === undefined) return undefined;
   const [scheme, value] = header.split(' ', 2);
   if (value === undefined) return undefined;
   if (scheme?.toLowerCase() === 'bearer') return value.trim();
-  if (scheme?.toLowerCase() === 'basic') {
+  if (basic && scheme?.toLowerCase() === 'basic') {
     const decoded = Buffer.from(value.trim(), 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     return colon > 0 && decoded.slice(0, colon) === 'admin' ? decoded.slice(colon + 1) : undefined;

@@ -13,13 +13,14 @@ import {
 } from '../queue/job-listing.js';
 import type { Replayer } from '../queue/replay.js';
 import { createAdminAuth } from './admin-auth.js';
+import { sameOriginChanges } from './same-origin.js';
 
 export interface AdminDeps {
   /** `ADMIN_TOKEN`; undefined makes every route here answer 404. */
   readonly token: string | undefined;
   readonly replayer: Pick<Replayer, 'list' | 'replayOne' | 'replayFailed'>;
   readonly store: Pick<HireStore, 'get' | 'timeline' | 'keyOf'>;
-  readonly logger: Pick<Logger, 'info'>;
+  readonly logger: Pick<Logger, 'info' | 'warn'>;
 }
 
 const MAX_LIMIT = 500;
@@ -33,7 +34,12 @@ const MAX_LIMIT = 500;
 export function createAdminRoutes(deps: AdminDeps): Router {
   const { replayer, store, logger } = deps;
   const router = Router();
-  router.use(['/admin/jobs', '/admin/hires'], createAdminAuth(deps.token));
+  // Bearer only (never Basic, which browsers replay cross-site), and changes from this site only.
+  router.use(
+    ['/admin/jobs', '/admin/hires'],
+    createAdminAuth(deps.token),
+    sameOriginChanges(logger, 'admin API'),
+  );
 
   router.get('/admin/jobs', async (req, res) => {
     const query = readQuery(req, ['state', 'queue', 'start', 'limit']);

@@ -8,7 +8,7 @@ import helmet from 'helmet';
 import type { Logger } from '../logger.js';
 import { QUEUES } from '../queue/keys.js';
 import { createAdminAuth } from './admin-auth.js';
-import { sendError } from './errors.js';
+import { sameOriginChanges } from './same-origin.js';
 
 export interface DashboardDeps {
   /** `ADMIN_TOKEN`: the Basic password of user `admin`, or a Bearer token. Unset: all of it 404s. */
@@ -125,7 +125,7 @@ export function createDashboard(deps: DashboardDeps): Router {
     helmet({ contentSecurityPolicy: { useDefaults: false, directives: DASHBOARD_CSP } }),
     auth,
     noStore,
-    sameOriginChanges(deps.logger),
+    sameOriginChanges(deps.logger, 'dashboard'),
     board,
   );
   return router;
@@ -167,51 +167,6 @@ const noStore: RequestHandler = (req, res, next) => {
   if (!req.path.startsWith('/static/')) res.setHeader('Cache-Control', 'no-store');
   next();
 };
-
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-/**
- * Refuses changes (non-GET) sent from another site, the check Go 1.25's `CrossOriginProtection`
- * makes: `Sec-Fetch-Site` must be `same-origin` (or `none`: typed by the user); browsers without it
- * send `Origin`, whose host must be ours. Requests with neither come from tools such as curl,
- * which cannot ride on a browser's stored Basic credentials. Tokens (csrf-csrf) would add nothing
- * over this for a page that has no cookies and no forms.
- */
-function sameOriginChanges(logger: Pick<Logger, 'info' | 'warn'>): RequestHandler {
-  return (req, res, next) => {
-    if (SAFE_METHODS.has(req.method)) {
-      next();
-      return;
-    }
-    const site = req.get('sec-fetch-site');
-    const origin = req.get('origin');
-    const allowed =
-      site !== undefined
-        ? site === 'same-origin' || site === 'none'
-        : origin === undefined || hostOf(origin) === req.get('host');
-    if (!allowed) {
-      logger.warn('dashboard change refused: cross-site', { method: req.method, path: req.path });
-      sendError(res, 403, 'ERR_FORBIDDEN', 'cross-site request refused; use the dashboard itself');
-      return;
-    }
-    res.on('finish', () => {
-      logger.info('dashboard change', {
-        method: req.method,
-        path: req.path,
-        status: res.statusCode,
-      });
-    });
-    next();
-  };
-}
-
-function hostOf(origin: string): string | undefined {
-  try {
-    return new URL(origin).host;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Anything that can look like an email address in free text. Broader than DocSpace's rule on

@@ -161,7 +161,7 @@ describe('admin API (DESIGN.md HTTP, issue items 1 and 2)', () => {
     }
   });
 
-  it('when the token is missing or wrong, then 401; Bearer and Basic admin:<token> are let in', async (t) => {
+  it('when the token is missing or wrong, or comes as Basic, then 401; Bearer <token> is let in', async (t) => {
     const stack = await startStack({}, { workers: false });
     t.after(() => stack.close());
     const call = await serveAdmin(t, stack);
@@ -170,6 +170,8 @@ describe('admin API (DESIGN.md HTTP, issue items 1 and 2)', () => {
       bearer('wrong-token-of-some-length'),
       bearer(`${TOKEN}x`),
       basic('root', TOKEN),
+      // Basic is for the dashboard only: browsers replay it cross-site (issue #10, item 2).
+      basic('admin', TOKEN),
       `Token ${TOKEN}`,
     ]) {
       const answer = await call('GET', '/admin/jobs', authorization);
@@ -181,7 +183,6 @@ describe('admin API (DESIGN.md HTTP, issue items 1 and 2)', () => {
     assert.equal((await call('POST', '/admin/jobs/x/retry', null)).status, 401);
     assert.equal((await call('GET', '/admin/hires/a@example.com', null)).status, 401);
     assert.equal((await call('GET', '/admin/jobs', bearer(TOKEN))).status, 200);
-    assert.equal((await call('GET', '/admin/jobs', basic('admin', TOKEN))).status, 200);
   });
 
   it('lists failed jobs a page at a time, with the DESIGN fields plus the queue', async (t) => {

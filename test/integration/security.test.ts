@@ -310,4 +310,75 @@ describe('security of the HTTP side (issue #5, item 6)', () => {
       assert.equal(response.headers.get('x-frame-options'), 'SAMEORIGIN');
     });
   });
+
+  describe('admin API and CSRF (issue #10, item 2)', () => {
+    const basicAuth = `Basic ${Buffer.from(`admin:${TOKEN}`).toString('base64')}`;
+    const crossSite = { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' };
+
+    it("when a browser replays the dashboard's Basic credentials in a cross-site POST /admin/jobs/retry (the review's probe), then it does not succeed", async () => {
+      const url = await serve();
+      const response = await fetch(`${url}/admin/jobs/retry?state=failed`, {
+        method: 'POST',
+        headers: { authorization: basicAuth, ...crossSite },
+      });
+      assert.equal(response.status, 401);
+      assert.equal(await errorCode(response), 'ERR_UNAUTHORIZED');
+      assert.equal(response.headers.get('www-authenticate'), 'Bearer', 'no Basic challenge');
+    });
+
+    it('when Basic credentials come without any cross-site sign, the admin API still takes Bearer only', async () => {
+      const url = await serve();
+      for (const [method, path] of [
+        ['GET', '/admin/jobs?state=failed'],
+        ['POST', '/admin/jobs/retry?state=failed'],
+        ['POST', '/admin/jobs/some-id/retry'],
+        ['GET', '/admin/hires/nobody@example.com'],
+      ] as const) {
+        const response = await fetch(`${url}${path}`, {
+          method,
+          headers: { authorization: basicAuth },
+        });
+        assert.equal(response.status, 401, `${method} ${path}`);
+      }
+    });
+
+    it('when Bearer is sent from another site, then changes are refused 403; reading is not a change', async () => {
+      const url = await serve();
+      const bearer = { authorization: `Bearer ${TOKEN}` };
+      for (const headers of [
+        crossSite,
+        { 'sec-fetch-site': 'same-site' },
+        { origin: 'https://evil.example' },
+      ]) {
+        const response = await fetch(`${url}/admin/jobs/retry?state=failed`, {
+          method: 'POST',
+          headers: { ...bearer, ...headers },
+        });
+        assert.equal(response.status, 403, JSON.stringify(headers));
+        assert.equal(await errorCode(response), 'ERR_FORBIDDEN');
+      }
+      const read = await fetch(`${url}/admin/jobs?state=failed`, {
+        headers: { ...bearer, ...crossSite },
+      });
+      assert.equal(read.status, 200);
+    });
+
+    it('when a CLI sends Bearer with no Origin (curl, scripts), or a page of this host does, then the replay runs', async () => {
+      const url = await serve();
+      const bearer = { authorization: `Bearer ${TOKEN}` };
+      const host = new URL(url).host;
+      for (const headers of [
+        {},
+        { 'sec-fetch-site': 'same-origin' },
+        { origin: `http://${host}` },
+      ]) {
+        const response = await fetch(`${url}/admin/jobs/retry?state=failed&dryRun=true`, {
+          method: 'POST',
+          headers: { ...bearer, ...headers },
+        });
+        assert.equal(response.status, 200, JSON.stringify(headers));
+        assert.equal(((await response.json()) as { dryRun: boolean }).dryRun, true);
+      }
+    });
+  });
 });

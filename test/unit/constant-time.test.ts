@@ -88,7 +88,7 @@ describe('every signature and token check compares in constant time', () => {
 
   it('the admin token (Bearer and Basic)', () => {
     const token = 'a-long-enough-admin-token';
-    const guard = createAdminAuth(token);
+    const guard = createAdminAuth(token, { basic: true });
     const call = (authorization: string): boolean => {
       let allowed = false;
       const req = { get: () => authorization, method: 'GET', path: '/admin/jobs' };
