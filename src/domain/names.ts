@@ -6,6 +6,13 @@
  */
 export const NAME_MAX_LENGTH = 64;
 
+/**
+ * Longest raw name cleaned, in UTF-16 code units; the rest is cut before any pattern runs. Names
+ * reach the worker from HR APIs and Greenhouse payloads without a length check, and no real name
+ * with its titles, digits and emoji needs more to leave 64 characters.
+ */
+export const NAME_INPUT_MAX_LENGTH = 1024;
+
 const VALID_NAME = /^[\p{L}\p{M}' -]+$/u;
 const TYPOGRAPHIC_APOSTROPHES = /[\u2018\u2019\u02BC\u0060\u00B4]/gu;
 const DASHES = /[\u2010-\u2015\u2212_]/gu;
@@ -22,24 +29,39 @@ export function isValidName(name: string): boolean {
  * their ASCII forms, turns separators (dots, commas, brackets…) into spaces, drops every other
  * character the rule refuses (digits, emoji, symbols), collapses spaces, trims stray hyphens and
  * apostrophes at the ends, and cuts to 64 characters without splitting a combining sequence.
- * Returns '' when nothing usable is left.
+ * Only the first {@link NAME_INPUT_MAX_LENGTH} code units are read. Returns '' when nothing usable
+ * is left.
  *
  * @example cleanName('Jean-Luc (J.L.) Picard 3rd') === 'Jean-Luc J L Picard rd'
  */
 export function cleanName(raw: string): string {
   let name = raw
+    .slice(0, NAME_INPUT_MAX_LENGTH)
     .normalize('NFC')
     .replace(TYPOGRAPHIC_APOSTROPHES, "'")
     .replace(DASHES, '-')
     .replace(SEPARATORS, ' ')
     .replace(/\s+/gu, ' ')
     .replace(DISALLOWED, '')
-    .replace(/ {2,}/gu, ' ')
-    .replace(/^[\s'-]+|[\s'-]+$/gu, '');
-  if (codePoints(name) > NAME_MAX_LENGTH) {
-    name = truncateGraphemes(name, NAME_MAX_LENGTH).replace(/[\s'-]+$/u, '');
-  }
+    .replace(/ {2,}/gu, ' ');
+  name = trimEnds(name);
+  if (codePoints(name) > NAME_MAX_LENGTH) name = trimEnds(truncateGraphemes(name, NAME_MAX_LENGTH));
   return name;
+}
+
+/** What may not start or end a name (after cleaning only these, letters and marks are left). */
+const END_JUNK = new Set([' ', "'", '-']);
+
+/**
+ * Drops spaces, apostrophes and hyphens at both ends by walking in from each end: linear, where
+ * `[\s'-]+$` is quadratic (a long run of them before a letter is retried from every position).
+ */
+function trimEnds(value: string): string {
+  let start = 0;
+  let end = value.length;
+  while (start < end && END_JUNK.has(value.charAt(start))) start += 1;
+  while (end > start && END_JUNK.has(value.charAt(end - 1))) end -= 1;
+  return value.slice(start, end);
 }
 
 /** Cuts to at most `max` code points (MySQL counts characters), never inside a grapheme cluster. */
