@@ -37,21 +37,38 @@ export function bambooHrSignature(key: string, raw: Buffer, timestamp: string): 
     .digest('hex');
 }
 
+/** Unix time: 10 digits of seconds or 13 of milliseconds (2001 to 2286), nothing else. */
+const UNIX_SECONDS = /^\d{10}$/;
+const UNIX_MILLISECONDS = /^\d{13}$/;
+/** ISO 8601 date and time with an offset: `2026-01-31T18:42:00+0000`, `…:00.123Z`, `…+01:00`. */
+const ISO_8601 =
+  /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(Z|[+-]\d{2}(?::?\d{2})?)$/;
+
 /**
- * The timestamp header as milliseconds, or undefined when it is neither Unix time (seconds, or
- * milliseconds when that large) nor a date `Date.parse` reads (ISO 8601, `+0000` offsets too).
+ * The timestamp header as milliseconds, or undefined unless it is strictly Unix time (10 digits of
+ * seconds, 13 of milliseconds) or an ISO 8601 date-time with an offset (BambooHR's examples show
+ * both). Nothing looser: body and timestamp are signed as one string with no separator, so bytes
+ * can be moved from the end of the body to the front of the timestamp under the same signature;
+ * such a timestamp must not parse (or parse as far from now), never be waved through.
  */
 export function parseBambooHrTimestamp(value: string): number | undefined {
-  const trimmed = value.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) {
-    const n = Number(trimmed);
-    return n > 1e11 ? n : n * 1000;
-  }
-  const at = Date.parse(trimmed);
+  if (UNIX_SECONDS.test(value)) return Number(value) * 1000;
+  if (UNIX_MILLISECONDS.test(value)) return Number(value);
+  const iso = ISO_8601.exec(value);
+  if (iso === null) return undefined;
+  const offset = iso[2] ?? 'Z';
+  // "+0000" and "+01" are ISO 8601 too; Date.parse reliably reads only "+00:00".
+  const normalized =
+    offset === 'Z' ? offset : `${offset.slice(0, 3)}:${offset.slice(3).replace(':', '') || '00'}`;
+  const at = Date.parse(`${iso[1] ?? ''}${normalized}`);
   return Number.isNaN(at) ? undefined : at;
 }
 
-/** Checks the signature over the exact bytes, then (leniently) the timestamp's age. */
+/**
+ * Checks the timestamp (strictly Unix time or ISO 8601, no older than the retry window), then the
+ * signature over the exact bytes. A timestamp that does not parse is refused: the HMAC covers body
+ * and timestamp joined, so it does not pin where one ends (see {@link parseBambooHrTimestamp}).
+ */
 export function verifyBambooHr(key: string, request: WebhookRequest): void {
   const timestamp = request.header('x-bamboohr-timestamp');
   const offered = request
@@ -64,20 +81,23 @@ export function verifyBambooHr(key: string, request: WebhookRequest): void {
   if (offered === undefined || offered === '') {
     throw new SignatureError('the X-BambooHR-Signature header is missing');
   }
+  const at = parseBambooHrTimestamp(timestamp);
+  if (at === undefined) {
+    throw new SignatureError(
+      'the X-BambooHR-Timestamp is neither Unix time (10 or 13 digits) nor ISO 8601 with an offset',
+    );
+  }
+  const age = request.now.getTime() - at;
+  if (age > BAMBOOHR_MAX_AGE_MS || -age > BAMBOOHR_MAX_AHEAD_MS) {
+    throw new SignatureError(
+      `the X-BambooHR-Timestamp is ${Math.round(age / 60_000)} minutes off our clock; refused as a replay`,
+    );
+  }
   const expected = Buffer.from(bambooHrSignature(key, request.raw, timestamp), 'hex');
   const given = /^[0-9a-f]{64}$/i.test(offered) ? Buffer.from(offered, 'hex') : Buffer.alloc(0);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     throw new SignatureError(
       'the X-BambooHR-Signature does not match; check BAMBOOHR_WEBHOOK_SECRET (the private key of this webhook)',
-    );
-  }
-  // The timestamp is covered by the HMAC; one we cannot read is accepted, not refused.
-  const at = parseBambooHrTimestamp(timestamp);
-  if (at === undefined) return;
-  const age = request.now.getTime() - at;
-  if (age > BAMBOOHR_MAX_AGE_MS || -age > BAMBOOHR_MAX_AHEAD_MS) {
-    throw new SignatureError(
-      `the X-BambooHR-Timestamp is ${Math.round(age / 60_000)} minutes off our clock; refused as a replay`,
     );
   }
 }

@@ -115,6 +115,23 @@ describe('POST /webhooks/bamboohr', () => {
     assert.equal(await jobCount(stack), 0);
   });
 
+  it("answers 401 to the review's replay: a form post signed 30 days ago, its last body byte moved into the timestamp (issue #10, item 4)", async () => {
+    const signedAt = new Date(Date.now() - 30 * 24 * 3600_000).toISOString();
+    const form = 'type=employee.created&data[companyId]=12345&data[employeeId]=3042';
+    const signature = bambooHrSignature(SECRET, Buffer.from(form), signedAt);
+    const response = await fetch(`${stack.apiUrl}/webhooks/bamboohr`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-bamboohr-timestamp': `${form.slice(-1)}${signedAt}`,
+        'x-bamboohr-signature': signature,
+      },
+      body: form.slice(0, -1),
+    });
+    assert.equal(response.status, 401);
+    assert.equal(await jobCount(stack), 0);
+  });
+
   it('provisions a new hire fetched from BambooHR; the update that follows and a redelivery add nothing', async () => {
     const first = await post(stack, created('101'));
     assert.equal(first.status, 200);

@@ -108,7 +108,7 @@ describe('BambooHR verify: hex HMAC-SHA256 over the raw body followed by X-Bambo
     );
   });
 
-  it('refuses a stale or far-future timestamp, keeps the retry window, accepts an unreadable one', () => {
+  it('refuses a stale or far-future timestamp, and keeps the retry window', () => {
     const at = (ms: number) => new Date(NOW.getTime() + ms).toISOString();
     const stale = at(-BAMBOOHR_MAX_AGE_MS - 60_000);
     assert.match(
@@ -123,7 +123,63 @@ describe('BambooHR verify: hex HMAC-SHA256 over the raw body followed by X-Bambo
     });
     // A retry 80 minutes after a first attempt that kept its timestamp is still taken.
     adapter.verify(request(CREATED, { timestamp: at(-155 * 60_000) }));
-    adapter.verify(request(CREATED, { timestamp: 'Sat, soon-ish' }));
+  });
+
+  it('refuses a timestamp that is not strictly Unix time or ISO 8601, even when signed (issue #10, item 4)', () => {
+    const seconds = String(Math.floor(NOW.getTime() / 1000));
+    for (const timestamp of [
+      'Sat, soon-ish',
+      'Sat, 31 Jan 2026 18:42:00 GMT',
+      '2026-01-31T18:42:00',
+      `${seconds}.5`,
+      `x${seconds}`,
+      `1${seconds}`,
+      `}${ISO}`,
+      `2${ISO}`,
+      ` ${seconds}`,
+    ]) {
+      const err = errorOf(SignatureError, () => {
+        adapter.verify(request(CREATED, { timestamp }));
+      });
+      assert.match(err.message, /neither Unix time .* nor ISO 8601/, timestamp);
+    }
+  });
+
+  it("refuses the review's replay: a form post signed 30 days ago, its last body byte moved to the front of the timestamp (issue #10, item 4)", () => {
+    const signedAt = new Date(NOW.getTime() - 30 * 24 * 3600_000).toISOString();
+    const form = 'type=employee.created&data[companyId]=12345&data[employeeId]=67890';
+    const signature = sign(form, signedAt);
+    const original = request(form, {
+      timestamp: signedAt,
+      signature,
+      contentType: 'application/x-www-form-urlencoded',
+    });
+    assert.match(
+      errorOf(SignatureError, () => {
+        adapter.verify(original);
+      }).message,
+      /minutes off our clock/,
+    );
+    // Same bytes under the HMAC: body minus its last byte, that byte in front of the timestamp.
+    const moved = request(form.slice(0, -1), {
+      timestamp: `${form.slice(-1)}${signedAt}`,
+      signature,
+      contentType: 'application/x-www-form-urlencoded',
+    });
+    errorOf(SignatureError, () => {
+      adapter.verify(moved);
+    });
+    // Unix seconds the same way: one more digit puts the time centuries ahead.
+    const unix = String(Math.floor((NOW.getTime() - 30 * 24 * 3600_000) / 1000));
+    errorOf(SignatureError, () => {
+      adapter.verify(
+        request(form.slice(0, -1), {
+          timestamp: `${form.slice(-1)}${unix}`,
+          signature: sign(form, unix),
+          contentType: 'application/x-www-form-urlencoded',
+        }),
+      );
+    });
   });
 
   it('reads Unix seconds, Unix milliseconds and ISO with a +0000 offset', () => {
