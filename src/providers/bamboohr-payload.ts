@@ -23,6 +23,11 @@ const SOURCE = 'bamboohr';
 /** BambooHR ids are numeric strings; anything else is refused before it reaches a URL path. */
 const EMPLOYEE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_FORM_DEPTH = 8;
+/**
+ * Most parameters read from a form post (body-parser's `urlencoded` stops at 1000 and answers 413;
+ * BambooHR's legacy deliveries list several fields for each of a batch of employees, so more room).
+ */
+export const MAX_FORM_PARAMETERS = 10_000;
 
 /** Reads a verified delivery: hires to fetch, or an event we do not act on. */
 export function parseBambooHr(request: WebhookRequest): ProviderEvent {
@@ -156,30 +161,56 @@ function decodeBody(request: WebhookRequest): unknown {
   );
 }
 
-/** `a[b][0]=x&a[b][1]=y` → `{a:{b:['x','y']}}`, as PHP reads it (what BambooHR's format follows). */
+/**
+ * `a[b][0]=x&a[b][1]=y` → `{a:{b:['x','y']}}`, as PHP reads it (what BambooHR's format follows).
+ * More than {@link MAX_FORM_PARAMETERS} parameters are refused (413) before any is decoded, and the
+ * work per parameter is constant, so no body costs more than a pass over its bytes.
+ */
 export function decodeForm(text: string): Record<string, unknown> {
+  let parameters = 0;
+  for (let start = 0; start <= text.length;) {
+    const end = text.indexOf('&', start);
+    const stop = end === -1 ? text.length : end;
+    if (stop > start) parameters += 1;
+    start = stop + 1;
+  }
+  if (parameters > MAX_FORM_PARAMETERS) {
+    throw new ServiceError(
+      'ERR_BODY_TOO_LARGE',
+      `the form post has ${parameters} parameters; at most ${MAX_FORM_PARAMETERS} are read`,
+    );
+  }
   const root: Record<string, unknown> = {};
+  // Keys per object, so that `[]` appends without counting them again (which made it quadratic).
+  const sizes = new WeakMap<object, number>();
   for (const [key, value] of new URLSearchParams(text)) {
     const match = /^([^[\]]+)((?:\[[^[\]]*\])*)$/.exec(key);
     const path = match
       ? [match[1] ?? '', ...[...(match[2] ?? '').matchAll(/\[([^[\]]*)\]/g)].map((m) => m[1] ?? '')]
       : [key];
     if (path.length > MAX_FORM_DEPTH || path.some(isUnsafeKey)) continue;
-    assign(root, path, value);
+    assign(root, path, value, sizes);
   }
   return arrayify(root) as Record<string, unknown>;
 }
 
 /** Sets `value` at `path`; `[]` appends; the first value wins; a clash with a value is skipped. */
-function assign(root: Record<string, unknown>, path: readonly string[], value: string): void {
+function assign(
+  root: Record<string, unknown>,
+  path: readonly string[],
+  value: string,
+  sizes: WeakMap<object, number>,
+): void {
   let node = root;
   for (const [index, segment] of path.entries()) {
-    const name = segment === '' ? String(Object.keys(node).length) : segment;
+    const size = sizes.get(node) ?? 0;
+    const name = segment === '' ? String(size) : segment;
+    if (!Object.hasOwn(node, name)) sizes.set(node, size + 1);
     if (index === path.length - 1) {
-      if (!(name in node)) node[name] = value;
+      if (!Object.hasOwn(node, name)) node[name] = value;
       return;
     }
-    const next = node[name] ?? (node[name] = {});
+    const next = Object.hasOwn(node, name) ? node[name] : (node[name] = {});
     if (!isObject(next)) return;
     node = next;
   }

@@ -132,6 +132,19 @@ describe('POST /webhooks/bamboohr', () => {
     assert.equal(await jobCount(stack), 0);
   });
 
+  it("answers 413 to the review's form post of 40k `[]` parameters, at once, storing nothing (issue #10, item 7)", async () => {
+    const body = 'data[changedFields][]=x&'.repeat(40_000);
+    const response = await post(stack, body, {
+      contentType: 'application/x-www-form-urlencoded',
+    });
+    assert.equal(response.status, 413);
+    assert.equal(
+      ((await response.json()) as { error: { code: string } }).error.code,
+      'ERR_BODY_TOO_LARGE',
+    );
+    assert.equal(await jobCount(stack), 0);
+  });
+
   it('provisions a new hire fetched from BambooHR; the update that follows and a redelivery add nothing', async () => {
     const first = await post(stack, created('101'));
     assert.equal(first.status, 200);

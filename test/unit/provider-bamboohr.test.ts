@@ -3,7 +3,7 @@ import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { PayloadError, ServiceError, SignatureError } from '../../src/errors.js';
 import { toHire } from '../../src/providers/bamboohr-api.js';
-import { decodeForm } from '../../src/providers/bamboohr-payload.js';
+import { decodeForm, MAX_FORM_PARAMETERS } from '../../src/providers/bamboohr-payload.js';
 import {
   bamboohr,
   BAMBOOHR_MAX_AGE_MS,
@@ -11,6 +11,7 @@ import {
 } from '../../src/providers/bamboohr.js';
 import { HireIncompleteError } from '../../src/providers/hr-http.js';
 import type { WebhookRequest } from '../../src/providers/types.js';
+import { growthRatio } from '../helpers/growth.js';
 
 const KEY = '3f9c2b7a1e8d4c6f0a5b9e2d7c1f4a8b6e3d0c9f';
 const NOW = new Date('2026-01-31T18:42:30Z');
@@ -302,6 +303,41 @@ describe('BambooHR parse', () => {
     assert.equal(err.code, 'ERR_UNSUPPORTED_MEDIA_TYPE');
     // Without a Content-Type the body decides.
     assert.equal(adapter.parse(request(CREATED, { contentType: null })).kind, 'hires');
+  });
+});
+
+describe('BambooHR form posts of hostile size (issue #10, item 7)', () => {
+  it('when a form post has 4× the `[]` parameters, then decoding it takes less than 10× as long', () => {
+    assert.equal(MAX_FORM_PARAMETERS, 10_000);
+    for (const parameter of ['a[]=1&', 'employees[0][changedFields][]=x&', 'data[x][]=&']) {
+      const ratio = growthRatio((n) => parameter.repeat(n), decodeForm, MAX_FORM_PARAMETERS / 4, {
+        ceiling: 10,
+      });
+      assert.ok(ratio < 10, `${parameter}: ${ratio.toFixed(1)}× slower for 4× the parameters`);
+    }
+  });
+
+  it("when a form post has more than 10000 parameters (the review's 40k `[]` in 200 KB), then 413 before any is decoded", () => {
+    const body = 'data[changedFields][]=x&'.repeat(40_000);
+    const err = errorOf(ServiceError, () =>
+      adapter.parse(request(body, { contentType: 'application/x-www-form-urlencoded' })),
+    );
+    assert.equal(err.code, 'ERR_BODY_TOO_LARGE');
+    assert.match(err.message, /40000 parameters; at most 10000/);
+    const limit = `type=employee.created&data[employeeId]=7&${'x[]=1&'.repeat(MAX_FORM_PARAMETERS - 2)}`;
+    assert.equal(
+      adapter.parse(request(limit, { contentType: 'application/x-www-form-urlencoded' })).kind,
+      'hires',
+      'exactly the limit is read',
+    );
+  });
+
+  it('when the keys are named like Object.prototype members, then they are read as plain keys', () => {
+    assert.deepEqual(decodeForm('toString[a]=1&constructor=2&hasOwnProperty[]=3&valueOf=4'), {
+      toString: { a: '1' },
+      hasOwnProperty: ['3'],
+      valueOf: '4',
+    });
   });
 });
 
