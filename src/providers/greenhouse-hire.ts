@@ -71,12 +71,13 @@ export function hireItemOf(application: Json, policy: EmailPolicy, source: strin
 }
 
 /**
- * The idempotency key when a delivery lacks `Greenhouse-Event-ID` (the docs promise it on every
- * delivery; a proxy may strip it): the action, the application and the offer with its version,
- * all stable across Greenhouse's retries of one event, never a hash of the body. A later re-hire
- * (unhire, then a new offer version) is a new key.
+ * The idempotency key of a `hire_candidate` delivery, built only from what its signature covers:
+ * the action, the candidate, the application and the offer with its version. All are stable across
+ * Greenhouse's retries of one event, and a later re-hire (unhire, then a new offer version) is a new
+ * key. Never the `Greenhouse-Event-ID` header, which nothing signs: anyone who saw one signed body
+ * could replay it under fresh ids, one job each (issue #10, item 5).
  */
-export function fallbackDeliveryId(action: string, application: Json): string {
+export function deliveryIdOf(action: string, application: Json): string {
   const applicationId = idOf(application['id']);
   const candidate = application['candidate'];
   const candidateId = isObject(candidate) ? idOf(candidate['id']) : undefined;
@@ -85,7 +86,8 @@ export function fallbackDeliveryId(action: string, application: Json): string {
   const version = isObject(offer) ? idOf(offer['version']) : undefined;
   return [
     action,
-    applicationId === undefined ? `candidate-${candidateId ?? ''}` : `application-${applicationId}`,
+    `candidate-${candidateId ?? ''}`,
+    ...(applicationId === undefined ? [] : [`application-${applicationId}`]),
     ...(offerId === undefined ? [] : [`offer-${offerId}-v${version ?? '0'}`]),
   ].join(':');
 }

@@ -1,8 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { PayloadError, ServiceError, SignatureError } from '../errors.js';
 import {
+  deliveryIdOf,
   EMAIL_POLICIES,
-  fallbackDeliveryId,
   hireItemOf,
   isObject,
   type EmailPolicy,
@@ -25,9 +25,9 @@ export const HIRE_ACTION = 'hire_candidate';
  *   (https://support.greenhouse.io/hc/en-us/articles/11647402997275), so a wrong secret shows at
  *   once, as a web hook created disabled.
  * - **Idempotency**: "Each delivery will include a `Greenhouse-Event-ID` header … an unique id
- *   associated with this delivery"; it is the key. Without it (a proxy may strip it) the key is
- *   built from the payload's ids ({@link fallbackDeliveryId}) rather than refusing the hire: a 4xx
- *   would only make Greenhouse retry the same bytes until it gives up.
+ *   associated with this delivery", but the signature covers the body only, so the header is not
+ *   the key: the same signed body under new event ids would make a job each. The key is built from
+ *   the signed payload's ids ({@link deliveryIdOf}).
  * - **Answers**: a failure is "a timeout, a non HTTP 200 response, or network issues", retried up to
  *   6 times over 15 hours (the support article says the count is set in Advanced Settings, default
  *   25: https://support.greenhouse.io/hc/en-us/articles/360005574531); so the route answers every
@@ -116,13 +116,11 @@ function parseDelivery(request: WebhookRequest, policy: EmailPolicy): ProviderEv
       { path: 'payload.application', message: 'required' },
     ]);
   }
-  const item = hireItemOf(application, policy, greenhouse.name);
-  const eventId = request.header('greenhouse-event-id')?.trim() ?? '';
   return {
     kind: 'hires',
     type: action,
-    deliveryId: eventId === '' ? fallbackDeliveryId(action, application) : eventId,
-    items: [item],
+    deliveryId: deliveryIdOf(action, application),
+    items: [hireItemOf(application, policy, greenhouse.name)],
   };
 }
 

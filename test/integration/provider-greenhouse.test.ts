@@ -118,6 +118,22 @@ describe('POST /webhooks/greenhouse (GREENHOUSE_EMAIL=work-only, the default)', 
     assert.equal(user.lastName, "O'Brien");
   });
 
+  it('stores the same signed body once, under whatever new Greenhouse-Event-IDs it is replayed (issue #10, item 5)', async () => {
+    const raw = hireOf(5);
+    const answers = [];
+    for (const eventId of ['gh-replay-1', 'gh-replay-2', 'gh-replay-3']) {
+      answers.push(
+        ((await (await deliver(stack, raw, { eventId })).json()) as { status: string }).status,
+      );
+    }
+    assert.deepEqual(answers, ['accepted', 'duplicate', 'duplicate']);
+    await stack.settled(['work.5@example.com'], ['invited']);
+    const jobs = (await stack.hires.getJobs()).filter(
+      (job) => (job.data as { hire?: { hireId: string } }).hire?.hireId === '5',
+    );
+    assert.equal(jobs.length, 1, 'one job for the replayed body');
+  });
+
   it('without Greenhouse-Event-ID, keys the delivery by application and offer, so a retry is a duplicate', async () => {
     const raw = hireOf(3);
     const first = await deliver(stack, raw, { eventId: null });

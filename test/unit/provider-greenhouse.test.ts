@@ -142,7 +142,10 @@ describe('greenhouse: parse hire_candidate', () => {
     const event = adapter().parse(signed(HIRE, 'a1b2c3'));
     assert.equal(event.kind, 'hires');
     assert.equal(event.type, 'hire_candidate');
-    assert.equal(event.deliveryId, 'a1b2c3');
+    assert.equal(
+      event.deliveryId,
+      'hire_candidate:candidate-35897443:application-46194062:offer-506409-v2',
+    );
     assert.equal(event.delayMs, undefined);
     assert.deepEqual(itemOf(event), {
       kind: 'full',
@@ -243,16 +246,19 @@ describe('greenhouse: parse hire_candidate', () => {
     assert.doesNotMatch(item.reason, /GREENHOUSE_EMAIL=work-only/);
   });
 
-  it('when Greenhouse-Event-ID is missing, then the key is built from the action, application and offer', () => {
-    const first = adapter().parse(signed(HIRE, null));
-    const again = adapter().parse(signed(HIRE, '  '));
+  it('keys the delivery by the signed action, candidate, application and offer, whatever Greenhouse-Event-ID says (issue #10, item 5)', () => {
+    const key = 'hire_candidate:candidate-35897443:application-46194062:offer-506409-v2';
+    for (const eventId of [null, '  ', 'evt-1', 'evt-2', 'x'.repeat(300)]) {
+      const event = adapter().parse(signed(HIRE, eventId));
+      assert.equal(event.kind === 'hires' && event.deliveryId, key, String(eventId));
+    }
+    const body = JSON.parse(HIRE) as { payload: { application: Record<string, unknown> } };
+    (body.payload.application['offer'] as Record<string, unknown>)['version'] = 3;
+    const rehire = adapter().parse(signed(JSON.stringify(body)));
     assert.equal(
-      first.kind === 'hires' && first.deliveryId,
-      'hire_candidate:application-46194062:offer-506409-v2',
-    );
-    assert.equal(
-      again.kind === 'hires' && again.deliveryId,
-      'hire_candidate:application-46194062:offer-506409-v2',
+      rehire.kind === 'hires' && rehire.deliveryId,
+      'hire_candidate:candidate-35897443:application-46194062:offer-506409-v3',
+      'a new offer version is a new hire',
     );
   });
 
