@@ -2,6 +2,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import type { Hire } from '../src/domain/hire.js';
 import { ServiceError } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
+import { isSafeId, SAFE_ID_RULE } from '../src/providers/safe-id.js';
 import type { HireFetcher } from '../src/providers/types.js';
 import type { ProvisionJobData } from '../src/queue/contract.js';
 import type { HireStore } from '../src/queue/hire-store.js';
@@ -33,6 +34,10 @@ export async function resolveHire(
   };
   if (invalid !== undefined) return fail(invalid.reason, invalid.hireId, invalid.source);
   if (ref === undefined) return fail('the job holds no hire', '', '');
+  // Webhooks refuse such ids already; jobs stored before that rule (or written by hand) may not.
+  if (!isSafeId(ref.employeeId)) {
+    return fail(`the ${ref.source} employee id is not an id (${SAFE_ID_RULE})`, '', ref.source);
+  }
   const fetcher = deps.fetchers?.[ref.source];
   if (fetcher === undefined) {
     return fail(

@@ -1,4 +1,5 @@
 import { PayloadError, ServiceError, type ErrorDetail } from '../errors.js';
+import { isSafeId, SAFE_ID_RULE } from './safe-id.js';
 import type { HireItem, ProviderEvent, WebhookRequest } from './types.js';
 
 /**
@@ -20,8 +21,6 @@ import type { HireItem, ProviderEvent, WebhookRequest } from './types.js';
  */
 
 const SOURCE = 'bamboohr';
-/** BambooHR ids are numeric strings; anything else is refused before it reaches a URL path. */
-const EMPLOYEE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_FORM_DEPTH = 8;
 /**
  * Most parameters read from a form post (body-parser's `urlencoded` stops at 1000 and answers 413;
@@ -131,8 +130,9 @@ function readId(value: unknown, path: string, problems: ErrorDetail[]): string |
 function readOptionalId(value: unknown, path: string, problems: ErrorDetail[]): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   const id = typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value;
-  if (typeof id !== 'string' || !EMPLOYEE_ID.test(id.trim())) {
-    problems.push({ path, message: 'must be an id (letters, digits, "-" or "_")' });
+  // BambooHR ids are numeric strings; anything else is refused before it reaches a URL path.
+  if (typeof id !== 'string' || !isSafeId(id.trim())) {
+    problems.push({ path, message: `must be an id (${SAFE_ID_RULE})` });
     return undefined;
   }
   return id.trim();

@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ConfigError, PayloadError, SignatureError } from '../errors.js';
 import { createHibobFetcher } from './hibob-api.js';
+import { isSafeId, SAFE_ID_RULE } from './safe-id.js';
 import type {
   Provider,
   ProviderEvent,
@@ -86,7 +87,18 @@ export function createHibobWebhook(settings: ProviderSettings): WebhookAdapter {
           { path: 'data.employeeId', message: 'required' },
         ]);
       }
+      // The id goes into the path of Bob's API (`/v1/people/{id}`): `..` would call `/v1/`.
+      if (!isSafeId(employeeId)) {
+        throw new PayloadError('"data.employeeId" is not an id', [
+          { path: 'data.employeeId', message: SAFE_ID_RULE },
+        ]);
+      }
       const companyId = idText(body['companyId']);
+      if (companyId !== undefined && !isSafeId(companyId)) {
+        throw new PayloadError('"companyId" is not an id', [
+          { path: 'companyId', message: SAFE_ID_RULE },
+        ]);
+      }
       return {
         kind: 'hires',
         type,

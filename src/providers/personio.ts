@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { PayloadError, ServiceError, SignatureError } from '../errors.js';
 import { createPersonioFetcher } from './personio-api.js';
+import { isSafeId, SAFE_ID_RULE } from './safe-id.js';
 import type { Provider, ProviderEvent, WebhookAdapter, WebhookRequest } from './types.js';
 
 /**
@@ -37,7 +38,6 @@ import type { Provider, ProviderEvent, WebhookAdapter, WebhookRequest } from './
 export const PERSONIO_DEFAULT_API_URL = 'https://api.personio.de';
 
 const HIRE_EVENTS: ReadonlySet<string> = new Set(['person.created', 'employment.created']);
-const SAFE_ID = /^[A-Za-z0-9_-]{1,100}$/;
 const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
 
 /** The token as Personio sends it, without an optional `Bearer ` prefix (see above). */
@@ -123,9 +123,9 @@ function idAt(root: Record<string, unknown>, ...paths: readonly (readonly string
     for (const key of path) value = isObject(value) ? value[key] : undefined;
     if (value === undefined || value === null || value === '') continue;
     const id = typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value;
-    if (typeof id === 'string' && SAFE_ID.test(id)) return id;
+    if (typeof id === 'string' && isSafeId(id)) return id;
     throw new PayloadError(`"${path.join('.')}" is not an id`, [
-      { path: path.join('.'), message: 'letters, digits, "-" and "_" only, at most 100' },
+      { path: path.join('.'), message: SAFE_ID_RULE },
     ]);
   }
   const names = paths.map((p) => p.join('.'));

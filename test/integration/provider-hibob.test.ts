@@ -115,6 +115,10 @@ describe('POST /webhooks/hibob (provision on employee.created)', () => {
     const otherSecret = createHmac('sha512', 'other').update(body).digest('base64');
     assert.equal((await send(body, otherSecret)).status, 401);
     assert.equal((await send('{"type":"employee.created","data":{}}')).status, 400);
+    // An id that would make the fetch call another path of Bob's API (issue #10, item 6).
+    for (const id of ['..', '../v1/company', '%2e%2e']) {
+      assert.equal((await send(eventBody('employee.created', id))).status, 400, id);
+    }
     const joined = await send(eventBody('employee.joined', 'X1'));
     assert.deepEqual(await joined.json(), { status: 'ignored', type: 'employee.joined' });
     const counts = await stack.hires.getJobCounts();

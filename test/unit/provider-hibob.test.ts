@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { UnrecoverableError, type Job } from 'bullmq';
 import { ConfigError, PayloadError, SignatureError } from '../../src/errors.js';
 import { HireIncompleteError } from '../../src/providers/hr-http.js';
 import { toHire } from '../../src/providers/hibob-api.js';
 import { createHibobWebhook, hibob } from '../../src/providers/hibob.js';
 import type { ProviderEvent, WebhookRequest } from '../../src/providers/types.js';
+import type { ProvisionJobData } from '../../src/queue/contract.js';
+import { createLogger } from '../../src/logger.js';
+import { resolveHire } from '../../workers/resolve-hire.js';
 
 const SECRET = 'bob-webhook-secret';
 const SETTINGS = {
@@ -174,6 +178,25 @@ describe('hibob webhook: parse', () => {
     }
   });
 
+  it('refuses an employee or company id that is not a safe id, before anything is stored (issue #10, item 6)', () => {
+    for (const employeeId of ['..', '../..', '.', '%2e%2e', 'a/b', 'a?b', 'a#b', 'é1', 'a b']) {
+      assert.throws(
+        () => parse(event('employee.created', { employeeId })),
+        (e: unknown) => e instanceof PayloadError && e.details[0]?.path === 'data.employeeId',
+        employeeId,
+      );
+    }
+    const legacy = JSON.stringify({ type: 'employee.created', employee: { id: '..' } });
+    assert.throws(() => parse(legacy), PayloadError);
+    const company = JSON.stringify({
+      companyId: '../x',
+      type: 'employee.created',
+      data: { employeeId: '42' },
+    });
+    assert.throws(() => parse(company), PayloadError);
+    assert.equal(hires(parse(event('employee.created', { employeeId: 'A-1_b' }))).kind, 'hires');
+  });
+
   it('declares its settings for loadConfig', () => {
     assert.equal(hibob.enabledBy, 'HIBOB_WEBHOOK_SECRET');
     const required = hibob.settings.filter((s) => s.requiredForWorker === true).map((s) => s.env);
@@ -258,5 +281,32 @@ describe('hibob fetcher: mapping Bob employee fields', () => {
         err.message.includes('Bob employee 56 has a work email DocSpace does not accept') &&
         !err.message.includes('not-an-email'),
     );
+  });
+});
+
+describe('the worker refuses a stored reference whose id is not a safe id (issue #10, item 6)', () => {
+  it('fails the job at once, without calling the HR API, for ids written before the webhook rule', async () => {
+    const fetched: string[] = [];
+    const job = {
+      id: 'hire-test-0',
+      data: { ref: { source: 'hibob', employeeId: '..' }, deliveryId: 'd', receivedAt: 0 },
+      updateData: () => Promise.resolve(),
+    } as unknown as Job<ProvisionJobData>;
+    await assert.rejects(
+      resolveHire(job, {
+        fetchers: {
+          hibob: {
+            fetch: (ref) => {
+              fetched.push(ref.employeeId);
+              return Promise.reject(new Error('never called'));
+            },
+          },
+        },
+        store: { received: () => Promise.resolve() },
+        logger: createLogger({ level: 'error', service: 'test', silent: true }),
+      }),
+      (err: unknown) => err instanceof UnrecoverableError && err.message.includes('is not an id'),
+    );
+    assert.deepEqual(fetched, []);
   });
 });
