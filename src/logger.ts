@@ -1,4 +1,5 @@
 import winston from 'winston';
+import { maskEmails } from './domain/pii.js';
 
 /** The narrow logger every module receives; winston stays in this file. */
 export interface Logger {
@@ -24,8 +25,13 @@ export interface LoggerOptions {
 const REDACTED_KEYS =
   /(authorization|cookie|password|passwd|secret|token|signature|api[-_]?key)s?$/i;
 
-/** Replaces sensitive values at any depth (a few levels), leaving the rest of the line as it is. */
+/**
+ * Replaces sensitive values at any depth (a few levels) and masks every email address in strings
+ * (`a***@e***.com`), leaving the rest of the line as it is. Addresses reach log lines inside other
+ * people's texts: DocSpace errors (`User disabled: <email>`), failure reasons, request paths.
+ */
 function scrub(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return maskEmails(value);
   if (depth > 4 || typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) return value.map((item) => scrub(item, depth + 1));
   if (value instanceof Error) return value;

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { ServiceError, type ErrorCode, type ErrorDetail } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { routeOf } from './route-of.js';
 
 /** HTTP status of each error code; the one place the edge maps errors (house style). */
 const STATUS: Partial<Record<ErrorCode, number>> = {
@@ -46,7 +47,8 @@ export function createErrorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     const { status, code, message, details } = describe(err);
-    const meta = { method: req.method, path: req.path, status, code };
+    // The route pattern, never the path: `/admin/hires/<email>` would put an address in the log.
+    const meta = { method: req.method, route: routeOf(req), status, code };
     if (status >= 500) {
       logger.error('request failed', {
         ...meta,

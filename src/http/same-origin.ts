@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { Logger } from '../logger.js';
 import { sendError } from './errors.js';
+import { routeOf } from './route-of.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -49,20 +50,6 @@ export function sameOriginChanges(
     });
     next();
   };
-}
-
-/**
- * The route pattern that answered (`/admin/jobs/:id/retry`), never the path itself: paths can hold
- * an email (`/admin/hires/<email>`), and logs must not. Express sets `req.route` once a route
- * matches; before that (or for none) the mount point stands in.
- */
-export function routeOf(req: { readonly route?: unknown; readonly baseUrl?: string }): string {
-  const route: unknown = req.route;
-  const path =
-    typeof route === 'object' && route !== null && 'path' in route ? route.path : undefined;
-  const base = req.baseUrl ?? '';
-  if (typeof path === 'string') return `${base}${path === '/' && base !== '' ? '' : path}`;
-  return base === '' ? '(no route)' : `${base}/*`;
 }
 
 function hostOf(origin: string): string | undefined {

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Queue, Worker } from 'bullmq';
 import express from 'express';
-import { createDashboard, maskEmail, maskName, maskPii } from '../../src/http/dashboard.js';
+import { maskEmail, maskName, maskPii } from '../../src/domain/pii.js';
+import { createDashboard } from '../../src/http/dashboard.js';
 import { waitFor } from '../helpers/redis.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 

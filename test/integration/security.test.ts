@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { Queue } from 'bullmq';
 import { createApp, type AppDeps } from '../../src/app.js';
@@ -16,7 +17,7 @@ import { createReplayer } from '../../src/queue/replay.js';
 import { PROVIDERS } from '../../src/providers/registry.js';
 import { readProviderSettings } from '../../src/providers/settings.js';
 import type { Provider } from '../../src/providers/types.js';
-import { deletePrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';
+import { deletePrefix, REDIS_URL, uniquePrefix, waitFor } from '../helpers/redis.js';
 
 const TOKEN = 'security-test-admin-token';
 const MIB = 1024 * 1024;
@@ -378,6 +379,45 @@ describe('security of the HTTP side (issue #5, item 6)', () => {
         });
         assert.equal(response.status, 200, JSON.stringify(headers));
         assert.equal(((await response.json()) as { dryRun: boolean }).dryRun, true);
+      }
+    });
+  });
+
+  describe('logs name the route, never the path (issue #10)', () => {
+    it('when an admin call about an email fails, its log line names the route pattern and holds no address', async () => {
+      const stream = new PassThrough();
+      let written = '';
+      stream.on('data', (chunk: Buffer) => {
+        written += chunk.toString('utf8');
+      });
+      const url = await serve({
+        logger: createLogger({ level: 'debug', service: 'test', stream }),
+      });
+      const bearer = { authorization: `Bearer ${TOKEN}` };
+      const hire = await fetch(`${url}/admin/hires/alice.smith@example.com`, { headers: bearer });
+      assert.equal(hire.status, 404);
+      const retry = await fetch(`${url}/admin/jobs/bob@example.org/retry`, {
+        method: 'POST',
+        headers: bearer,
+      });
+      assert.equal(retry.status, 404);
+      await waitFor(() =>
+        Promise.resolve(written.includes('/admin/jobs/:id/retry') ? true : undefined),
+      );
+
+      const rejected = written
+        .split('\n')
+        .filter((line) => line.includes('request rejected'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      assert.deepEqual(
+        rejected.map((line) => [line['route'], line['path']]),
+        [
+          ['/admin/hires/:email', undefined],
+          ['/admin/jobs/:id/retry', undefined],
+        ],
+      );
+      for (const address of ['alice.smith@example.com', 'bob@example.org']) {
+        assert.ok(!written.includes(address), `${address} logged`);
       }
     });
   });

@@ -115,7 +115,7 @@ describe('createLogger', () => {
     for (const key of Object.keys(secrets)) {
       assert.equal(line[key], '[redacted]', key);
     }
-    assert.equal(line['email'], 'alice@example.com');
+    assert.equal(line['email'], 'a***@e***.com', 'not a secret, but masked like every address');
     assert.equal(line['jobId'], 'hires-9');
     assert.equal(line['message'], 'request');
     const raw = await text();
@@ -168,5 +168,32 @@ describe('createLogger', () => {
     assert.equal(all.length, 1);
     const line = entry(all, 0);
     assert.equal(line['outcome'], 'created');
+  });
+
+  it('masks every email address in a line: DocSpace texts, failure reasons, messages, nested meta (issue #10)', async () => {
+    const { logger, text, lines } = capture();
+    const child = logger.child({ jobId: 'hires-7', note: 'for Alice.Smith@Example.com' });
+
+    child.warn('invite refused for one person; the rest of the batch is retried', {
+      reason: 'POST /api/2.0/people/invite answered 400: User disabled: alice.smith@example.com',
+    });
+    logger.error('job failed for bob@example.org', {
+      reasons: ['invitation failed: carol+tag@sub.example.co.uk'],
+      detail: { path: '/admin/hires/dave@example.net' },
+    });
+
+    const raw = await text();
+    for (const address of [
+      'alice.smith@example.com',
+      'Alice.Smith@Example.com',
+      'bob@example.org',
+      'carol+tag@sub.example.co.uk',
+      'dave@example.net',
+    ]) {
+      assert.ok(!raw.includes(address), `${address} in ${raw}`);
+    }
+    const [first, second] = await lines();
+    assert.match(String(first?.['reason']), /User disabled: a\*\*\*@e\*\*\*\.com$/);
+    assert.equal(second?.['message'], 'job failed for b***@e***.org');
   });
 });
