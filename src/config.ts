@@ -1,6 +1,7 @@
 import { decodeWebhookSecret } from './domain/signature.js';
 import { ConfigError, type ErrorDetail } from './errors.js';
 import { PROVIDERS } from './providers/registry.js';
+import { DEFAULT_FAILED_RETENTION_DAYS } from './queue/contract.js';
 import { readProviderSettings, type ProviderConfig } from './providers/settings.js';
 
 /** DocSpace's EmployeeType integers (docspace-api.md §3.2); names changed in v3.0, integers did not. */
@@ -44,6 +45,8 @@ export interface Config {
     /** A job's lock; a killed worker's job is taken over after about lock + stalled interval. */
     readonly lockDurationMs: number;
     readonly stalledIntervalMs: number;
+    /** Failed jobs (people's data) are removed this many days after they failed. */
+    readonly failedRetentionDays: number;
   };
   /** Standard Webhooks secrets (`whsec_…`); more than one while a secret is being rotated. */
   readonly webhookSecrets: readonly string[];
@@ -173,6 +176,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): Readonly
       backoffMs: int('JOB_BACKOFF_MS', 2_000, 1, 3_600_000),
       lockDurationMs: int('WORKER_LOCK_DURATION_MS', 5_000, 500, 600_000),
       stalledIntervalMs: int('WORKER_STALLED_INTERVAL_MS', 1_000, 100, 600_000),
+      failedRetentionDays: int(
+        'FAILED_JOB_RETENTION_DAYS',
+        DEFAULT_FAILED_RETENTION_DAYS,
+        1,
+        3_650,
+      ),
     },
     webhookSecrets,
     adminToken,

@@ -47,7 +47,11 @@ export async function startApi(deps: {
   const queue = new Queue<ProvisionJobData>(QUEUES.hires, {
     connection: redis,
     prefix: config.queuePrefix,
-    defaultJobOptions: provisionJobOptions(config.jobs.attempts, config.jobs.backoffMs),
+    defaultJobOptions: provisionJobOptions(
+      config.jobs.attempts,
+      config.jobs.backoffMs,
+      config.jobs.failedRetentionDays,
+    ),
   });
   const invites = new Queue(QUEUES.invites, { connection: redis, prefix: config.queuePrefix });
   for (const q of [queue, invites]) {

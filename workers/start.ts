@@ -19,6 +19,7 @@ import { createHireStore } from '../src/queue/hire-store.js';
 import { createKeys, QUEUES } from '../src/queue/keys.js';
 import { createLocks } from '../src/queue/locks.js';
 import { createRequestGate } from '../src/queue/rate-gate.js';
+import { DAY_MS, startFailedJobSweep } from '../src/queue/retention.js';
 import { PROVIDERS } from '../src/providers/registry.js';
 import type { Provider } from '../src/providers/types.js';
 import { createBackoffStrategy } from './backoff.js';
@@ -37,6 +38,8 @@ export interface WorkerTuning {
   readonly lockDurationMs: number;
   readonly stalledIntervalMs: number;
   readonly maxStalledCount: number;
+  /** How often old failed jobs are looked for (default hourly; tests shorten it). */
+  readonly failedSweepIntervalMs?: number;
 }
 
 /** A probe may take the request timeout plus this, then another request probes instead. */
@@ -122,7 +125,8 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
     attempts: config.jobs.attempts,
     backoff,
     removeOnComplete: true,
-    removeOnFail: { count: 10_000 },
+    // Failure reasons may quote DocSpace's texts about people: kept no longer than provision jobs.
+    removeOnFail: { count: 10_000, age: config.jobs.failedRetentionDays * 24 * 3600 },
   };
 
   const hires = new Queue<ProvisionJobData>(QUEUES.hires, { connection, prefix });
@@ -216,6 +220,15 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
     );
   }
 
+  const stopSweep = startFailedJobSweep({
+    queues: [hires, invites],
+    maxAgeMs: config.jobs.failedRetentionDays * DAY_MS,
+    ...(tuning.failedSweepIntervalMs === undefined
+      ? {}
+      : { intervalMs: tuning.failedSweepIntervalMs }),
+    logger,
+  });
+
   const workers = [provisionWorker, ...(flushWorker ? [flushWorker] : [])];
   for (const worker of workers) {
     worker.on('error', (err) => {
@@ -252,6 +265,7 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
 
   return {
     async close() {
+      await stopSweep();
       await Promise.all(workers.map((worker) => worker.close()));
       unwatchQueues?.();
       unwatchCircuit?.();

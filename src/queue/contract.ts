@@ -38,16 +38,25 @@ export const COMPLETED_RETENTION_SECONDS = 7 * 24 * 3600;
 /** Delivery markers live as long as completed jobs: the sender's retry horizon is at most 3 days. */
 export const DELIVERY_MARKER_TTL_SECONDS = COMPLETED_RETENTION_SECONDS;
 
+/** How long failed jobs are kept for replay unless `FAILED_JOB_RETENTION_DAYS` says otherwise. */
+export const DEFAULT_FAILED_RETENTION_DAYS = 30;
+
 /**
  * Options of every `provision` job: retried with exponential backoff (the worker's backoff strategy
- * adds jitter and honours `Retry-After`), completed jobs kept a week, failed ones kept for replay.
+ * adds jitter and honours `Retry-After`), completed jobs kept a week, failed ones kept for replay
+ * for `failedRetentionDays` (they hold people's data; the workers also sweep them, see
+ * src/queue/retention.ts).
  */
-export function provisionJobOptions(attempts: number, backoffMs: number): JobsOptions {
+export function provisionJobOptions(
+  attempts: number,
+  backoffMs: number,
+  failedRetentionDays: number = DEFAULT_FAILED_RETENTION_DAYS,
+): JobsOptions {
   return {
     attempts,
     backoff: { type: 'docspace', delay: backoffMs },
     removeOnComplete: { age: COMPLETED_RETENTION_SECONDS, count: 100_000 },
-    removeOnFail: false,
+    removeOnFail: { age: failedRetentionDays * 24 * 3600 },
   };
 }
 

@@ -154,6 +154,20 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('reads FAILED_JOB_RETENTION_DAYS: 30 days by default, 1 to 3650 (issue #10)', () => {
+    assert.equal(loadConfig({}, 'api').jobs.failedRetentionDays, 30);
+    assert.equal(loadConfig({ FAILED_JOB_RETENTION_DAYS: '7' }, 'api').jobs.failedRetentionDays, 7);
+    for (const bad of ['0', '3651', '1.5', 'forever']) {
+      const err = configErrorOf(() => loadConfig({ FAILED_JOB_RETENTION_DAYS: bad }, 'api'));
+      assert.deepEqual(err.details, [
+        {
+          path: 'FAILED_JOB_RETENTION_DAYS',
+          message: `must be a whole number from 1 to 3650, got "${bad}"`,
+        },
+      ]);
+    }
+  });
+
   it('reports a bad choice with the allowed values', () => {
     const err = configErrorOf(() => loadConfig({ DOCSPACE_USER_TYPE: 'Guest' }, 'api'));
 
