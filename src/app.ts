@@ -26,6 +26,8 @@ export interface AppDeps {
   /** Set while shutting down: webhooks are answered 503 so senders deliver them again later. */
   readonly stopping: () => boolean;
   readonly metrics: Metrics;
+  /** `METRICS_TOKEN`: when set, `/metrics` asks for it as Bearer; unset, `/metrics` is public. */
+  readonly metricsToken?: string | undefined;
   /** Unset: every `/admin` route, the dashboard included, answers 404. */
   readonly adminToken: string | undefined;
   /** The service's queues, for the dashboard. */
@@ -80,7 +82,7 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(JSON_API_PATHS, jsonApiSecurityHeaders());
   app.use(createHealthRoutes(deps.health));
-  app.use(createMetricsRoute(deps.metrics));
+  app.use(createMetricsRoute(deps.metrics, deps.metricsToken));
   app.use(createOpenApiRoute());
   app.use(
     createHiresWebhook({

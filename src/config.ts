@@ -51,6 +51,8 @@ export interface Config {
   /** Standard Webhooks secrets (`whsec_…`); more than one while a secret is being rotated. */
   readonly webhookSecrets: readonly string[];
   readonly adminToken: string | undefined;
+  /** Bearer token `/metrics` asks for (API and worker); unset: `/metrics` is public. */
+  readonly metricsToken: string | undefined;
   /** Webhook deliveries per minute per client address; 0: no limit. */
   readonly webhookRateLimitPerMinute: number;
   /** Proxies in front whose `X-Forwarded-For` is believed (0: the peer is the client). */
@@ -143,6 +145,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): Readonly
     problems.push({ path: 'ADMIN_TOKEN', message: 'must be at least 16 characters' });
   }
 
+  const metricsToken = read('METRICS_TOKEN');
+  if (metricsToken !== undefined && metricsToken.length < 16) {
+    problems.push({ path: 'METRICS_TOKEN', message: 'must be at least 16 characters' });
+  }
+
   const queuePrefix = read('QUEUE_PREFIX') ?? 'docspace-onboarding';
   if (queuePrefix.includes(':') && !/^\{[^}]+\}$/.test(queuePrefix)) {
     problems.push({ path: 'QUEUE_PREFIX', message: 'may not contain ":"' });
@@ -185,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): Readonly
     },
     webhookSecrets,
     adminToken,
+    metricsToken,
     webhookRateLimitPerMinute: int('WEBHOOK_RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
     trustProxyHops: int('TRUST_PROXY', 0, 0, 10),
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),

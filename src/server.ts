@@ -80,6 +80,7 @@ export async function startApi(deps: {
     stopping: () => stopping,
     metrics,
     adminToken: config.adminToken,
+    metricsToken: config.metricsToken,
     queues: [queue, invites],
     hireStore,
     providers: deps.providers ?? PROVIDERS,

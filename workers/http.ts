@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { bearerToken, createTokenCheck, METRICS_UNAUTHORIZED } from '../src/domain/token.js';
 import type { ErrorCode } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics.js';
@@ -10,6 +11,8 @@ export interface WorkerHttpDeps {
   /** Default: every interface, so Prometheus and container health checks can reach it. */
   readonly host?: string;
   readonly metrics: Pick<Metrics, 'text' | 'contentType'>;
+  /** `METRICS_TOKEN`: when set, `/metrics` answers only `Authorization: Bearer <token>`. */
+  readonly metricsToken?: string | undefined;
   /** Resolves when Redis answers a PING. */
   readonly ping: () => Promise<unknown>;
   readonly logger: Pick<Logger, 'info' | 'error'>;
@@ -32,7 +35,11 @@ export interface WorkerHttp {
  */
 export async function startWorkerHttp(deps: WorkerHttpDeps): Promise<WorkerHttp> {
   const readyTimeoutMs = deps.readyTimeoutMs ?? 1_000;
-  const routes: Readonly<Record<string, (res: ServerResponse) => Promise<void>>> = {
+  const metricsAllowed =
+    deps.metricsToken === undefined ? () => true : createTokenCheck(deps.metricsToken);
+  const routes: Readonly<
+    Record<string, (res: ServerResponse, req: IncomingMessage) => Promise<void>>
+  > = {
     '/healthz': (res) => {
       json(res, 200, { status: 'ok' });
       return Promise.resolve();
@@ -49,7 +56,12 @@ export async function startWorkerHttp(deps: WorkerHttpDeps): Promise<WorkerHttp>
         json(res, 503, { status: 'unavailable', redis: 'unreachable' });
       }
     },
-    '/metrics': async (res) => {
+    '/metrics': async (res, req) => {
+      if (!metricsAllowed(bearerToken(req.headers.authorization))) {
+        res.setHeader('WWW-Authenticate', 'Bearer');
+        error(res, 401, 'ERR_UNAUTHORIZED', METRICS_UNAUTHORIZED);
+        return;
+      }
       const text = await deps.metrics.text();
       res.writeHead(200, { 'Content-Type': deps.metrics.contentType, 'Cache-Control': 'no-store' });
       res.end(text);
@@ -64,7 +76,7 @@ export async function startWorkerHttp(deps: WorkerHttpDeps): Promise<WorkerHttp>
       error(res, 404, 'ERR_NOT_FOUND', `no route for ${req.method ?? 'GET'} ${path}`);
       return;
     }
-    await route(res);
+    await route(res, req);
   };
 
   const server = createServer((req, res) => {

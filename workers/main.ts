@@ -37,6 +37,7 @@ try {
         ? await startWorkerHttp({
             port: config.workerMetricsPort,
             metrics,
+            metricsToken: config.metricsToken,
             ping: () => connection.ping(),
             logger,
             stopping: () => stopping,

@@ -1,5 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
+import { bearerToken, createTokenCheck } from '../domain/token.js';
 import { sendError } from './errors.js';
 
 /**
@@ -14,14 +14,14 @@ export function createAdminAuth(
   token: string | undefined,
   options: { basic?: boolean } = {},
 ): RequestHandler {
-  const expected = token === undefined ? undefined : digest(token);
+  const matches = token === undefined ? undefined : createTokenCheck(token);
   return (req, res, next) => {
-    if (expected === undefined) {
+    if (matches === undefined) {
       sendError(res, 404, 'ERR_NOT_FOUND', `no route for ${req.method} ${req.path}`);
       return;
     }
     const offered = credential(req.get('authorization'), options.basic === true);
-    if (offered !== undefined && timingSafeEqual(digest(offered), expected)) {
+    if (matches(offered)) {
       next();
       return;
     }
@@ -34,18 +34,11 @@ export function createAdminAuth(
 
 /** The token in a Bearer header, or (when allowed) the password of a Basic header of user `admin`. */
 function credential(header: string | undefined, basic: boolean): string | undefined {
-  if (header === undefined) return undefined;
+  const bearer = bearerToken(header);
+  if (bearer !== undefined || !basic || header === undefined) return bearer;
   const [scheme, value] = header.split(' ', 2);
-  if (value === undefined) return undefined;
-  if (scheme?.toLowerCase() === 'bearer') return value.trim();
-  if (basic && scheme?.toLowerCase() === 'basic') {
-    const decoded = Buffer.from(value.trim(), 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    return colon > 0 && decoded.slice(0, colon) === 'admin' ? decoded.slice(colon + 1) : undefined;
-  }
-  return undefined;
-}
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
+  if (value === undefined || scheme?.toLowerCase() !== 'basic') return undefined;
+  const decoded = Buffer.from(value.trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon > 0 && decoded.slice(0, colon) === 'admin' ? decoded.slice(colon + 1) : undefined;
 }

@@ -1,10 +1,26 @@
 import express, { type RequestHandler, type Response, type Router } from 'express';
+import { bearerToken, createTokenCheck, METRICS_UNAUTHORIZED } from '../domain/token.js';
 import type { Metrics, WebhookOutcome } from '../metrics.js';
+import { sendError } from './errors.js';
 
-/** `GET /metrics`: the Prometheus text of `metrics`, with its registry's content type. */
-export function createMetricsRoute(metrics: Pick<Metrics, 'text' | 'contentType'>): Router {
+/**
+ * `GET /metrics`: the Prometheus text of `metrics`, with its registry's content type. Public, as
+ * DESIGN has it, unless `token` (`METRICS_TOKEN`) is set: then only `Authorization: Bearer <token>`
+ * is answered (Prometheus: `authorization: { credentials: … }` in the scrape config), anything
+ * else 401.
+ */
+export function createMetricsRoute(
+  metrics: Pick<Metrics, 'text' | 'contentType'>,
+  token?: string,
+): Router {
   const router = express.Router();
-  router.get('/metrics', async (_req, res) => {
+  const matches = token === undefined ? undefined : createTokenCheck(token);
+  router.get('/metrics', async (req, res) => {
+    if (matches !== undefined && !matches(bearerToken(req.get('authorization')))) {
+      res.setHeader('WWW-Authenticate', 'Bearer');
+      sendError(res, 401, 'ERR_UNAUTHORIZED', METRICS_UNAUTHORIZED);
+      return;
+    }
     const text = await metrics.text();
     res.setHeader('Content-Type', metrics.contentType);
     res.setHeader('Cache-Control', 'no-store');

@@ -84,11 +84,14 @@ const BASE_DOCUMENT = {
     '/metrics': {
       get: {
         summary: 'Prometheus metrics',
+        description:
+          'Public unless METRICS_TOKEN is set; then only Authorization: Bearer <METRICS_TOKEN>.',
         responses: {
           '200': {
             description: 'Prometheus text exposition',
             content: { 'text/plain': { schema: { type: 'string' } } },
           },
+          '401': error,
         },
       },
     },

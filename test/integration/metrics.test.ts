@@ -3,7 +3,9 @@ import type { Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
 import express from 'express';
+import { loadConfig } from '../../src/config.js';
 import { signStandardWebhook } from '../../src/domain/signature.js';
+import { ConfigError } from '../../src/errors.js';
 import { createErrorHandler, notFound } from '../../src/http/errors.js';
 import { countWebhookOutcome, createMetricsRoute } from '../../src/http/metrics-route.js';
 import { createHiresWebhook } from '../../src/http/webhook-hires.js';
@@ -343,5 +345,69 @@ describe('worker http server without Redis', () => {
     assert.equal(ready.status, 503);
     assert.deepEqual(await ready.json(), { status: 'stopping' });
     assert.equal(pinged, false);
+  });
+});
+
+describe('METRICS_TOKEN: /metrics behind a Bearer token when set (issue #10)', () => {
+  const TOKEN = 'metrics-token-of-32-characters-x';
+
+  /** What each kind of scrape gets: none, a wrong token, the token as Basic, the right Bearer. */
+  async function scrapes(url: string): Promise<number[]> {
+    const statuses: number[] = [];
+    for (const authorization of [
+      undefined,
+      'Bearer wrong-token-of-some-length',
+      `Basic ${Buffer.from(`admin:${TOKEN}`).toString('base64')}`,
+      `Bearer ${TOKEN}`,
+    ]) {
+      const response = await fetch(`${url}/metrics`, {
+        headers: authorization === undefined ? {} : { authorization },
+      });
+      statuses.push(response.status);
+      if (response.status === 401) {
+        assert.equal(response.headers.get('www-authenticate'), 'Bearer');
+        const body = (await response.json()) as { error: { code: string; message: string } };
+        assert.equal(body.error.code, 'ERR_UNAUTHORIZED');
+        assert.match(body.error.message, /METRICS_TOKEN/);
+      } else {
+        assert.match(await response.text(), /docspace_onboarding_webhooks_total/);
+      }
+    }
+    return statuses;
+  }
+
+  it("when it is set, the API's /metrics answers only the Bearer token; health checks stay open", async (t) => {
+    const stack = await startStack({ METRICS_TOKEN: TOKEN }, { workers: false });
+    t.after(() => stack.close());
+    assert.deepEqual(await scrapes(stack.apiUrl), [401, 401, 401, 200]);
+    assert.equal((await fetch(`${stack.apiUrl}/healthz`)).status, 200);
+    assert.equal((await fetch(`${stack.apiUrl}/readyz`)).status, 200);
+  });
+
+  it("when it is set, the worker's /metrics answers only the Bearer token; health checks stay open", async (t) => {
+    const http = await startWorkerHttp({
+      port: 0,
+      host: '127.0.0.1',
+      metrics: createMetrics({ defaultMetrics: false }),
+      metricsToken: TOKEN,
+      ping: () => Promise.resolve('PONG'),
+      logger: { info: () => undefined, error: () => undefined },
+    });
+    t.after(() => http.close());
+    const url = `http://127.0.0.1:${http.port}`;
+    assert.deepEqual(await scrapes(url), [401, 401, 401, 200]);
+    assert.equal((await fetch(`${url}/healthz`)).status, 200);
+    assert.equal((await fetch(`${url}/readyz`)).status, 200);
+  });
+
+  it('when it is unset, /metrics stays public (DESIGN); a short token is refused at start', async (t) => {
+    const stack = await startStack({}, { workers: false });
+    t.after(() => stack.close());
+    assert.equal((await fetch(`${stack.apiUrl}/metrics`)).status, 200);
+    assert.throws(
+      () => loadConfig({ METRICS_TOKEN: 'short' }, 'api'),
+      (err: unknown) =>
+        err instanceof ConfigError && err.details.some((d) => d.path === 'METRICS_TOKEN'),
+    );
   });
 });

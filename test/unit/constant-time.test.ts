@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import type { Request, Response } from 'express';
 import ts from 'typescript';
 import { createSignatureVerifier, signStandardWebhook } from '../../src/domain/signature.js';
+import { bearerToken, createTokenCheck } from '../../src/domain/token.js';
 import { createAdminAuth } from '../../src/http/admin-auth.js';
 import { bambooHrSignature, verifyBambooHr } from '../../src/providers/bamboohr.js';
 import { verifySignature as verifyGreenhouse } from '../../src/providers/greenhouse.js';
@@ -84,6 +85,14 @@ describe('every signature and token check compares in constant time', () => {
         verify(Buffer.from('{}'), { ...headers, 'webhook-signature': signature }),
       );
     });
+  });
+
+  it('the metrics token (METRICS_TOKEN, API and worker alike)', () => {
+    const token = 'a-long-enough-metrics-token';
+    const matches = createTokenCheck(token);
+    expectConstantTime('metrics Bearer', (right) =>
+      matches(bearerToken(`Bearer ${right ? token : tamper(token)}`)),
+    );
   });
 
   it('the admin token (Bearer and Basic)', () => {
