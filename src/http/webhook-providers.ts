@@ -16,8 +16,9 @@ export interface ProviderWebhooksDeps {
 
 /**
  * `POST /webhooks/<provider>` for every HR system with its own format. A provider whose enabling
- * setting is unset answers 404, as if the route did not exist. Checks in order: body size (413),
- * the provider's signature or token over the raw bytes (401), the provider's payload (400, or 415
+ * setting is unset answers 404, as if the route did not exist. Checks in order: a token the
+ * provider sends in a header (401, before the body is read), body size (413), the provider's
+ * signature over the raw bytes (401), the provider's payload (400, or 415
  * for a content type it does not send), then the store (503 when Redis is away). Every success is
  * exactly 200 (Greenhouse counts anything else, 202 included, as a failure).
  */
@@ -31,6 +32,10 @@ export function createProviderWebhooks(deps: ProviderWebhooksDeps): Router {
     router.post(
       `/webhooks/${provider.name}`,
       requireConfigured(adapter !== undefined, provider.enabledBy),
+      (req, _res, next) => {
+        adapter?.verifyHeaders?.({ header: (name) => req.get(name), now: now() });
+        next();
+      },
       express.raw({ type: () => true, limit: BODY_LIMIT }),
       async (req, res) => {
         if (adapter === undefined) return;

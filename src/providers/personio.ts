@@ -50,16 +50,19 @@ function tokenDigest(value: string): Buffer {
 /** Verifies the Authorization token, then reads `person.created` / `employment.created`. */
 export function createPersonioWebhook(token: string): WebhookAdapter {
   const expected = tokenDigest(token);
+  // Nothing but the token authenticates a delivery, so it is checked before the body is read.
+  const checkToken = (request: Pick<WebhookRequest, 'header'>): void => {
+    const offered = request.header('authorization');
+    if (offered === undefined || offered.trim() === '') {
+      throw new SignatureError('no Authorization header; set the webhook token in Personio');
+    }
+    if (!timingSafeEqual(tokenDigest(offered), expected)) {
+      throw new SignatureError('the Authorization header does not match PERSONIO_WEBHOOK_TOKEN');
+    }
+  };
   return {
-    verify(request: WebhookRequest): void {
-      const offered = request.header('authorization');
-      if (offered === undefined || offered.trim() === '') {
-        throw new SignatureError('no Authorization header; set the webhook token in Personio');
-      }
-      if (!timingSafeEqual(tokenDigest(offered), expected)) {
-        throw new SignatureError('the Authorization header does not match PERSONIO_WEBHOOK_TOKEN');
-      }
-    },
+    verifyHeaders: checkToken,
+    verify: checkToken,
     parse(request: WebhookRequest): ProviderEvent {
       if (request.contentType !== undefined && !JSON_TYPE.test(request.contentType)) {
         throw new ServiceError('ERR_UNSUPPORTED_MEDIA_TYPE', 'Personio sends application/json');

@@ -70,6 +70,12 @@ export type ProviderSettings = Readonly<Record<string, string>>;
  * and headers and answers with hires or refs; storing them is the intake's job.
  */
 export interface WebhookAdapter {
+  /**
+   * For schemes that authenticate by a header alone (a static token): checked before the body is
+   * read, so a caller without the token cannot make the service receive up to 1 MiB first. Throws
+   * SignatureError (401).
+   */
+  verifyHeaders?(request: Pick<WebhookRequest, 'header' | 'now'>): void;
   /** Throws SignatureError when the delivery is not authentic (answered 401). */
   verify(request: WebhookRequest): void;
   /** Throws PayloadError when the body cannot be read (answered 400). */

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { PassThrough } from 'node:stream';
@@ -35,6 +36,9 @@ const PROVIDER_ENV: Record<string, string> = {
   PERSONIO_CLIENT_ID: 'id',
   PERSONIO_CLIENT_SECRET: 'secret',
 };
+
+/** Personio's webhook token, which its route checks before reading the body. */
+const PERSONIO_AUTH = { authorization: PROVIDER_ENV['PERSONIO_WEBHOOK_TOKEN'] ?? '' };
 
 /** Records whether anything past the body limit ever saw a delivery. */
 const seen: string[] = [];
@@ -226,7 +230,8 @@ describe('security of the HTTP side (issue #5, item 6)', () => {
       seen.length = 0;
       const big = 'x'.repeat(MIB + 1);
       for (const route of WEBHOOK_ROUTES) {
-        const response = await post(`${url}${route}`, {}, big);
+        // Personio's token is checked before the body is read: send it, to reach the limit.
+        const response = await post(`${url}${route}`, PERSONIO_AUTH, big);
         assert.equal(response.status, 413, route);
         assert.equal(await errorCode(response), 'ERR_BODY_TOO_LARGE', route);
       }
@@ -256,7 +261,7 @@ describe('security of the HTTP side (issue #5, item 6)', () => {
         });
         const chunked = await fetch(`${url}${route}`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...PERSONIO_AUTH },
           body: stream,
           duplex: 'half',
         });
@@ -267,7 +272,11 @@ describe('security of the HTTP side (issue #5, item 6)', () => {
         assert.ok(bomb.length < 64 * 1024);
         const compressed = await fetch(`${url}${route}`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+          headers: {
+            'content-type': 'application/json',
+            'content-encoding': 'gzip',
+            ...PERSONIO_AUTH,
+          },
           body: bomb,
         });
         assert.equal(compressed.status, 413, `${route} gzip`);
@@ -419,6 +428,59 @@ describe('security of the HTTP side (issue #5, item 6)', () => {
       for (const address of ['alice.smith@example.com', 'bob@example.org']) {
         assert.ok(!written.includes(address), `${address} logged`);
       }
+    });
+  });
+
+  describe('Personio: the token is checked before the body is read (issue #10)', () => {
+    /** Sends headers and a first piece of a 1 MiB body, and waits for an answer while the rest is held back. */
+    function answerBeforeBody(url: string, headers: Record<string, string>): Promise<number> {
+      return new Promise((resolve, reject) => {
+        const request = httpRequest(`${url}/webhooks/personio`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'content-length': String(MIB),
+            ...headers,
+          },
+        });
+        request.on('response', (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+          request.destroy();
+        });
+        request.on('error', (err) => {
+          reject(err);
+        });
+        request.write('{"event_name":"person.created",');
+        // The rest never comes: only an answer given before the body is complete arrives. A check
+        // made after reading would wait for the body for ever: give up after 10 s (a generous
+        // bound on a shared machine for an answer that takes milliseconds), answering 0.
+        const timer = setTimeout(() => {
+          request.destroy();
+          resolve(0);
+        }, 10_000);
+        request.on('close', () => {
+          clearTimeout(timer);
+        });
+      });
+    }
+
+    it('when the Authorization header is missing or wrong, then 401 comes before the body has arrived', async () => {
+      const url = await serve();
+      seen.length = 0;
+      assert.equal(await answerBeforeBody(url, {}), 401);
+      assert.equal(
+        await answerBeforeBody(url, { authorization: 'wrong-token-of-any-length' }),
+        401,
+      );
+      assert.deepEqual(seen, []);
+    });
+
+    it('when the token is right, the body is read and checked as before', async () => {
+      const url = await serve();
+      const response = await post(`${url}/webhooks/personio`, PERSONIO_AUTH, '{"event_name":"x"}');
+      assert.equal(response.status, 200);
+      assert.deepEqual(await response.json(), { status: 'ignored', type: 'x' });
     });
   });
 });
