@@ -302,7 +302,7 @@ describe('the worker refuses a stored reference whose id is not a safe id (issue
             },
           },
         },
-        store: { received: () => Promise.resolve() },
+        store: { received: () => Promise.reject(new Error('nothing is stored')) },
         logger: createLogger({ level: 'error', service: 'test', silent: true }),
       }),
       (err: unknown) => err instanceof UnrecoverableError && err.message.includes('is not an id'),
