@@ -1,6 +1,13 @@
 import type { ErrorDetail } from '../errors.js';
 import type { Provider, ProviderSettings } from './types.js';
 
+/**
+ * Shortest webhook secret or token a provider is enabled with, as for `ADMIN_TOKEN`. BambooHR and
+ * Bob generate theirs; Greenhouse's secret key and Personio's token are chosen by whoever sets up
+ * the webhook, and a short one would let anyone sign or post deliveries.
+ */
+export const MIN_WEBHOOK_SECRET_LENGTH = 16;
+
 /** One provider's settings as `loadConfig` read them. */
 export interface ProviderConfig {
   readonly enabled: boolean;
@@ -9,8 +16,9 @@ export interface ProviderConfig {
 
 /**
  * Reads every provider's settings from `env` (called by `loadConfig`, the one place that reads the
- * environment). A provider is enabled when its `enabledBy` setting is set; then the settings marked
- * `requiredForWorker` must be set too for processes that run workers. Problems go to `problems`.
+ * environment). A provider is enabled when its `enabledBy` setting is set; that secret must be at
+ * least {@link MIN_WEBHOOK_SECRET_LENGTH} characters, and the settings marked `requiredForWorker`
+ * must be set too for processes that run workers. Problems go to `problems`.
  */
 export function readProviderSettings(
   env: NodeJS.ProcessEnv,
@@ -26,7 +34,17 @@ export function readProviderSettings(
       const value = raw === '' ? (setting.default ?? '') : raw;
       settings[setting.env] = value;
       if (value === '') continue;
-      if (setting.kind === 'url' && !isHttpUrl(value)) {
+      if (
+        setting.env === provider.enabledBy &&
+        setting.kind === 'secret' &&
+        value.length < MIN_WEBHOOK_SECRET_LENGTH
+      ) {
+        // Never echoed: the message names the setting and the rule only.
+        problems.push({
+          path: setting.env,
+          message: `must be at least ${MIN_WEBHOOK_SECRET_LENGTH} characters (a webhook secret anyone could guess authenticates nothing)`,
+        });
+      } else if (setting.kind === 'url' && !isHttpUrl(value)) {
         problems.push({ path: setting.env, message: `must be an http or https URL` });
       } else if (typeof setting.kind === 'object' && !setting.kind.oneOf.includes(value)) {
         problems.push({

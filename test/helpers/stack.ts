@@ -88,13 +88,20 @@ export async function startStack(
     PORT: '0',
     ...settings,
   };
-  const loaded = loadConfig(env, 'all');
-  const problems: ErrorDetail[] = [];
-  const config: Config =
-    options.providers === undefined
-      ? loaded
-      : { ...loaded, providers: readProviderSettings(env, options.providers, true, problems) };
-  if (problems.length > 0) throw new ConfigError(problems);
+  let config: Config;
+  try {
+    const loaded = loadConfig(env, 'all');
+    const problems: ErrorDetail[] = [];
+    config =
+      options.providers === undefined
+        ? loaded
+        : { ...loaded, providers: readProviderSettings(env, options.providers, true, problems) };
+    if (problems.length > 0) throw new ConfigError(problems);
+  } catch (err: unknown) {
+    // A test with bad settings fails; it must not hang on the simulator's open server.
+    await sim.close();
+    throw err;
+  }
   // Every line the service logs is kept (tests check that no secret ever reaches a log).
   const logLines: string[] = [];
   const logStream = new Writable({

@@ -9,6 +9,9 @@ import { startHrApi } from '../helpers/hr-api.js';
 import { waitFor } from '../helpers/redis.js';
 import { inviteCounts, startStack, type Stack } from '../helpers/stack.js';
 
+/** The test provider's webhook token (16+ characters, as every provider secret must be). */
+const ACME_TOKEN = 'acme-webhook-token-16+';
+
 /**
  * A made-up HR system exercising the provider framework: token auth, full and id-only deliveries,
  * a ping, a delay, and a fetch from its API. Each real adapter has its own tests.
@@ -93,7 +96,7 @@ const off: Provider = {
 describe('POST /webhooks/<provider>: the provider framework, with a made-up HR system', () => {
   let stack: Stack;
   let hr: Awaited<ReturnType<typeof startHrApi>>;
-  const send = (body: object, token = 'acme-token') =>
+  const send = (body: object, token = ACME_TOKEN) =>
     fetch(`${stack.apiUrl}/webhooks/acme`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-acme-token': token },
@@ -110,10 +113,7 @@ describe('POST /webhooks/<provider>: the provider framework, with a made-up HR s
         body: { first: 'Fern', last: 'Fetched', workEmail: `fern.${id}@example.com` },
       };
     });
-    stack = await startStack(
-      { ACME_TOKEN: 'acme-token', ACME_API_URL: hr.url },
-      { providers: [acme, off] },
-    );
+    stack = await startStack({ ACME_TOKEN, ACME_API_URL: hr.url }, { providers: [acme, off] });
   });
   after(async () => {
     await stack.close();

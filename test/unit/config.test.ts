@@ -168,6 +168,24 @@ describe('loadConfig', () => {
     }
   });
 
+  it('refuses an HR webhook secret or token shorter than 16 characters, without echoing it (issue #10)', () => {
+    const short = {
+      BAMBOOHR_WEBHOOK_SECRET: 'bhr-short-1',
+      HIBOB_WEBHOOK_SECRET: 'bob-short-22',
+      GREENHOUSE_WEBHOOK_SECRET: 'gh-short-333',
+      PERSONIO_WEBHOOK_TOKEN: 'pw-short-4444',
+    };
+    const err = configErrorOf(() => loadConfig(short, 'api'));
+    assert.deepEqual(paths(err).sort(), Object.keys(short).sort());
+    for (const detail of err.details) assert.match(detail.message, /at least 16 characters/);
+    for (const value of Object.values(short)) assert.ok(!err.message.includes(value));
+    assert.ok(!JSON.stringify(err.details).includes('short-'));
+
+    const long = Object.fromEntries(Object.keys(short).map((name) => [name, 'x'.repeat(16)]));
+    const config = loadConfig(long, 'api');
+    assert.ok(Object.values(config.providers).every((provider) => provider.enabled));
+  });
+
   it('reports a bad choice with the allowed values', () => {
     const err = configErrorOf(() => loadConfig({ DOCSPACE_USER_TYPE: 'Guest' }, 'api'));
 
