@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import express, { type Express } from 'express';
+import { createAdminLoginLimit } from './http/admin-login-limit.js';
 import { createAdminRoutes } from './http/admin.js';
 import { createDashboard } from './http/dashboard.js';
 import { createErrorHandler, notFound, sendError } from './http/errors.js';
@@ -101,6 +102,8 @@ export function createApp(deps: AppDeps): Express {
       ...(deps.now ? { now: deps.now } : {}),
     }),
   );
+  // Wrong admin credentials are counted per client address, for the API and the dashboard alike.
+  app.use('/admin', createAdminLoginLimit({ logger: deps.logger }));
   app.use(
     createAdminRoutes({
       token: deps.adminToken,

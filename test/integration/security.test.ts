@@ -483,4 +483,62 @@ describe('security of the HTTP side (issue #5, item 6)', () => {
       assert.deepEqual(await response.json(), { status: 'ignored', type: 'x' });
     });
   });
+
+  describe('wrong admin credentials are limited per address and logged (issue #10)', () => {
+    it('when one address sends 10 wrong tokens, then it gets 429 with Retry-After, even with the right one; each failure is logged without the credentials', async () => {
+      const url = await serve();
+      logged.length = 0;
+      const wrong = [
+        'Bearer wrong-admin-token-1234',
+        'Bearer another-wrong-token-99',
+        'wrong-token-without-scheme',
+      ];
+      for (let i = 0; i < 10; i += 1) {
+        const authorization = wrong[i % wrong.length] ?? '';
+        const response = await fetch(`${url}/admin/jobs?state=failed`, {
+          headers: { authorization },
+        });
+        assert.equal(response.status, 401, `attempt ${i + 1}`);
+      }
+      for (const authorization of [`Bearer ${TOKEN}`, 'Bearer wrong-admin-token-1234']) {
+        const response = await fetch(`${url}/admin/jobs?state=failed`, {
+          headers: { authorization },
+        });
+        assert.equal(response.status, 429, authorization.slice(0, 12));
+        assert.equal(await errorCode(response), 'ERR_RATE_LIMITED');
+        const retryAfter = Number(response.headers.get('retry-after'));
+        assert.ok(retryAfter > 0 && retryAfter <= 15 * 60, `Retry-After ${retryAfter}`);
+      }
+      const dashboard = await fetch(`${url}/admin/queues`, {
+        headers: { authorization: `Basic ${Buffer.from(`admin:${TOKEN}`).toString('base64')}` },
+      });
+      assert.equal(dashboard.status, 429, 'the dashboard shares the count');
+
+      const failures = logged.filter((line) => line.message === 'admin login failed');
+      assert.equal(failures.length, 10);
+      assert.deepEqual(
+        failures.map((line) => line.meta['scheme']),
+        Array.from({ length: 10 }, (_, i) => (i % 3 === 2 ? 'other' : 'bearer')),
+      );
+      assert.equal(failures.at(-1)?.meta['failures'], 10);
+      assert.equal(failures[0]?.meta['route'], '/admin/jobs/*');
+      const text = JSON.stringify(logged);
+      for (const secret of [...wrong.map((w) => w.replace(/^Bearer /, '')), TOKEN]) {
+        assert.ok(!text.includes(secret), 'no credential in the logs');
+      }
+    });
+
+    it("when requests carry no credentials (a browser's first visit) or the right token, then they never count", async () => {
+      const url = await serve();
+      logged.length = 0;
+      for (let i = 0; i < 15; i += 1) {
+        assert.equal((await fetch(`${url}/admin/queues`)).status, 401);
+        const ok = await fetch(`${url}/admin/jobs?state=failed`, {
+          headers: { authorization: `Bearer ${TOKEN}` },
+        });
+        assert.equal(ok.status, 200);
+      }
+      assert.equal(logged.filter((line) => line.message === 'admin login failed').length, 0);
+    });
+  });
 });
