@@ -2,8 +2,17 @@
 # One image for every process: the API (default), the worker and the DocSpace simulator; the
 # command picks which (see docker-compose.yml). It runs the compiled JavaScript with plain node.
 
+# The base image is pinned by digest: a tag can be moved to other content, a digest cannot. This is
+# the multi-platform index of node:22-bookworm-slim (Node 22.23.2, built 19 Sep 2026) as recorded by
+# Docker's official-images team in github.com/docker-library/repo-info,
+# repos/node/remote/22-bookworm-slim.md (commit 3179cb4d576b9929bf86873c87f279ac67661c6e); it was
+# not pulled here (no Docker engine on the project's machines). To move to a newer build (Node and
+# Debian security fixes), take the first digest of that file, or run
+#   docker buildx imagetools inspect node:22-bookworm-slim
+# and replace both FROM lines; README "Security" says when.
+
 # Stage 1: install everything and compile TypeScript (tsconfig: rootDir ".", outDir "dist").
-FROM node:22-bookworm-slim AS build
+FROM node:22-bookworm-slim@sha256:48e4b67d85f87bd551df43704e24d252f56cc5f8e9718841aace50f19948f0f9 AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -13,7 +22,7 @@ COPY workers ./workers
 RUN npm run build
 
 # Stage 2: production dependencies and the compiled output only.
-FROM node:22-bookworm-slim AS runtime
+FROM node:22-bookworm-slim@sha256:48e4b67d85f87bd551df43704e24d252f56cc5f8e9718841aace50f19948f0f9 AS runtime
 ENV NODE_ENV=production
 # Stack traces point at the TypeScript lines (tsc writes source maps next to the JavaScript).
 ENV NODE_OPTIONS=--enable-source-maps

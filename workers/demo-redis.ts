@@ -18,7 +18,8 @@ export async function ensureRedis(url: string, out: (line: string) => void): Pro
   if (found.error !== undefined || found.status !== 0) {
     throw new Error(
       `no Redis answers at ${url}, and redis-server is not installed.\n` +
-        `  Either start a Redis and point REDIS_URL at it (e.g. "docker compose up -d redis"),\n` +
+        `  Either start a Redis and point REDIS_URL at it (e.g. "docker compose up -d redis" with REDIS_PASSWORD in .env,\n` +
+        `  then REDIS_URL=redis://:<that password>@127.0.0.1:6379),\n` +
         `  or install redis-server ("sudo apt-get install redis-server", "brew install redis") and run the demo again: it starts a private one.`,
     );
   }

@@ -40,7 +40,13 @@ const REQUIRED: Readonly<Record<'api' | 'worker', readonly string[]>> = {
   api: ['WEBHOOK_SECRET'],
   worker: ['DOCSPACE_URL', 'DOCSPACE_API_KEY'],
 };
-const SECRETS = ['DOCSPACE_API_KEY', 'WEBHOOK_SECRET', 'ADMIN_TOKEN'];
+const SECRETS = [
+  'DOCSPACE_API_KEY',
+  'WEBHOOK_SECRET',
+  'ADMIN_TOKEN',
+  'METRICS_TOKEN',
+  'REDIS_PASSWORD',
+];
 
 // ---- small readers --------------------------------------------------------------------------
 
@@ -137,7 +143,7 @@ describe('docker-compose.yml', () => {
 
   it('runs Redis 7+ on Alpine with noeviction, an append-only file and a named volume', () => {
     const redis = service('redis');
-    assert.match(String(redis['image']), /^redis:[78](\.\d+)*-alpine$/);
+    assert.match(String(redis['image']), /^redis:[78](\.\d+)*-alpine@sha256:[0-9a-f]{64}$/);
     const command = argv(redis['command'], 'redis.command').join(' ');
     assert.match(command, /^redis-server\b/);
     assert.match(command, /--maxmemory-policy\s+noeviction\b/);
@@ -193,29 +199,107 @@ describe('docker-compose.yml', () => {
       const svc = service(name);
       const redis = mapping(mapping(svc['depends_on'], `${name}.depends_on`)['redis'], 'redis');
       assert.equal(redis['condition'], 'service_healthy', `${name} waits for a healthy Redis`);
-      assert.equal(environment(svc)['REDIS_URL'], 'redis://redis:6379');
+      // With the password compose gives Redis (issue #10): redis://:<password>@redis:6379.
+      assert.equal(environment(svc)['REDIS_URL'], 'redis://:${REDIS_PASSWORD:-}@redis:6379');
     }
   });
 
-  it('gives api, worker and simulator the settings from .env, and each its required ones', () => {
+  it('gives each service only its own settings, from .env by interpolation, never the whole file (issue #10)', () => {
     const example = readEnvExample();
-    for (const name of ['api', 'worker', 'docspace-sim']) {
-      assert.ok(envFiles(service(name)).includes('.env'), `${name} should read .env`);
+    for (const name of Object.keys(services)) {
+      assert.deepEqual(envFiles(service(name)), [], `${name}: env_file would hand it every secret`);
     }
     for (const [name, required] of Object.entries(REQUIRED)) {
       const env = environment(service(name));
       for (const setting of required) {
         assert.ok(example.has(setting), `${setting} should be in .env.example, read through .env`);
-        const value = env[setting];
-        if (value === undefined) continue;
         // Passed on from .env or the shell, never written into the compose file.
         assert.match(
-          value,
+          env[setting] ?? '',
           new RegExp(`^\\$\\{${setting}(?:[:?-][^}]*)?\\}$`),
           `${name}: ${setting} should come from the variable of the same name`,
         );
       }
     }
+  });
+
+  it("keeps the worker's secrets from the API and the API's from the worker (issue #10)", () => {
+    const api = Object.keys(environment(service('api')));
+    const worker = Object.keys(environment(service('worker')));
+    const webhookSecrets = ['WEBHOOK_SECRET', 'ADMIN_TOKEN', ...PROVIDERS.map((p) => p.enabledBy)];
+    const hrCredentials = PROVIDERS.flatMap((p) =>
+      p.settings.filter((s) => s.requiredForWorker === true).map((s) => s.env),
+    );
+    assert.ok(hrCredentials.includes('BAMBOOHR_API_KEY'), 'the registry names the credentials');
+    for (const name of ['DOCSPACE_API_KEY', ...hrCredentials]) {
+      assert.ok(!api.includes(name), `the API container should not get ${name}`);
+    }
+    for (const name of webhookSecrets) {
+      assert.ok(!worker.includes(name), `the worker container should not get ${name}`);
+    }
+  });
+
+  it('hands every setting the code reads to the API or the worker, so none is silently dropped', () => {
+    const api = Object.keys(environment(service('api')));
+    const worker = Object.keys(environment(service('worker')));
+    // Read by the simulator or by compose itself, not by the API or the worker.
+    const elsewhere = new Set(['DOCSPACE_SIM_PORT', 'DOCSPACE_SIM_HOST']);
+    for (const name of settingsReadByCode()) {
+      if (elsewhere.has(name)) continue;
+      assert.ok(
+        api.includes(name) || worker.includes(name),
+        `${name} is read by the service but docker-compose.yml passes it to neither api nor worker`,
+      );
+    }
+  });
+
+  it('runs every container read-only, without capabilities or a way to gain privileges (issue #10)', () => {
+    for (const name of Object.keys(services)) {
+      const svc = service(name);
+      assert.equal(svc['read_only'], true, `${name}: read_only`);
+      assert.deepEqual(svc['cap_drop'], ['ALL'], `${name}: cap_drop ALL`);
+      const options = (svc['security_opt'] as unknown[] | undefined) ?? [];
+      assert.ok(
+        options.map(String).some((o) => /^no-new-privileges(:true)?$/.test(o)),
+        `${name}: no-new-privileges`,
+      );
+    }
+    assert.match(String(service('redis')['user']), /^(redis|999(:\d+)?)$/, 'Redis not as root');
+  });
+
+  it('protects Redis with a password, given as a file rather than on its command line (issue #10)', () => {
+    const redis = service('redis');
+    const command = argv(redis['command'], 'redis.command');
+    const mounts = ((redis['configs'] as unknown[] | undefined) ?? []).map((c) =>
+      mapping(c, 'config'),
+    );
+    const target = String(mounts[0]?.['target']);
+    assert.equal(command[1], target, 'redis-server reads the mounted file first');
+    const source = String(mounts[0]?.['source']);
+    const configs = mapping(compose['configs'], 'top-level configs');
+    const content = String(mapping(configs[source], source)['content']);
+    assert.match(content, /^requirepass \$\{REDIS_PASSWORD(:-)?\}\s*$/);
+    assert.ok(!command.join(' ').includes('requirepass'), 'ps would show it');
+    assert.equal(
+      environment(redis)['REDISCLI_AUTH'],
+      '${REDIS_PASSWORD:-}',
+      'the health check logs in',
+    );
+    assert.ok(readEnvExample().has('REDIS_PASSWORD'));
+  });
+
+  it('publishes nothing to the world by default: Redis, the API and the simulator on loopback, worker metrics not at all (issue #10)', () => {
+    const published = (name: string) =>
+      ((service(name)['ports'] as unknown[] | undefined) ?? []).map(String);
+    for (const port of published('redis')) assert.match(port, /^127\.0\.0\.1:/, `redis ${port}`);
+    for (const port of published('docspace-sim')) {
+      assert.match(port, /^127\.0\.0\.1:/, `simulator ${port}`);
+    }
+    for (const port of published('api')) {
+      assert.match(port, /^\$\{API_HOST_ADDRESS:-127\.0\.0\.1\}:/, `api ${port}`);
+    }
+    assert.deepEqual(published('worker'), [], 'worker metrics stay inside the compose network');
+    assert.ok(readEnvExample().has('API_HOST_ADDRESS'));
   });
 
   it('documents in .env.example every variable it interpolates', () => {
@@ -439,6 +523,13 @@ function execForm(args: string, what: string): string[] {
 describe('Dockerfile', () => {
   const stages = dockerStages();
   const final = stages.at(-1) ?? [];
+
+  it('pins every base image by digest (issue #10)', () => {
+    for (const stage of stages) {
+      const image = (stage[0]?.args ?? '').replace(/^--platform=\S+\s+/, '').split(/\s+/)[0];
+      assert.match(image ?? '', /@sha256:[0-9a-f]{64}$/, `${image ?? ''} should be pinned`);
+    }
+  });
 
   it('has a build stage and a runtime stage, both on Node 22', () => {
     assert.ok(stages.length >= 2, 'multi-stage: at least two FROM');
