@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Hire } from '../domain/hire.js';
 import type { HireItem } from '../providers/types.js';
 import { QueueUnavailableError } from '../errors.js';
@@ -12,13 +11,14 @@ import {
 } from './contract.js';
 import type { HireStore } from './hire-store.js';
 import type { Keys } from './keys.js';
+import type { RedisConnection } from './redis.js';
 import { defineScript } from './scripts.js';
 
 export type IntakeOutcome = 'accepted' | 'duplicate';
 
 export interface IntakeDeps {
   readonly queue: Pick<Queue<ProvisionJobData>, 'add' | 'addBulk'>;
-  readonly redis: Redis;
+  readonly redis: RedisConnection;
   readonly keys: Keys;
   readonly hireStore: Pick<HireStore, 'received'>;
   readonly now?: () => number;
