@@ -113,11 +113,14 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
   return {
     keyOf: emailKey,
 
-    /** Intake: a delivery named this person. Resets a failed record so a new delivery retries it. */
-    received: (hire: Hire, jobId: string) =>
+    /**
+     * Intake: a delivery named this person. Resets a failed record so a new delivery retries it;
+     * with `onlyIfAbsent`, writes only a record that does not exist yet.
+     */
+    received: (hire: Hire, jobId: string, onlyIfAbsent = false) =>
       move(
         emailKey(hire.email),
-        ['', 'failed', 'received'],
+        onlyIfAbsent ? [''] : ['', 'failed', 'received'],
         {
           state: 'received',
           email: hire.email,

@@ -83,17 +83,18 @@ export function createIntake(deps: IntakeDeps) {
       } else {
         await deps.queue.addBulk(jobs);
       }
-      if (!claimed) {
-        // The jobs are stored now, whoever stored them first: later copies need not add them again.
-        await markDone();
-        return { outcome: 'duplicate', jobIds };
-      }
       // People known by email get their record now; referenced ones once the worker fetched them.
+      // A copy that found the marker `pending` writes the records only where none exists: the
+      // attempt that took the marker may have died (Redis failover, restart) after storing the jobs
+      // but before their records, and a record without the email cannot be invited.
       const records = hires.flatMap((item, index) =>
-        item.kind === 'full' ? [deps.hireStore.received(item.hire, jobIds[index] ?? '')] : [],
+        item.kind === 'full'
+          ? [deps.hireStore.received(item.hire, jobIds[index] ?? '', !claimed)]
+          : [],
       );
       await Promise.all([...records, markDone()]);
-      return { outcome: 'accepted', jobIds };
+      // The jobs are stored now, whoever stored them first: later copies added nothing.
+      return { outcome: claimed ? 'accepted' : 'duplicate', jobIds };
     } catch (err: unknown) {
       throw new QueueUnavailableError(err);
     }

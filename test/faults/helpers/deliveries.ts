@@ -14,6 +14,8 @@ export interface DeliveryAnswer {
   readonly status: number;
   readonly body: unknown;
   readonly contentType: string;
+  /** The `Retry-After` header, when there was one. */
+  readonly retryAfter: string | null;
 }
 
 /** A fresh Standard Webhooks secret. */
@@ -49,6 +51,7 @@ export async function postDelivery(
     status: response.status,
     body: parsed,
     contentType: response.headers.get('content-type') ?? '',
+    retryAfter: response.headers.get('retry-after'),
   };
 }
 

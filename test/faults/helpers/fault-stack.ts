@@ -1,8 +1,9 @@
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { createDocspaceSim, type DocspaceSim } from '../../../src/docspace-sim/server.js';
 import { DEMO_API_KEY } from '../../../src/docspace-sim/constants.js';
 import { createKeys, emailKey, QUEUES } from '../../../src/queue/keys.js';
+import { createRedis, type RedisConnection } from '../../../src/queue/redis.js';
+import type { RedisSettings } from '../../../src/redis-settings.js';
 import { deletePrefix, REDIS_URL, uniquePrefix } from '../../helpers/redis.js';
 import { newWebhookSecret } from './deliveries.js';
 import { killAll } from './processes.js';
@@ -35,7 +36,7 @@ export interface FaultStack {
   readonly secret: string;
   readonly apiKey: string;
   readonly redisUrl: string;
-  readonly redis: Redis;
+  readonly redis: RedisConnection;
   readonly hires: Queue;
   readonly invites: Queue;
   /** The environment of a service process: the shared settings, then `overrides`. */
@@ -52,10 +53,14 @@ export interface FaultStack {
 export async function startFaultStack(
   options: {
     redisUrl?: string;
+    /** A Sentinel or Cluster setup (its settings also go into `settings` for the processes). */
+    redis?: RedisSettings;
     settings?: Readonly<Record<string, string>>;
     random?: () => number;
     apiKey?: string;
     label?: string;
+    /** Default: a fresh one from `label`. */
+    prefix?: string;
   } = {},
 ): Promise<FaultStack> {
   const apiKey = options.apiKey ?? DEMO_API_KEY;
@@ -66,10 +71,10 @@ export async function startFaultStack(
     ...(options.random === undefined ? {} : { random: options.random }),
   });
   const { url: simUrl } = await sim.listen(0);
-  const prefix = uniquePrefix(options.label ?? 'faults');
+  const prefix = options.prefix ?? uniquePrefix(options.label ?? 'faults');
   const secret = newWebhookSecret();
-  const redisUrl = options.redisUrl ?? REDIS_URL;
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const redisUrl = options.redis?.url ?? options.redisUrl ?? REDIS_URL;
+  const redis = createRedis(options.redis ?? redisUrl, 'worker');
   redis.on('error', () => undefined);
   const hires = new Queue(QUEUES.hires, { connection: redis, prefix });
   const invites = new Queue(QUEUES.invites, { connection: redis, prefix });
@@ -127,7 +132,7 @@ export async function startFaultStack(
       await invites.close();
       redis.disconnect();
       await sim.close();
-      if (options.redisUrl === undefined) await deletePrefix(prefix);
+      if (options.redisUrl === undefined && options.redis === undefined) await deletePrefix(prefix);
     },
   };
 }
