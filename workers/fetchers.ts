@@ -10,7 +10,7 @@ export function createFetchers(
   const fetchers: Record<string, HireFetcher> = {};
   for (const provider of providers) {
     const settings = config.providers[provider.name];
-    if (settings?.enabled !== true || provider.createFetcher === undefined) continue;
+    if (settings?.fetches !== true || provider.createFetcher === undefined) continue;
     fetchers[provider.name] = provider.createFetcher(settings.settings, (baseURL, headers) =>
       createHrHttp(baseURL, headers, config.docspace.timeoutMs),
     );
