@@ -254,7 +254,7 @@ async function runOnce(
 }
 
 /** Emails named by successful invite calls, with how often. */
-function inviteCounts(state: SimState): Map<string, number> {
+export function inviteCounts(state: SimState): Map<string, number> {
   const counts = new Map<string, number>();
   for (const call of state.calls) {
     if (call.path !== '/api/2.0/people/invite' || call.outcome !== 'ok') continue;
@@ -266,7 +266,7 @@ function inviteCounts(state: SimState): Map<string, number> {
   return counts;
 }
 
-function invitedAll(state: SimState, expected: readonly string[]): boolean {
+export function invitedAll(state: SimState, expected: readonly string[]): boolean {
   const created = new Set(
     state.users.filter((u) => u.createdVia === 'people').map((u) => u.email.toLowerCase()),
   );
@@ -274,7 +274,7 @@ function invitedAll(state: SimState, expected: readonly string[]): boolean {
   return expected.every((email) => created.has(email) && invited.has(email));
 }
 
-function checkRules(
+export function checkRules(
   state: SimState,
   expected: readonly string[],
   existing: ReadonlySet<string>,
