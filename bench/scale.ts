@@ -1,13 +1,11 @@
 import { Queue } from 'bullmq';
-import { DEMO_API_KEY } from '../src/docspace-sim/constants.js';
-import { createDocspaceSim, type SimState } from '../src/docspace-sim/server.js';
 import { QUEUES } from '../src/queue/keys.js';
-import { checkRules, invitedAll } from './e2e.js';
+import { checkRules, startSimulator, waitUntilInvited } from './e2e.js';
 import { newSecret, postDeliveries, workload } from './hires.js';
 import { cleanupOnInterrupt, procCpuSeconds } from './processes.js';
 import { benchPrefix, connect, deletePrefix, redisCpuSeconds } from './redis.js';
-import { invitesSettled, startBenchApi, startWorkerProcess, unfinishedJobs } from './stack.js';
-import { busiestSecond, median, round, sleep, withoutLog } from './stats.js';
+import { startBenchApi, startWorkerProcess } from './stack.js';
+import { busiestSecond, median, round, withoutLog } from './stats.js';
 
 export interface ScaleOptions {
   readonly hires: number;
@@ -80,12 +78,10 @@ async function runOnce(
   const secret = newSecret();
   const redis = connect();
   const forget = cleanupOnInterrupt('keys', () => deletePrefix(redis, prefix));
-  const sim = createDocspaceSim({ apiKeys: [DEMO_API_KEY] });
-  const { url: simUrl } = await sim.listen(0);
-  sim.setFaults({ latencyMs: options.latencyMs, rateLimitPerSecond: cap });
-  for (const hire of work.existing) {
-    sim.addUser({ email: hire.email, firstName: 'Already', lastName: 'There' });
-  }
+  const { sim, simUrl } = await startSimulator(work, {
+    latencyMs: options.latencyMs,
+    rateLimitPerSecond: cap,
+  });
   const api = await startBenchApi(prefix, secret);
   const hires = new Queue(QUEUES.hires, { connection: redis, prefix });
   const running = await Promise.all(
@@ -109,17 +105,11 @@ async function runOnce(
     const started = Date.now();
     await postDeliveries(`http://127.0.0.1:${api.port}`, secret, work.deliveries, 20);
     const deadline = Date.now() + 120_000 + (10_000 * options.hires) / (cap ?? 100);
-    let state: SimState | undefined;
-    for (;;) {
-      if (Date.now() > deadline) throw new Error(`scale ${workers}: not done before the deadline`);
-      await sleep(100);
-      if ((await unfinishedJobs(hires)) > 0 || !(await invitesSettled(redis, prefix))) continue;
-      const now = sim.state();
-      if (invitedAll(now, expected)) {
-        state = now;
-        break;
-      }
-    }
+    const state = await waitUntilInvited({
+      what: `scale ${workers}`,
+      ...{ sim, hires, redis, prefix, expected, deadline },
+      buffered: true,
+    });
     const seconds =
       (Math.max(...state.calls.map((c) => c.at)) + options.latencyMs - started) / 1000;
     const cpu = running.reduce(

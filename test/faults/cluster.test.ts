@@ -133,18 +133,7 @@ describe('Redis Cluster (3 masters): the whole pipeline with two workers', () =>
     assert.match(run.stdout, /5/);
 
     const expected = (email: string) => (existing.includes(emailOf(email)) ? 'existed' : 'invited');
-    await waitFor(
-      async () => {
-        await sleep(250);
-        const records = await stack.records(accepted);
-        return [...records].every(([email, state]) => state === expected(email)) &&
-          (await stack.idle())
-          ? true
-          : undefined;
-      },
-      90_000,
-      'every hire to settle on the Cluster',
-    );
+    await stack.settled(accepted, expected, 90_000, 'every hire to settle on the Cluster');
     for (const proc of [api, ...workers]) assert.ok(proc.alive(), `${proc.name} is up`);
     assert.equal(await stack.hires.getFailedCount(), 0, 'the replayed jobs finished');
 

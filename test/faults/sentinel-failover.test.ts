@@ -5,8 +5,9 @@ import { waitFor } from '../helpers/redis.js';
 import {
   answerStatus,
   hiresBody,
-  postDelivery,
+  deliverUntilStored,
   sleep,
+  statusOf,
   type DeliveryAnswer,
   type HirePayload,
 } from './helpers/deliveries.js';
@@ -28,20 +29,6 @@ const hire = (n: number): HirePayload => ({
   lastName: 'Failover',
   email: `fay.failover.${n}@example.com`,
 });
-
-function countOf(values: readonly string[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
-  return counts;
-}
-
-async function status(url: string): Promise<number> {
-  try {
-    return (await fetch(url, { signal: AbortSignal.timeout(5_000) })).status;
-  } catch {
-    return 0;
-  }
-}
 
 interface Answer extends DeliveryAnswer {
   readonly at: number;
@@ -85,25 +72,13 @@ describe('Redis Sentinel: the master is killed while deliveries arrive (1 master
     for (let n = 0; n < DELIVERIES; n++) {
       const person = hire(n);
       sends.push(
-        (async () => {
-          for (;;) {
-            const answer = await postDelivery(
-              apiUrl,
-              stack.secret,
-              `msg_failover_${n}`,
-              hiresBody(person),
-            );
-            answers.push({ ...answer, at: Date.now() });
-            // 200 `duplicate` too: this copy found the jobs an earlier, refused attempt stored.
-            if (answer.status === 200) {
-              const outcome = answerStatus(answer);
-              assert.ok(outcome === 'accepted' || outcome === 'duplicate', String(outcome));
-              accepted.push(person.email);
-              return;
-            }
-            await sleep(250);
-          }
-        })(),
+        deliverUntilStored(apiUrl, stack.secret, `msg_failover_${n}`, hiresBody(person), (answer) =>
+          answers.push({ ...answer, at: Date.now() }),
+        ).then((answer) => {
+          const outcome = answerStatus(answer);
+          assert.ok(outcome === 'accepted' || outcome === 'duplicate', String(outcome));
+          accepted.push(person.email);
+        }),
       );
       if (n === KILL_AFTER) {
         const records = await stack.records(accepted);
@@ -124,31 +99,15 @@ describe('Redis Sentinel: the master is killed while deliveries arrive (1 master
     await Promise.all(sends);
     await waitFor(() => (failoverAt > 0 ? true : undefined), 60_000, 'the failover');
 
-    await waitFor(
-      async () => {
-        await sleep(250);
-        const records = await stack.records(accepted);
-        return [...records].every(([, s]) => s === 'invited') && (await stack.idle())
-          ? true
-          : undefined;
-      },
+    await stack.settled(
+      accepted,
+      () => 'invited',
       120_000,
       'every accepted hire to be invited after the failover',
-    ).catch(async (err: unknown) => {
-      const states = [...(await stack.records(accepted)).values()].map(String);
-      const counts = await stack.hires.getJobCounts();
-      const invites = await stack.invites.getJobCounts();
-      const failed = (await stack.invites.getFailed()).map(
-        (job) =>
-          `${job.id ?? ''}: ${job.failedReason} after ${job.attemptsMade} (${JSON.stringify(job.data)})`,
-      );
-      throw new Error(
-        `${String(err)}; records ${JSON.stringify(countOf(states))}; hires ${JSON.stringify(counts)}; invites ${JSON.stringify(invites)}; failed ${failed.join(' | ')}; ${[...workers.flatMap((w) => w.lines.filter((l) => l.includes('"level":"error"') && !l.includes('ECONNREFUSED')))].slice(0, 10).join('\n')}`,
-      );
-    });
+    );
     for (const proc of [api, ...workers]) assert.ok(proc.alive(), `${proc.name} rode it out`);
-    assert.equal(await status(`${apiUrl}/readyz`), 200, 'API ready on the new master');
-    assert.equal(await status(`${workerUrl}/readyz`), 200, 'worker ready on the new master');
+    assert.equal(await statusOf(`${apiUrl}/readyz`), 200, 'API ready on the new master');
+    assert.equal(await statusOf(`${workerUrl}/readyz`), 200, 'worker ready on the new master');
     assert.equal(await stack.hires.getFailedCount(), 0);
     assert.equal(await stack.invites.getFailedCount(), 0);
 

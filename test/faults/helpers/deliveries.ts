@@ -81,6 +81,35 @@ export function runSeed(fallback: number): number {
   return raw === undefined || raw === '' ? fallback : Number(raw) >>> 0;
 }
 
+/**
+ * An HR sender that keeps trying: posts the delivery until it is answered 200, 250 ms after each
+ * other answer; `seen` gets every answer. A 200 `duplicate` counts as stored too: an earlier
+ * attempt that got 503 may have stored the jobs before Redis went, and this copy finished the store.
+ */
+export async function deliverUntilStored(
+  apiUrl: string,
+  secret: string,
+  id: string,
+  body: string,
+  seen: (answer: DeliveryAnswer) => void,
+): Promise<DeliveryAnswer> {
+  for (;;) {
+    const answer = await postDelivery(apiUrl, secret, id, body);
+    seen(answer);
+    if (answer.status === 200) return answer;
+    await sleep(250);
+  }
+}
+
+/** The HTTP status of a GET (0 when nothing answered within 5 s): for /healthz and /readyz. */
+export async function statusOf(url: string): Promise<number> {
+  try {
+    return (await fetch(url, { signal: AbortSignal.timeout(5_000) })).status;
+  } catch {
+    return 0;
+  }
+}
+
 /** Sleeps `ms`. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

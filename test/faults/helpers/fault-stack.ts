@@ -4,8 +4,8 @@ import { DEMO_API_KEY } from '../../../src/docspace-sim/constants.js';
 import { createKeys, emailKey, QUEUES } from '../../../src/queue/keys.js';
 import { createRedis, type RedisConnection } from '../../../src/queue/redis.js';
 import type { RedisSettings } from '../../../src/redis-settings.js';
-import { deletePrefix, REDIS_URL, uniquePrefix } from '../../helpers/redis.js';
-import { newWebhookSecret } from './deliveries.js';
+import { deletePrefix, REDIS_URL, uniquePrefix, waitFor } from '../../helpers/redis.js';
+import { newWebhookSecret, sleep } from './deliveries.js';
 import { killAll } from './processes.js';
 import { emailOf } from './rules.js';
 
@@ -47,6 +47,16 @@ export interface FaultStack {
   records(emails: Iterable<string>): Promise<Map<string, string | undefined>>;
   /** True when no provision job waits or runs and nobody waits for an invitation. */
   idle(): Promise<boolean>;
+  /**
+   * Waits until every email's record is in the state `want(email)` and the stack is idle, polled
+   * gently (the simulator runs in this process); on timeout the error shows the states and queues.
+   */
+  settled(
+    emails: readonly string[],
+    want: (email: string) => string,
+    timeoutMs: number,
+    what: string,
+  ): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -90,7 +100,7 @@ export async function startFaultStack(
     ...options.settings,
   };
 
-  return {
+  const stack: FaultStack = {
     sim,
     simUrl,
     prefix,
@@ -126,6 +136,30 @@ export async function startFaultStack(
       const busy = Object.values(counts).reduce((a, b) => a + b, 0);
       return busy === 0 && (await redis.zcard(keys.invitePending)) === 0;
     },
+    async settled(emails, want, timeoutMs, what) {
+      const records = () => stack.records(emails);
+      await waitFor(
+        async () => {
+          await sleep(250);
+          return [...(await records())].every(([email, state]) => state === want(email)) &&
+            (await stack.idle())
+            ? true
+            : undefined;
+        },
+        timeoutMs,
+        what,
+      ).catch(async (err: unknown) => {
+        const states: Record<string, number> = {};
+        for (const state of (await records()).values()) {
+          states[String(state)] = (states[String(state)] ?? 0) + 1;
+        }
+        const failed = (await invites.getFailed()).map((job) => job.failedReason);
+        throw new Error(
+          `${String(err)}; records ${JSON.stringify(states)}; hires ${JSON.stringify(await hires.getJobCounts())}; ` +
+            `invites ${JSON.stringify(await invites.getJobCounts())}; failed invite batches: ${failed.join(' | ')}`,
+        );
+      });
+    },
     async close() {
       await killAll();
       await hires.close();
@@ -135,4 +169,5 @@ export async function startFaultStack(
       if (options.redisUrl === undefined && options.redis === undefined) await deletePrefix(prefix);
     },
   };
+  return stack;
 }
