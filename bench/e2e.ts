@@ -1,6 +1,8 @@
 import { Queue } from 'bullmq';
 import { DEMO_API_KEY } from '../src/docspace-sim/constants.js';
-import { createDocspaceSim, type SimState } from '../src/docspace-sim/server.js';
+import { createDocspaceSim, type DocspaceSim } from '../src/docspace-sim/server.js';
+import type { SimFaults, SimState } from '../src/docspace-sim/types.js';
+import type { Redis } from 'ioredis';
 import { QUEUES } from '../src/queue/keys.js';
 import { newSecret, postDeliveries, workload, type Workload } from './hires.js';
 import { cleanupOnInterrupt, procCpuSeconds } from './processes.js';
@@ -171,14 +173,7 @@ async function runOnce(
   const secret = newSecret();
   const redis = connect();
   const forget = cleanupOnInterrupt('keys', () => deletePrefix(redis, prefix));
-  const sim = createDocspaceSim({ apiKeys: [DEMO_API_KEY] });
-  const { url: simUrl } = await sim.listen(0);
-  sim.setFaults({ latencyMs: options.latencyMs });
-  work.existing.forEach((hire, index) => {
-    // Half of them in another case: DocSpace compares emails case-insensitively.
-    const email = index % 2 === 0 ? hire.email : hire.email.toUpperCase();
-    sim.addUser({ email, firstName: 'Already', lastName: 'There' });
-  });
+  const { sim, simUrl } = await startSimulator(work, { latencyMs: options.latencyMs });
   const api = await startBenchApi(prefix, secret);
   const hires = new Queue(QUEUES.hires, { connection: redis, prefix });
   const worker = await startWorkerProcess(variant, {
@@ -197,18 +192,11 @@ async function runOnce(
     await postDeliveries(`http://127.0.0.1:${api.port}`, secret, work.deliveries, 20);
     // Generous: ten times what the naive worker needs at the bound, plus a minute.
     const deadline = Date.now() + 60_000 + (30_000 * options.hires) / options.maxRps;
-    let state: SimState | undefined;
-    for (;;) {
-      if (Date.now() > deadline) throw new Error(`e2e ${variant}: not done before the deadline`);
-      await sleep(100);
-      if ((await unfinishedJobs(hires)) > 0) continue;
-      if (variant === 'service' && !(await invitesSettled(redis, prefix))) continue;
-      const now = sim.state();
-      if (invitedAll(now, expected)) {
-        state = now;
-        break;
-      }
-    }
+    const state = await waitUntilInvited({
+      what: `e2e ${variant}`,
+      ...{ sim, hires, redis, prefix, expected, deadline },
+      buffered: variant === 'service',
+    });
     const lastAnswer = Math.max(...state.calls.map((c) => c.at)) + options.latencyMs;
     const seconds = (lastAnswer - started) / 1000;
     const peakRss = worker.peakRss();
@@ -253,8 +241,50 @@ async function runOnce(
   }
 }
 
+/**
+ * The simulator of one run, at `faults` (latency, a cap), holding the workload's people who already
+ * have an account, half of them in another case: DocSpace compares emails case-insensitively.
+ */
+export async function startSimulator(
+  work: Workload,
+  faults: Partial<SimFaults>,
+): Promise<{ sim: DocspaceSim; simUrl: string }> {
+  const sim = createDocspaceSim({ apiKeys: [DEMO_API_KEY] });
+  const { url: simUrl } = await sim.listen(0);
+  sim.setFaults(faults);
+  work.existing.forEach((hire, index) => {
+    const email = index % 2 === 0 ? hire.email : hire.email.toUpperCase();
+    sim.addUser({ email, firstName: 'Already', lastName: 'There' });
+  });
+  return { sim, simUrl };
+}
+
+/**
+ * Polls until no job is left, the service's invitation buffer is empty (`buffered`), and DocSpace
+ * created and invited every `expected` email; returns what the simulator saw then.
+ */
+export async function waitUntilInvited(run: {
+  readonly what: string;
+  readonly sim: DocspaceSim;
+  readonly hires: Queue;
+  readonly redis: Redis;
+  readonly prefix: string;
+  readonly expected: readonly string[];
+  readonly deadline: number;
+  readonly buffered: boolean;
+}): Promise<SimState> {
+  for (;;) {
+    if (Date.now() > run.deadline) throw new Error(`${run.what}: not done before the deadline`);
+    await sleep(100);
+    if ((await unfinishedJobs(run.hires)) > 0) continue;
+    if (run.buffered && !(await invitesSettled(run.redis, run.prefix))) continue;
+    const state = run.sim.state();
+    if (invitedAll(state, run.expected)) return state;
+  }
+}
+
 /** Emails named by successful invite calls, with how often. */
-function inviteCounts(state: SimState): Map<string, number> {
+export function inviteCounts(state: SimState): Map<string, number> {
   const counts = new Map<string, number>();
   for (const call of state.calls) {
     if (call.path !== '/api/2.0/people/invite' || call.outcome !== 'ok') continue;
@@ -266,7 +296,7 @@ function inviteCounts(state: SimState): Map<string, number> {
   return counts;
 }
 
-function invitedAll(state: SimState, expected: readonly string[]): boolean {
+export function invitedAll(state: SimState, expected: readonly string[]): boolean {
   const created = new Set(
     state.users.filter((u) => u.createdVia === 'people').map((u) => u.email.toLowerCase()),
   );
@@ -274,7 +304,7 @@ function invitedAll(state: SimState, expected: readonly string[]): boolean {
   return expected.every((email) => created.has(email) && invited.has(email));
 }
 
-function checkRules(
+export function checkRules(
   state: SimState,
   expected: readonly string[],
   existing: ReadonlySet<string>,

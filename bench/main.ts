@@ -8,17 +8,21 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { runBacklog } from './backlog.js';
 import { runE2e } from './e2e.js';
 import { runIntake } from './intake.js';
+import { runScale } from './scale.js';
 import { describeMachine } from './machine.js';
 import { cleanUpOnSignals } from './processes.js';
 import { RESULTS_DIR, writeJson, writeMarkdown, type Report } from './report.js';
 import { connect, REDIS_URL } from './redis.js';
 
-const BENCHES = ['intake', 'e2e', 'backlog'] as const;
+const BENCHES = ['intake', 'e2e', 'backlog', 'scale'] as const;
 type Bench = (typeof BENCHES)[number];
 
 interface Options {
   readonly quick: boolean;
   readonly only?: Bench;
+  readonly scale: boolean;
+  readonly scaleHires?: number;
+  readonly scaleLatency: number;
   readonly runs?: number;
   readonly profile: boolean;
   readonly ladder: boolean;
@@ -40,6 +44,13 @@ const program = new Command('bench')
   .description('Speed and cost of docspace-onboarding against its baselines (issue #6)')
   .option('--quick', 'small sizes and one run: proves the benchmarks work (CI), < 2 minutes', false)
   .addOption(new Option('--only <bench>', 'run one benchmark').choices(BENCHES))
+  .option(
+    '--scale',
+    'scaling out only (same as --only scale): 1, 2 and 4 workers, at 25 requests/s and no cap',
+    false,
+  )
+  .option('--scale-hires <n>', 'scale: hires per run (default 1500; 60 with --quick)', positive)
+  .option('--scale-latency <ms>', 'scale: simulator latency per call', positive, 100)
   .option('--runs <n>', 'runs per benchmark (default 3; 1 with --quick)', positive)
   .option('--profile', 'write a CPU profile of the service during the intake benchmark', false)
   .option('--ladder', 'intake: also measure each step from `queue.add` to the service', false)
@@ -63,9 +74,13 @@ async function main(options: Options): Promise<void> {
     process.stdout.write(`${line}\n`);
   };
   await requireRedis();
-  const selected = (name: Bench): boolean => options.only === undefined || options.only === name;
   const quick = options.quick;
-  const runs = options.runs ?? (quick ? 1 : 3);
+  const only = options.scale ? 'scale' : options.only;
+  // Scaling out takes minutes: run on its own (--scale), or small within --quick.
+  const selected = (name: Bench): boolean =>
+    only === undefined ? name !== 'scale' || quick : only === name;
+  // The scaling runs are long: once each unless asked.
+  const runs = options.runs ?? (quick || only === 'scale' ? 1 : 3);
   const machine = await describeMachine();
   log(
     `bench: ${machine.cpus} vCPU, Node ${machine.node}, Redis ${machine.redis}, ${runs} run(s)${quick ? ', quick' : ''}`,
@@ -122,6 +137,20 @@ async function main(options: Options): Promise<void> {
     });
     report = { ...report, backlog };
     log(`bench: ${writeJson('backlog', machine, backlog)}`);
+  }
+  if (selected('scale')) {
+    const scale = await runScale({
+      hires: options.scaleHires ?? (quick ? 60 : 1500),
+      workerCounts: quick ? [1, 2] : [1, 2, 4],
+      // DocSpace cloud: 1,500 requests a minute per portal (README "How DocSpace behaves").
+      caps: [25, null],
+      latencyMs: options.scaleLatency,
+      concurrency: options.concurrency,
+      batchSize: 50,
+      log,
+    });
+    report = { ...report, scale };
+    log(`bench: ${writeJson('scale', machine, scale)}`);
   }
   const { file, text } = await writeMarkdown(report);
   log(`\n${text}\nbench: ${file}`);

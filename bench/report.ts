@@ -5,6 +5,7 @@ import type { BacklogResult } from './backlog.js';
 import type { E2eResult } from './e2e.js';
 import type { IntakeResult } from './intake.js';
 import type { Machine } from './machine.js';
+import type { ScaleResult } from './scale.js';
 import { ROOT } from './processes.js';
 import { mib, round } from './stats.js';
 
@@ -17,6 +18,7 @@ export interface Report {
   readonly intake?: IntakeResult;
   readonly e2e?: E2eResult;
   readonly backlog?: BacklogResult;
+  readonly scale?: ScaleResult;
 }
 
 /** `bench/results/<name>-<date>.json`; returns the path. */
@@ -53,6 +55,7 @@ export function renderMarkdown(report: Report): string {
   if (report.intake) lines.push(...intakeSection(report.intake, targets));
   if (report.e2e) lines.push(...e2eSection(report.e2e, targets));
   if (report.backlog) lines.push(...backlogSection(report.backlog));
+  if (report.scale) lines.push(...scaleSection(report.scale));
   if (targets.length > 0) {
     lines.push('#### Targets', '', '| target | measured | |', '| --- | --- | --- |');
     for (const row of targets) lines.push(`| ${row.join(' | ')} |`);
@@ -148,6 +151,36 @@ function e2eSection(r: E2eResult, targets: string[][]): string[] {
     '',
     '| worker | seconds | hires/s | × bound | DocSpace calls/hire | invite calls | worker peak RSS MiB | worker CPU ms/hire | Redis peak +MiB | Redis after, MiB |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows.map((row) => `| ${row} |`),
+    '',
+  ];
+}
+
+function scaleSection(r: ScaleResult): string[] {
+  const s = r.settings;
+  const rows = r.samples.map((m) =>
+    [
+      m.workers,
+      m.cap === null ? 'none' : `${m.cap}/s`,
+      m.seconds,
+      m.hiresPerSecond,
+      m.requestsPerSecond,
+      m.busiestSecond,
+      m.answered429,
+      m.capBound ?? '–',
+      m.concurrencyBound,
+      m.jobMs,
+      `${m.workerCores} / ${m.benchCores} / ${m.redisCores}`,
+      m.rulesHeld ? 'yes' : '**no**',
+    ].join(' | '),
+  );
+  return [
+    `#### Scaling out: ${s.hires} hires through 1 to ${Math.max(...s.workerCounts)} worker processes, simulator at ${s.latencyMs} ms per call`,
+    '',
+    `\`DOCSPACE_CONCURRENCY=${s.concurrency}\` per worker, \`INVITE_BATCH_SIZE=${s.batchSize}\`. With a cap the simulator answers 429 beyond it (DocSpace cloud: 1,500 requests a minute) and \`DOCSPACE_MAX_RPS\` is set to it; without one \`DOCSPACE_MAX_RPS=10000\`. Bounds in hires/s: the cap, and workers × concurrency ÷ latency, each ÷ DocSpace calls per hire.`,
+    '',
+    '| workers | cap | seconds | hires/s | DocSpace requests/s | busiest second | 429s | cap bound | concurrency bound | job ms (median) | CPU cores: workers / simulator+API / Redis | rules held |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map((row) => `| ${row} |`),
     '',
   ];

@@ -3,6 +3,7 @@ import { ConfigError, type ErrorDetail } from './errors.js';
 import { PROVIDERS } from './providers/registry.js';
 import { DEFAULT_FAILED_RETENTION_DAYS } from './queue/contract.js';
 import { readProviderSettings, type ProviderConfig } from './providers/settings.js';
+import { parseRedisSettings, type RedisSettings } from './redis-settings.js';
 
 /** DocSpace's EmployeeType integers (docspace-api.md §3.2); names changed in v3.0, integers did not. */
 export const USER_TYPES = { User: 4, RoomAdmin: 1, DocSpaceAdmin: 3 } as const;
@@ -18,7 +19,9 @@ export interface Config {
   readonly port: number;
   /** Port of a worker-only process' /healthz, /readyz and /metrics; 0: no such server. */
   readonly workerMetricsPort: number;
+  /** `REDIS_URL` as given; {@link Config.redis} says how to connect (one server, Sentinel, Cluster). */
   readonly redisUrl: string;
+  readonly redis: RedisSettings;
   readonly queuePrefix: string;
   readonly docspace: {
     readonly url: string;
@@ -155,10 +158,25 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): Readonly
     problems.push({ path: 'QUEUE_PREFIX', message: 'may not contain ":"' });
   }
 
+  const redisUrl = url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']);
+  const redis = parseRedisSettings(
+    {
+      url: redisUrl,
+      sentinels: read('REDIS_SENTINELS'),
+      sentinelMaster: read('REDIS_SENTINEL_MASTER'),
+      sentinelPassword: read('REDIS_SENTINEL_PASSWORD'),
+      clusterNodes: read('REDIS_CLUSTER_NODES'),
+      tlsCaFile: read('REDIS_TLS_CA_FILE'),
+      queuePrefix,
+    },
+    problems,
+  );
+
   const config: Config = {
     port: int('PORT', 3000, 0, 65535),
     workerMetricsPort: int('WORKER_METRICS_PORT', 9464, 0, 65535),
-    redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    redisUrl,
+    redis,
     queuePrefix,
     docspace: {
       url: docspaceUrl,

@@ -1,7 +1,6 @@
 import { STATUS_CODES, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
@@ -10,7 +9,7 @@ import { provisionJobOptions, type ProvisionJobData } from './queue/contract.js'
 import { createHireStore } from './queue/hire-store.js';
 import { createIntake } from './queue/intake.js';
 import { createKeys, QUEUES } from './queue/keys.js';
-import { createRedis, waitForRedis } from './queue/redis.js';
+import { createRedis, waitForRedis, type RedisConnection } from './queue/redis.js';
 import { createReplayer } from './queue/replay.js';
 import { PROVIDERS } from './providers/registry.js';
 import type { Provider } from './providers/types.js';
@@ -31,14 +30,14 @@ const DRAIN_MS = 10_000;
 export async function startApi(deps: {
   config: Config;
   logger: Logger;
-  redis?: Redis;
+  redis?: RedisConnection;
   /** Shared with the workers when both run in one process (one registry for /metrics). */
   metrics?: Metrics;
   /** The HR systems served (the registry unless a test passes its own). */
   providers?: readonly Provider[];
 }): Promise<RunningApi> {
   const { config, logger } = deps;
-  const redis = deps.redis ?? createRedis(config.redisUrl, 'producer');
+  const redis = deps.redis ?? createRedis(config.redis, 'producer');
   const ownsRedis = deps.redis === undefined;
   redis.on('error', (err: Error) => {
     logger.warn('redis (api) unavailable', { error: err.message });

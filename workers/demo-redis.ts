@@ -1,6 +1,13 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
+import type { RedisSettings } from '../src/redis-settings.js';
+import {
+  createRedis,
+  describeRedis,
+  waitForRedis,
+  type RedisConnection,
+} from '../src/queue/redis.js';
 
 /** The Redis the demo uses, and how to stop it when the demo started its own. */
 export interface DemoRedis {
@@ -9,11 +16,19 @@ export interface DemoRedis {
 }
 
 /**
- * Uses the Redis at `url` when it answers; otherwise starts a private `redis-server` on a free port
- * (nothing saved to disk) and says so; otherwise explains both ways out.
+ * Uses the Redis `settings` name when it answers; otherwise, for a single server, starts a private
+ * `redis-server` on a free port (nothing saved to disk) and says so, or explains both ways out.
+ * A Sentinel or Cluster setup that does not answer is an error: the demo does not replace it.
  */
-export async function ensureRedis(url: string, out: (line: string) => void): Promise<DemoRedis> {
-  if (await answers(url)) return { url, stop: () => Promise.resolve() };
+export async function ensureRedis(
+  target: RedisSettings | string,
+  out: (line: string) => void,
+): Promise<DemoRedis> {
+  const settings = typeof target === 'string' ? { url: target } : target;
+  const { url } = settings;
+  if (await answers(settings)) return { url, stop: () => Promise.resolve() };
+  const { where, setting } = describeRedis(settings);
+  if (setting !== 'REDIS_URL') throw new Error(`no answer from ${where}: check ${setting}`);
   const found = spawnSync('redis-server', ['--version'], { stdio: 'ignore' });
   if (found.error !== undefined || found.status !== 0) {
     throw new Error(
@@ -30,7 +45,7 @@ export async function ensureRedis(url: string, out: (line: string) => void): Pro
     { stdio: 'ignore' },
   );
   const privateUrl = `redis://127.0.0.1:${port}`;
-  for (let i = 0; i < 50 && !(await answers(privateUrl)); i++)
+  for (let i = 0; i < 50 && !(await answers({ url: privateUrl })); i++)
     await new Promise((r) => setTimeout(r, 100));
   out(
     `No Redis answered at ${url}: started a private redis-server on port ${port} (it stops with the demo).`,
@@ -44,26 +59,24 @@ export async function ensureRedis(url: string, out: (line: string) => void): Pro
   };
 }
 
-/** Deletes every key under `prefix:` (the demo starts and ends clean). */
-export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    if (keys.length > 0) await redis.unlink(...keys);
-    cursor = next;
-  } while (cursor !== '0');
+/** Deletes every key under `prefix:` (the demo starts and ends clean), on every Cluster master. */
+export async function deleteKeys(redis: RedisConnection, prefix: string): Promise<void> {
+  for (const node of redis instanceof Cluster ? redis.nodes('master') : [redis]) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      // One key at a time: on a Cluster, keys of one UNLINK must share a slot.
+      for (const key of keys) await node.unlink(key);
+      cursor = next;
+    } while (cursor !== '0');
+  }
 }
 
-async function answers(url: string): Promise<boolean> {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    connectTimeout: 1_500,
-  });
+async function answers(settings: RedisSettings): Promise<boolean> {
+  const redis = createRedis(settings, 'producer');
   redis.on('error', () => undefined);
   try {
-    await redis.connect();
+    await waitForRedis(redis, 1_500);
     await redis.ping();
     return true;
   } catch {

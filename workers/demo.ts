@@ -59,7 +59,8 @@ export async function runDemo(env: NodeJS.ProcessEnv): Promise<void> {
   const out = (line = ''): void => {
     process.stdout.write(`${line}\n`);
   };
-  const redisUrl = await ensureRedis(env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', out);
+  // The settings as the service reads them, to find the Redis (or start a private one).
+  const redisUrl = await ensureRedis(loadConfig({ ...env, DOCSPACE_URL: '' }, 'api').redis, out);
 
   const sim = createDocspaceSim({ apiKeys: [DEMO_API_KEY] });
   const simPort = Number(env['DOCSPACE_SIM_PORT'] ?? 8090);
@@ -84,7 +85,7 @@ export async function runDemo(env: NodeJS.ProcessEnv): Promise<void> {
   };
   const config = loadConfig(settings, 'all');
   const logger = createLogger({ level: config.logLevel, service: 'docspace-onboarding-demo' });
-  const connection = createRedis(config.redisUrl, 'worker');
+  const connection = createRedis(config.redis, 'worker');
   await deleteKeys(connection, config.queuePrefix);
   const workers = await startWorkers({ config, logger, connection });
   const api = await startApi({ config, logger }).catch(() =>

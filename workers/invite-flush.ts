@@ -1,5 +1,4 @@
 import { RateLimitError, UnrecoverableError, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { InviteMode } from '../src/config.js';
 import type { DocspaceClient } from '../src/docspace/client.js';
 import { DocspaceError } from '../src/docspace/errors.js';
@@ -8,11 +7,12 @@ import type { Metrics } from '../src/metrics.js';
 import { FLUSH_FULL_JOB, type InviteFlushJobData } from '../src/queue/contract.js';
 import type { HireStore } from '../src/queue/hire-store.js';
 import type { Keys } from '../src/queue/keys.js';
+import type { RedisConnection } from '../src/queue/redis.js';
 import { CircuitOpenError, type CircuitHold } from './circuit-breaker.js';
 import { DEFAULT_RETRY_AFTER_MS, MAX_RATE_LIMITED_STARTS } from './provision.js';
 
 export interface InviteFlushDeps {
-  readonly redis: Redis;
+  readonly redis: RedisConnection;
   readonly keys: Keys;
   readonly store: HireStore;
   readonly docspace: Pick<DocspaceClient, 'inviteByEmail' | 'resendInvites'>;

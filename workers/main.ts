@@ -22,7 +22,7 @@ try {
     const role: Role = mode;
     const config = loadConfig(process.env, role);
     const logger = createLogger({ level: config.logLevel, service: `docspace-onboarding-${role}` });
-    const connection = createRedis(config.redisUrl, 'worker');
+    const connection = createRedis(config.redis, 'worker');
     connection.on('error', (err: Error) => {
       logger.warn('redis (worker) unavailable', { error: err.message });
     });

@@ -1,5 +1,4 @@
 import { Queue, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { USER_TYPES, type Config } from '../src/config.js';
 import {
   createDocspaceClient,
@@ -19,6 +18,7 @@ import { createHireStore } from '../src/queue/hire-store.js';
 import { createKeys, QUEUES } from '../src/queue/keys.js';
 import { createLocks } from '../src/queue/locks.js';
 import { createRequestGate } from '../src/queue/rate-gate.js';
+import type { RedisConnection } from '../src/queue/redis.js';
 import { DAY_MS, startFailedJobSweep } from '../src/queue/retention.js';
 import { PROVIDERS } from '../src/providers/registry.js';
 import type { Provider } from '../src/providers/types.js';
@@ -55,7 +55,7 @@ export interface StartWorkersDeps {
   readonly config: Config;
   readonly logger: Logger;
   /** A worker connection (`maxRetriesPerRequest: null`); BullMQ duplicates it for blocking reads. */
-  readonly connection: Redis;
+  readonly connection: RedisConnection;
   readonly tuning?: Partial<WorkerTuning>;
   readonly onRequest?: (report: RequestReport) => void;
   /** The HR systems the worker knows (the registry unless a test passes its own). */

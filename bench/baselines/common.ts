@@ -21,7 +21,7 @@ export function baselineDeps(concurrency?: number): {
   userType: number;
 } {
   const config = loadConfig(process.env, 'worker');
-  const connection = createRedis(config.redisUrl, 'worker');
+  const connection = createRedis(config.redis, 'worker');
   const gate = createRequestGate({
     redis: connection,
     keys: createKeys(config.queuePrefix),

@@ -1,14 +1,14 @@
 /**
  * `npm run replay -- …`: the operators' command line (DESIGN.md "Operations"). Composition root:
- * reads the settings like the service does (REDIS_URL, QUEUE_PREFIX, LOG_LEVEL from the environment
- * or .env), talks to Redis directly, and exits with the codes listed in `--help` (see EXIT).
+ * reads the settings like the service does (Redis, QUEUE_PREFIX, LOG_LEVEL from the environment or
+ * .env), talks to Redis directly, and exits with the codes listed in `--help` (see EXIT).
  */
 import { loadConfig, type Config } from '../config.js';
 import { loadDotEnv } from '../env-file.js';
 import { ConfigError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { openQueues } from '../queue/job-listing.js';
-import { createRedis, waitForRedis } from '../queue/redis.js';
+import { createRedis, describeRedis, waitForRedis } from '../queue/redis.js';
 import { createReplayer } from '../queue/replay.js';
 import { runRequest } from './commands.js';
 import { EXIT, parseCli, type CliOutput } from './program.js';
@@ -35,19 +35,19 @@ async function main(): Promise<number> {
     return EXIT.error;
   }
 
-  const redis = createRedis(config.redisUrl, 'producer');
+  const redis = createRedis(config.redis, 'producer');
   let redisError: string | undefined;
   const noteRedisError = (err: Error): void => {
     redisError = err.message;
   };
   redis.on('error', noteRedisError);
-  const where = `Redis at ${hidePassword(config.redisUrl)}`;
+  const { where, setting } = describeRedis(config.redis);
   try {
     await waitForRedis(redis, REDIS_CONNECT_TIMEOUT_MS);
   } catch {
     const cause = redisError === undefined ? '' : ` (${redisError})`;
     output.err(
-      `${where} did not answer within ${REDIS_CONNECT_TIMEOUT_MS / 1000} s${cause}; check REDIS_URL.\n`,
+      `${where} did not answer within ${REDIS_CONNECT_TIMEOUT_MS / 1000} s${cause}; check ${setting}.\n`,
     );
     redis.disconnect();
     return EXIT.redisUnreachable;
@@ -79,16 +79,6 @@ async function main(): Promise<number> {
     await redis.quit().catch(() => {
       redis.disconnect();
     });
-  }
-}
-
-function hidePassword(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(REDIS_URL)';
   }
 }
 

@@ -41,7 +41,8 @@ Examples:
   npm run replay -- status --json
 
 Every replay gives the job a fresh attempt budget and is logged (JSON lines on stderr).
-Redis is found as the service finds it: REDIS_URL and QUEUE_PREFIX, from the environment or .env.
+Redis is found as the service finds it (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES, and
+QUEUE_PREFIX), from the environment or .env.
 
 Exit codes:
   0  done (also when nothing matched: "0 jobs matched")

@@ -114,13 +114,27 @@ function describe(err: unknown): {
   return { status: 500, code: 'ERR_INTERNAL', message: 'internal error', details: [] };
 }
 
-/** ioredis' ways of saying "no connection" (offline queue off, retries used up, closed). */
+/**
+ * ioredis' ways of saying "no connection" (offline queue off, retries used up, closed), and those
+ * of a failover in progress: no sentinel answers, the server just became a replica (`READONLY`),
+ * a Cluster that is down or whose slots cannot be read.
+ */
+const REDIS_UNAVAILABLE = new RegExp(
+  [
+    "Stream isn't writeable",
+    'Connection is closed',
+    'enableOfflineQueue',
+    'ECONNREFUSED',
+    'Command timed out',
+    'All sentinels are unreachable',
+    '^READONLY ',
+    '^CLUSTERDOWN ',
+    'None of startup nodes is available',
+    'Failed to refresh slots cache',
+  ].join('|'),
+);
+
 function isRedisUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
-  return (
-    err.name === 'MaxRetriesPerRequestError' ||
-    /Stream isn't writeable|Connection is closed|enableOfflineQueue|ECONNREFUSED|Command timed out/.test(
-      err.message,
-    )
-  );
+  return err.name === 'MaxRetriesPerRequestError' || REDIS_UNAVAILABLE.test(err.message);
 }

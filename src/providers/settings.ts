@@ -10,7 +10,13 @@ export const MIN_WEBHOOK_SECRET_LENGTH = 16;
 
 /** One provider's settings as `loadConfig` read them. */
 export interface ProviderConfig {
+  /** Its webhook route answers (its `enabledBy` setting, the webhook secret, is set). */
   readonly enabled: boolean;
+  /**
+   * Workers fetch the people its webhooks name: enabled, or its worker settings (API credentials)
+   * set on their own, so a worker needs no webhook secret (deploy/kubernetes gives it none).
+   */
+  readonly fetches: boolean;
   readonly settings: ProviderSettings;
 }
 
@@ -54,17 +60,21 @@ export function readProviderSettings(
       }
     }
     const enabled = (settings[provider.enabledBy] ?? '') !== '';
-    if (enabled && needsWorkerSettings) {
-      for (const setting of provider.settings) {
-        if (setting.requiredForWorker === true && settings[setting.env] === '') {
+    const workerSettings = provider.settings.filter((s) => s.requiredForWorker === true);
+    const someWorkerSetting = workerSettings.some((s) => settings[s.env] !== '');
+    const fetches = needsWorkerSettings && (enabled || someWorkerSetting);
+    if (fetches) {
+      const why = enabled ? `${provider.enabledBy} is set` : `${provider.title}'s API is set up`;
+      for (const setting of workerSettings) {
+        if (settings[setting.env] === '') {
           problems.push({
             path: setting.env,
-            message: `is required when ${provider.enabledBy} is set (${setting.description})`,
+            message: `is required when ${why} (${setting.description})`,
           });
         }
       }
     }
-    result[provider.name] = { enabled, settings: Object.freeze(settings) };
+    result[provider.name] = { enabled, fetches, settings: Object.freeze(settings) };
   }
   return result;
 }

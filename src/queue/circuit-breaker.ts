@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import { defineScript } from './scripts.js';
 import type { Keys } from './keys.js';
+import type { RedisConnection } from './redis.js';
 
 /**
  * The shared circuit breaker's state in Redis: one hash, `<prefix>:state:docspace:circuit`, that
@@ -149,7 +149,7 @@ export const FAILURE_MEMORY_MS = 60 * 60 * 1000;
  * Redis' own clock.
  */
 export function createCircuitBreaker(options: {
-  readonly redis: Redis;
+  readonly redis: RedisConnection;
   readonly keys: Keys;
   readonly settings: CircuitSettings;
 }): CircuitBreaker {

@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
 import type { Hire } from '../domain/hire.js';
 import { defineScript } from './scripts.js';
 import { emailKey, type Keys } from './keys.js';
+import type { RedisConnection } from './redis.js';
 
 /** Where a person stands. `created` means created by us and waiting for (or in) an invite batch. */
 export type HireState = 'received' | 'created' | 'existed' | 'invited' | 'failed';
@@ -70,7 +70,7 @@ export type Transition =
  * checks the current state first, so two jobs for one email, or a job retried after a crash, can
  * never move a person backwards (an invited person is never queued for a second invitation).
  */
-export function createHireStore(deps: { redis: Redis; keys: Keys; now?: () => number }) {
+export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?: () => number }) {
   const { redis, keys } = deps;
   const now = deps.now ?? Date.now;
   const transition = defineScript(redis, 'onboardingHireTransition', 3, TRANSITION);
@@ -113,11 +113,14 @@ export function createHireStore(deps: { redis: Redis; keys: Keys; now?: () => nu
   return {
     keyOf: emailKey,
 
-    /** Intake: a delivery named this person. Resets a failed record so a new delivery retries it. */
-    received: (hire: Hire, jobId: string) =>
+    /**
+     * Intake: a delivery named this person. Resets a failed record so a new delivery retries it;
+     * with `onlyIfAbsent`, writes only a record that does not exist yet.
+     */
+    received: (hire: Hire, jobId: string, onlyIfAbsent = false) =>
       move(
         emailKey(hire.email),
-        ['', 'failed', 'received'],
+        onlyIfAbsent ? [''] : ['', 'failed', 'received'],
         {
           state: 'received',
           email: hire.email,

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Hire } from '../domain/hire.js';
 import type { HireItem } from '../providers/types.js';
 import { QueueUnavailableError } from '../errors.js';
@@ -12,13 +11,14 @@ import {
 } from './contract.js';
 import type { HireStore } from './hire-store.js';
 import type { Keys } from './keys.js';
+import type { RedisConnection } from './redis.js';
 import { defineScript } from './scripts.js';
 
 export type IntakeOutcome = 'accepted' | 'duplicate';
 
 export interface IntakeDeps {
   readonly queue: Pick<Queue<ProvisionJobData>, 'add' | 'addBulk'>;
-  readonly redis: Redis;
+  readonly redis: RedisConnection;
   readonly keys: Keys;
   readonly hireStore: Pick<HireStore, 'received'>;
   readonly now?: () => number;
@@ -83,17 +83,18 @@ export function createIntake(deps: IntakeDeps) {
       } else {
         await deps.queue.addBulk(jobs);
       }
-      if (!claimed) {
-        // The jobs are stored now, whoever stored them first: later copies need not add them again.
-        await markDone();
-        return { outcome: 'duplicate', jobIds };
-      }
       // People known by email get their record now; referenced ones once the worker fetched them.
+      // A copy that found the marker `pending` writes the records only where none exists: the
+      // attempt that took the marker may have died (Redis failover, restart) after storing the jobs
+      // but before their records, and a record without the email cannot be invited.
       const records = hires.flatMap((item, index) =>
-        item.kind === 'full' ? [deps.hireStore.received(item.hire, jobIds[index] ?? '')] : [],
+        item.kind === 'full'
+          ? [deps.hireStore.received(item.hire, jobIds[index] ?? '', !claimed)]
+          : [],
       );
       await Promise.all([...records, markDone()]);
-      return { outcome: 'accepted', jobIds };
+      // The jobs are stored now, whoever stored them first: later copies added nothing.
+      return { outcome: claimed ? 'accepted' : 'duplicate', jobIds };
     } catch (err: unknown) {
       throw new QueueUnavailableError(err);
     }

@@ -1,6 +1,6 @@
 import { Queue, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { QUEUES } from './keys.js';
+import type { RedisConnection } from './redis.js';
 
 /** The queues operators list and replay, in the order they are searched. */
 export type QueueName = keyof typeof QUEUES;
@@ -123,7 +123,7 @@ export function hireIdOf(job: Job): string | undefined {
  * caller closes them, then its connection. `onError` receives the queues' connection errors.
  */
 export function openQueues(
-  connection: Redis,
+  connection: RedisConnection,
   prefix: string,
   onError: (err: Error) => void,
 ): { queues: Record<QueueName, Queue>; close: () => Promise<void> } {

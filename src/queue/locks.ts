@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './redis.js';
 import { defineScript } from './scripts.js';
 
 const RELEASE = `
@@ -10,7 +10,7 @@ return 0
  * Short leases in Redis: one job at a time works on a person. The owner is the job id, so a job
  * retried after a crash takes its own lease back at once; a dead holder's lease simply expires.
  */
-export function createLocks(redis: Redis) {
+export function createLocks(redis: RedisConnection) {
   const release = defineScript(redis, 'onboardingLockRelease', 1, RELEASE);
   return {
     async acquire(key: string, owner: string, ttlMs: number): Promise<boolean> {

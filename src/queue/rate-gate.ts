@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import pLimit from 'p-limit';
 import { defineScript } from './scripts.js';
 import type { Keys } from './keys.js';
+import type { RedisConnection } from './redis.js';
 
 // KEYS: request log (ZSET), pause-until key. ARGV: max requests, window ms, member, in-flight ms.
 // Returns 0 when the request may go now (and logs it), else how many ms to wait. Redis' own clock
@@ -69,7 +69,7 @@ export interface RequestGate {
 }
 
 export interface RequestGateOptions {
-  readonly redis: Redis;
+  readonly redis: RedisConnection;
   readonly keys: Keys;
   /** Requests per second across all workers (`DOCSPACE_MAX_RPS`). */
   readonly maxRps: number;

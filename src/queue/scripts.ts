@@ -1,4 +1,5 @@
-import type { Redis, ChainableCommander } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { RedisConnection } from './redis.js';
 
 type ScriptArg = string | number;
 
@@ -6,7 +7,12 @@ type ScriptArg = string | number;
  * A Lua script registered once per connection with `defineCommand`, so ioredis sends EVALSHA and
  * falls back to EVAL by itself. Every key a script touches is passed in KEYS (Redis Cluster rule).
  */
-export function defineScript(redis: Redis, name: string, numberOfKeys: number, lua: string) {
+export function defineScript(
+  redis: RedisConnection,
+  name: string,
+  numberOfKeys: number,
+  lua: string,
+) {
   const commands = redis as unknown as Record<string, (...args: ScriptArg[]) => Promise<unknown>>;
   if (typeof commands[name] !== 'function') redis.defineCommand(name, { numberOfKeys, lua });
   return {

@@ -6,8 +6,10 @@ import { waitFor } from '../helpers/redis.js';
 import {
   answerStatus,
   hiresBody,
+  deliverUntilStored,
   postDelivery,
   sleep,
+  statusOf,
   type DeliveryAnswer,
   type HirePayload,
 } from './helpers/deliveries.js';
@@ -29,14 +31,6 @@ const hire = (tag: string, n: number): HirePayload => ({
   lastName: 'Restart',
   email: `rita.${tag}.${n}@example.com`,
 });
-
-async function status(url: string): Promise<number> {
-  try {
-    return (await fetch(url, { signal: AbortSignal.timeout(5_000) })).status;
-  } catch {
-    return 0;
-  }
-}
 
 describe('Redis goes away and comes back (append-only file, as in docker-compose.yml)', () => {
   it('when Redis is restarted, then crashed, under load: webhooks get 503 while it is down (never a 200 that is lost), API and worker reconnect by themselves, /readyz follows, and every job accepted before finishes after', async (t) => {
@@ -61,7 +55,7 @@ describe('Redis goes away and comes back (append-only file, as in docker-compose
       'worker',
     );
     const workerUrl = `http://127.0.0.1:${metricsPort}`;
-    assert.equal(await status(`${workerUrl}/readyz`), 200);
+    assert.equal(await statusOf(`${workerUrl}/readyz`), 200);
 
     const accepted: string[] = [];
     const answers: DeliveryAnswer[] = [];
@@ -89,22 +83,15 @@ describe('Redis goes away and comes back (append-only file, as in docker-compose
         for (let n = 0; n < SENT_DURING; n++) {
           const person = hire(`${tag}-during`, n);
           sends.push(
-            (async () => {
-              for (;;) {
-                const answer = await postDelivery(
-                  apiUrl,
-                  stack.secret,
-                  `msg_${tag}_during_${n}`,
-                  hiresBody(person),
-                );
-                answers.push(answer);
-                if (answer.status === 200) {
-                  if (answerStatus(answer) === 'accepted') accepted.push(person.email);
-                  return;
-                }
-                await sleep(250);
-              }
-            })(),
+            deliverUntilStored(
+              apiUrl,
+              stack.secret,
+              `msg_${tag}_during_${n}`,
+              hiresBody(person),
+              (answer) => answers.push(answer),
+            ).then(() => {
+              accepted.push(person.email);
+            }),
           );
           await sleep(100);
         }
@@ -138,21 +125,26 @@ describe('Redis goes away and comes back (append-only file, as in docker-compose
         (refused.body as { error: { code: string } }).error.code,
         'ERR_QUEUE_UNAVAILABLE',
       );
-      assert.equal(await status(`${apiUrl}/readyz`), 503, 'API /readyz while Redis is down');
-      assert.equal(await status(`${workerUrl}/readyz`), 503, 'worker /readyz while Redis is down');
-      assert.equal(await status(`${apiUrl}/healthz`), 200);
-      assert.equal(await status(`${workerUrl}/healthz`), 200);
+      assert.equal(await statusOf(`${apiUrl}/readyz`), 503, 'API /readyz while Redis is down');
+      assert.equal(
+        await statusOf(`${workerUrl}/readyz`),
+        503,
+        'worker /readyz while Redis is down',
+      );
+      assert.equal(await statusOf(`${apiUrl}/healthz`), 200);
+      assert.equal(await statusOf(`${workerUrl}/healthz`), 200);
       await sleep(Math.max(0, downAt + OUTAGE_MS - Date.now()));
 
       await redis.start();
       const upAt = Date.now();
       const apiReady = await waitFor(
-        async () => ((await status(`${apiUrl}/readyz`)) === 200 ? Date.now() - upAt : undefined),
+        async () => ((await statusOf(`${apiUrl}/readyz`)) === 200 ? Date.now() - upAt : undefined),
         30_000,
         'API /readyz after Redis is back',
       );
       const workerReady = await waitFor(
-        async () => ((await status(`${workerUrl}/readyz`)) === 200 ? Date.now() - upAt : undefined),
+        async () =>
+          (await statusOf(`${workerUrl}/readyz`)) === 200 ? Date.now() - upAt : undefined,
         30_000,
         'worker /readyz after Redis is back',
       );

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { waitFor } from '../helpers/redis.js';
 import {
   answerStatus,
   hiresBody,
   postDelivery,
-  sleep,
   type DeliveryAnswer,
   type HirePayload,
 } from './helpers/deliveries.js';
@@ -107,19 +105,7 @@ describe('two API processes and two worker processes on one Redis (DESIGN "Scali
 
     const expected = (email: string) => (existing.includes(emailOf(email)) ? 'existed' : 'invited');
     const started = Date.now();
-    // Polled gently: the simulator runs in this process, and its clock is what is measured.
-    await waitFor(
-      async () => {
-        await sleep(250);
-        const records = await stack.records(accepted);
-        return [...records].every(([email, state]) => state === expected(email)) &&
-          (await stack.idle())
-          ? true
-          : undefined;
-      },
-      90_000,
-      'every hire to settle',
-    );
+    await stack.settled(accepted, expected, 90_000, 'every hire to settle');
     const elapsed = Date.now() - started;
     for (const proc of [a.proc, b.proc, ...workers]) assert.ok(proc.alive(), `${proc.name} is up`);
 

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../src/config.js';
 import { ConfigError, type ErrorDetail } from '../../src/errors.js';
 import { readProviderSettings } from '../../src/providers/settings.js';
@@ -12,7 +11,7 @@ import { signStandardWebhook } from '../../src/domain/signature.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { createHireStore, type HireStore } from '../../src/queue/hire-store.js';
 import { createKeys, QUEUES } from '../../src/queue/keys.js';
-import { createRedis } from '../../src/queue/redis.js';
+import { createRedis, type RedisConnection } from '../../src/queue/redis.js';
 import { startApi, type RunningApi } from '../../src/server.js';
 import { startWorkers, type RunningWorkers, type WorkerTuning } from '../../workers/start.js';
 import { deletePrefix, REDIS_URL, uniquePrefix, waitFor } from './redis.js';
@@ -43,7 +42,7 @@ export interface Stack {
   readonly secret: string;
   readonly prefix: string;
   readonly store: HireStore;
-  readonly redis: Redis;
+  readonly redis: RedisConnection;
   readonly hires: Queue;
   readonly invites: Queue;
   readonly logger: Logger;

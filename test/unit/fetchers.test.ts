@@ -27,11 +27,15 @@ describe('createFetchers: which HR systems a worker can read', () => {
     ]);
   });
 
-  it('when an HR system has some but not all of its API settings, or none, then it is not read', () => {
-    const config = loadConfig(
-      { ...DOCSPACE, BAMBOOHR_API_KEY: 'bamboo-api-key', HIBOB_SERVICE_USER_ID: 'svc' },
-      'worker',
+  it('when an HR system has none of its API settings, then it is not read; when it has some, then the settings are refused', () => {
+    assert.deepEqual(Object.keys(createFetchers(loadConfig(DOCSPACE, 'worker'), PROVIDERS)), []);
+    assert.throws(
+      () =>
+        loadConfig(
+          { ...DOCSPACE, BAMBOOHR_API_KEY: 'bamboo-api-key', HIBOB_SERVICE_USER_ID: 'svc' },
+          'worker',
+        ),
+      /BAMBOOHR_COMPANY_DOMAIN: is required when BambooHR's API is set up/,
     );
-    assert.deepEqual(Object.keys(createFetchers(config, PROVIDERS)), []);
   });
 });

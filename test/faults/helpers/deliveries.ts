@@ -14,6 +14,8 @@ export interface DeliveryAnswer {
   readonly status: number;
   readonly body: unknown;
   readonly contentType: string;
+  /** The `Retry-After` header, when there was one. */
+  readonly retryAfter: string | null;
 }
 
 /** A fresh Standard Webhooks secret. */
@@ -49,6 +51,7 @@ export async function postDelivery(
     status: response.status,
     body: parsed,
     contentType: response.headers.get('content-type') ?? '',
+    retryAfter: response.headers.get('retry-after'),
   };
 }
 
@@ -76,6 +79,35 @@ export function createRandom(seed: number): () => number {
 export function runSeed(fallback: number): number {
   const raw = process.env['FAULT_SEED'];
   return raw === undefined || raw === '' ? fallback : Number(raw) >>> 0;
+}
+
+/**
+ * An HR sender that keeps trying: posts the delivery until it is answered 200, 250 ms after each
+ * other answer; `seen` gets every answer. A 200 `duplicate` counts as stored too: an earlier
+ * attempt that got 503 may have stored the jobs before Redis went, and this copy finished the store.
+ */
+export async function deliverUntilStored(
+  apiUrl: string,
+  secret: string,
+  id: string,
+  body: string,
+  seen: (answer: DeliveryAnswer) => void,
+): Promise<DeliveryAnswer> {
+  for (;;) {
+    const answer = await postDelivery(apiUrl, secret, id, body);
+    seen(answer);
+    if (answer.status === 200) return answer;
+    await sleep(250);
+  }
+}
+
+/** The HTTP status of a GET (0 when nothing answered within 5 s): for /healthz and /readyz. */
+export async function statusOf(url: string): Promise<number> {
+  try {
+    return (await fetch(url, { signal: AbortSignal.timeout(5_000) })).status;
+  } catch {
+    return 0;
+  }
 }
 
 /** Sleeps `ms`. */

@@ -1,10 +1,11 @@
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { createDocspaceSim, type DocspaceSim } from '../../../src/docspace-sim/server.js';
 import { DEMO_API_KEY } from '../../../src/docspace-sim/constants.js';
 import { createKeys, emailKey, QUEUES } from '../../../src/queue/keys.js';
-import { deletePrefix, REDIS_URL, uniquePrefix } from '../../helpers/redis.js';
-import { newWebhookSecret } from './deliveries.js';
+import { createRedis, type RedisConnection } from '../../../src/queue/redis.js';
+import type { RedisSettings } from '../../../src/redis-settings.js';
+import { deletePrefix, REDIS_URL, uniquePrefix, waitFor } from '../../helpers/redis.js';
+import { newWebhookSecret, sleep } from './deliveries.js';
 import { killAll } from './processes.js';
 import { emailOf } from './rules.js';
 
@@ -35,7 +36,7 @@ export interface FaultStack {
   readonly secret: string;
   readonly apiKey: string;
   readonly redisUrl: string;
-  readonly redis: Redis;
+  readonly redis: RedisConnection;
   readonly hires: Queue;
   readonly invites: Queue;
   /** The environment of a service process: the shared settings, then `overrides`. */
@@ -46,16 +47,30 @@ export interface FaultStack {
   records(emails: Iterable<string>): Promise<Map<string, string | undefined>>;
   /** True when no provision job waits or runs and nobody waits for an invitation. */
   idle(): Promise<boolean>;
+  /**
+   * Waits until every email's record is in the state `want(email)` and the stack is idle, polled
+   * gently (the simulator runs in this process); on timeout the error shows the states and queues.
+   */
+  settled(
+    emails: readonly string[],
+    want: (email: string) => string,
+    timeoutMs: number,
+    what: string,
+  ): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startFaultStack(
   options: {
     redisUrl?: string;
+    /** A Sentinel or Cluster setup (its settings also go into `settings` for the processes). */
+    redis?: RedisSettings;
     settings?: Readonly<Record<string, string>>;
     random?: () => number;
     apiKey?: string;
     label?: string;
+    /** Default: a fresh one from `label`. */
+    prefix?: string;
   } = {},
 ): Promise<FaultStack> {
   const apiKey = options.apiKey ?? DEMO_API_KEY;
@@ -66,10 +81,10 @@ export async function startFaultStack(
     ...(options.random === undefined ? {} : { random: options.random }),
   });
   const { url: simUrl } = await sim.listen(0);
-  const prefix = uniquePrefix(options.label ?? 'faults');
+  const prefix = options.prefix ?? uniquePrefix(options.label ?? 'faults');
   const secret = newWebhookSecret();
-  const redisUrl = options.redisUrl ?? REDIS_URL;
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const redisUrl = options.redis?.url ?? options.redisUrl ?? REDIS_URL;
+  const redis = createRedis(options.redis ?? redisUrl, 'worker');
   redis.on('error', () => undefined);
   const hires = new Queue(QUEUES.hires, { connection: redis, prefix });
   const invites = new Queue(QUEUES.invites, { connection: redis, prefix });
@@ -85,7 +100,7 @@ export async function startFaultStack(
     ...options.settings,
   };
 
-  return {
+  const stack: FaultStack = {
     sim,
     simUrl,
     prefix,
@@ -121,13 +136,38 @@ export async function startFaultStack(
       const busy = Object.values(counts).reduce((a, b) => a + b, 0);
       return busy === 0 && (await redis.zcard(keys.invitePending)) === 0;
     },
+    async settled(emails, want, timeoutMs, what) {
+      const records = () => stack.records(emails);
+      await waitFor(
+        async () => {
+          await sleep(250);
+          return [...(await records())].every(([email, state]) => state === want(email)) &&
+            (await stack.idle())
+            ? true
+            : undefined;
+        },
+        timeoutMs,
+        what,
+      ).catch(async (err: unknown) => {
+        const states: Record<string, number> = {};
+        for (const state of (await records()).values()) {
+          states[String(state)] = (states[String(state)] ?? 0) + 1;
+        }
+        const failed = (await invites.getFailed()).map((job) => job.failedReason);
+        throw new Error(
+          `${String(err)}; records ${JSON.stringify(states)}; hires ${JSON.stringify(await hires.getJobCounts())}; ` +
+            `invites ${JSON.stringify(await invites.getJobCounts())}; failed invite batches: ${failed.join(' | ')}`,
+        );
+      });
+    },
     async close() {
       await killAll();
       await hires.close();
       await invites.close();
       redis.disconnect();
       await sim.close();
-      if (options.redisUrl === undefined) await deletePrefix(prefix);
+      if (options.redisUrl === undefined && options.redis === undefined) await deletePrefix(prefix);
     },
   };
+  return stack;
 }
