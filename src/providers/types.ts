@@ -90,7 +90,7 @@ export interface Provider {
   readonly name: string;
   readonly title: string;
   readonly settings: readonly ProviderSetting[];
-  /** The setting whose presence enables the provider; unset → its route answers 404. */
+  /** The setting whose presence enables the provider; unset → its route answers 503. */
   readonly enabledBy: string;
   createWebhook(settings: ProviderSettings): WebhookAdapter;
   /** Absent for providers whose deliveries carry complete hires. */
