@@ -33,22 +33,43 @@ export interface TimelineEntry {
 export const HIRE_RECORD_TTL_SECONDS = 90 * 24 * 3600;
 const TIMELINE_LENGTH = 50;
 
-// KEYS: hire, timeline, invite buffer. ARGV: ttl, timeline length, timeline entry (JSON), allowed
-// states (comma-separated, '' meaning "no record yet"), buffer member ('' for none), buffer score,
-// then field/value pairs. Applies the fields, the timeline entry and the buffer entry together, and
-// only when the current state is allowed; returns '=<previous state>' or the refusing state.
+// KEYS: hire, timeline, invite buffer, owed index. ARGV: ttl, timeline length, timeline entry
+// (JSON), allowed states (comma-separated, '' meaning "no record yet"), the person's key, score,
+// '1' to queue them for their invitation ('' not to), then field/value pairs. Applies the fields,
+// the timeline entry and the buffer entry together, and only when the current state is allowed;
+// returns '=<previous state>' or the refusing state. Queuing for the invitation also enters the
+// owed index; leaving `created` leaves it (DESIGN rule 9: the reconciler reads only this index).
 const TRANSITION = `
 local current = redis.call('HGET', KEYS[1], 'state') or ''
 local allowed = ',' .. ARGV[4] .. ','
 if not string.find(allowed, ',' .. current .. ',', 1, true) then return current end
 redis.call('HDEL', KEYS[1], 'lastError')
-if #ARGV > 6 then redis.call('HSET', KEYS[1], unpack(ARGV, 7)) end
+if #ARGV > 7 then redis.call('HSET', KEYS[1], unpack(ARGV, 8)) end
 redis.call('RPUSH', KEYS[2], ARGV[3])
 redis.call('LTRIM', KEYS[2], -tonumber(ARGV[2]), -1)
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 redis.call('EXPIRE', KEYS[2], ARGV[1])
-if ARGV[5] ~= '' then redis.call('ZADD', KEYS[3], 'NX', ARGV[6], ARGV[5]) end
+if ARGV[7] == '1' then
+  redis.call('ZADD', KEYS[3], 'NX', ARGV[6], ARGV[5])
+  redis.call('ZADD', KEYS[4], 'NX', ARGV[6], ARGV[5])
+elseif current == 'created' then
+  redis.call('ZREM', KEYS[4], ARGV[5])
+end
 return '=' .. current
+`;
+
+// KEYS: hire, invite buffer, owed index. ARGV: the person's key, score. Puts a person owed an
+// invitation back in the buffer when they are still `created` and not in it; drops them from the
+// index when they are no longer `created` (or their record is gone). Returns 1 when put back.
+const REQUEUE = `
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= 'created' then
+  redis.call('ZREM', KEYS[3], ARGV[1])
+  return 0
+end
+if redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+return 1
 `;
 
 // KEYS: hire. ARGV: the mark to remove. Removes firstAttemptAt only if it still holds that value
@@ -73,7 +94,8 @@ export type Transition =
 export function createHireStore(deps: { redis: Redis; keys: Keys; now?: () => number }) {
   const { redis, keys } = deps;
   const now = deps.now ?? Date.now;
-  const transition = defineScript(redis, 'onboardingHireTransition', 3, TRANSITION);
+  const transition = defineScript(redis, 'onboardingHireTransition', 4, TRANSITION);
+  const requeue = defineScript(redis, 'onboardingHireRequeue', 3, REQUEUE);
   const forget = defineScript(redis, 'onboardingHireForgetAttempt', 1, FORGET_ATTEMPT);
 
   const entry = (event: string, jobId?: string, detail?: string): string =>
@@ -93,14 +115,15 @@ export function createHireStore(deps: { redis: Redis; keys: Keys; now?: () => nu
   ): Promise<Transition> => {
     const result = String(
       await transition.run(
-        [keys.hire(key), keys.timeline(key), keys.invitePending],
+        [keys.hire(key), keys.timeline(key), keys.invitePending, keys.inviteOwed],
         [
           HIRE_RECORD_TTL_SECONDS,
           TIMELINE_LENGTH,
           timeline,
           from.join(','),
-          bufferForInvite ? key : '',
+          key,
           now(),
+          bufferForInvite ? '1' : '',
           ...Object.entries(fields).flat(),
         ],
       ),
@@ -193,6 +216,25 @@ export function createHireStore(deps: { redis: Redis; keys: Keys; now?: () => nu
         .rpush(keys.timeline(key), entry('retrying', jobId, reason))
         .ltrim(keys.timeline(key), -TIMELINE_LENGTH, -1)
         .exec();
+    },
+
+    /**
+     * People owed an invitation since before `before` (ms), oldest first, at most `limit`: read
+     * from the owed index, never by scanning keys.
+     */
+    owedSince: (before: number, limit: number): Promise<string[]> =>
+      redis.zrangebyscore(keys.inviteOwed, '-inf', `(${before}`, 'LIMIT', 0, limit),
+
+    /**
+     * Puts `key` back in the invite buffer if it is still `created` and not there (a lost entry);
+     * clears it from the owed index if it is not `created` any more. True when put back.
+     */
+    async requeueForInvite(key: string): Promise<boolean> {
+      const result = await requeue.run(
+        [keys.hire(key), keys.invitePending, keys.inviteOwed],
+        [key, now()],
+      );
+      return result === 1;
     },
 
     async get(key: string): Promise<HireRecord | undefined> {

@@ -21,6 +21,11 @@ export function createKeys(prefix: string) {
     delivery: (deliveryId: string) => `${base}:delivery:${sha256(deliveryId).slice(0, 40)}`,
     /** ZSET of people created and waiting for their invitation call (score: when created). */
     invitePending: `${base}:invites:pending`,
+    /**
+     * ZSET of every person recorded `created` and owed an invitation (score: when created), kept by
+     * the transition script: the reconciler's index, so it never scans the keyspace.
+     */
+    inviteOwed: `${base}:invites:owed`,
     /** Sliding-window log of DocSpace requests, shared by all workers. */
     docspaceRate: `${base}:docspace:rate`,
     /** Until when every worker holds DocSpace requests (set on 429). */
