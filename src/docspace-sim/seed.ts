@@ -21,7 +21,15 @@ export interface SeedUser {
   readonly status?: number;
   /** Default: Activated (1), or Pending (2) for status 4. */
   readonly activationStatus?: number;
+  /**
+   * Who made the account (`createdBy`): the API key's owner (by hand, say), or another DocSpace
+   * admin. Default: nobody known (self-registered through an invitation link, no `createdBy`).
+   */
+  readonly createdBy?: SeedCreator;
 }
+
+export const SEED_CREATORS = ['key-owner', 'someone-else'] as const;
+export type SeedCreator = (typeof SEED_CREATORS)[number];
 
 /** A seed the simulator refuses (bad field, email taken). */
 export class SeedUserError extends Error {
@@ -55,6 +63,11 @@ export function seedUser(store: SimStore, input: SeedUser): SimUser {
     activationStatus:
       input.activationStatus ?? (pending ? ACTIVATION_STATUS.Pending : ACTIVATION_STATUS.Activated),
     createdVia: 'seed',
+    ...(input.createdBy === undefined
+      ? {}
+      : {
+          createdBy: input.createdBy === 'key-owner' ? store.keyOwner.id : store.otherAdmin.id,
+        }),
   });
 }
 
@@ -86,6 +99,10 @@ export function parseSeedUser(value: unknown): SeedUser {
   if (activationStatus !== undefined && typeof activationStatus !== 'number') {
     throw new SeedUserError('activationStatus must be a number');
   }
+  const createdBy = SEED_CREATORS.find((c) => c === record['createdBy']);
+  if (record['createdBy'] !== undefined && createdBy === undefined) {
+    throw new SeedUserError(`createdBy must be one of ${SEED_CREATORS.join(', ')}`);
+  }
   return {
     email,
     firstName,
@@ -93,5 +110,6 @@ export function parseSeedUser(value: unknown): SeedUser {
     ...(type === undefined ? {} : { type: type as number | EmployeeTypeName }),
     ...(status === undefined ? {} : { status }),
     ...(activationStatus === undefined ? {} : { activationStatus }),
+    ...(createdBy === undefined ? {} : { createdBy }),
   };
 }
