@@ -184,6 +184,7 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
       rateLimited: pauseAll(hires),
       circuit: circuitHold,
       logger,
+      ...(metrics ? { metrics } : {}),
     }),
     { ...shared, concurrency: config.docspace.concurrency },
   );

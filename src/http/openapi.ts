@@ -320,6 +320,16 @@ const BASE_DOCUMENT = {
           state: { enum: ['received', 'created', 'existed', 'invited', 'failed'] },
           userId: { type: 'string' },
           lastError: { type: 'string' },
+          userType: {
+            enum: ['User', 'RoomAdmin', 'DocSpaceAdmin', 'Guest'],
+            description: 'The type DocSpace gave the account',
+          },
+          downgraded: {
+            type: 'boolean',
+            description:
+              'DocSpace made a User although requestedType was asked: the paid seats were used up',
+          },
+          requestedType: { enum: ['RoomAdmin', 'DocSpaceAdmin'] },
           timeline: {
             type: 'array',
             items: {

@@ -20,6 +20,21 @@ export interface HireRecord {
   readonly failedAt?: number;
   readonly lastError?: string;
   readonly lastJobId?: string;
+  /** The type DocSpace gave the account, when it told (EmployeeFullDto flags). */
+  readonly userType?: string;
+  /**
+   * DocSpace made a User although `requestedType` (RoomAdmin, DocSpaceAdmin) was asked: the
+   * plan's paid seats were used up. The admin buys seats, then changes the type in DocSpace.
+   */
+  readonly downgraded?: boolean;
+  readonly requestedType?: string;
+}
+
+/** What DocSpace said about the account it made, recorded with `created`. */
+export interface CreatedFacts {
+  readonly userType?: string | undefined;
+  /** The paid type asked for when DocSpace made a User instead. */
+  readonly downgradedFrom?: string | undefined;
 }
 
 export interface TimelineEntry {
@@ -171,12 +186,33 @@ export function createHireStore(deps: { redis: Redis; keys: Keys; now?: () => nu
     },
 
     /** DocSpace created the user for us: recorded, and queued for its invitation when `invite`. */
-    created: (key: string, userId: string, jobId: string, invite: boolean) =>
+    created: (
+      key: string,
+      userId: string,
+      jobId: string,
+      invite: boolean,
+      facts: CreatedFacts = {},
+    ) =>
       move(
         key,
         ['', 'received', 'failed'],
-        { state: 'created', userId, createdAt: now(), lastJobId: jobId },
-        entry('created', jobId, userId),
+        {
+          state: 'created',
+          userId,
+          createdAt: now(),
+          lastJobId: jobId,
+          ...(facts.userType === undefined ? {} : { userType: facts.userType }),
+          ...(facts.downgradedFrom === undefined
+            ? {}
+            : { downgraded: 'true', requestedType: facts.downgradedFrom }),
+        },
+        entry(
+          'created',
+          jobId,
+          facts.downgradedFrom === undefined
+            ? userId
+            : `${userId}; made a User although ${facts.downgradedFrom} was asked: no free paid seats`,
+        ),
         invite,
       ),
 
@@ -207,6 +243,15 @@ export function createHireStore(deps: { redis: Redis; keys: Keys; now?: () => nu
         { state: 'failed', failedAt: now(), lastJobId: jobId, lastError: reason },
         entry('failed', jobId, reason),
       ),
+
+    /** A timeline entry only (something worth knowing that changes no state). */
+    async note(key: string, event: string, detail: string, jobId: string): Promise<void> {
+      await redis
+        .multi()
+        .rpush(keys.timeline(key), entry(event, jobId, detail))
+        .ltrim(keys.timeline(key), -TIMELINE_LENGTH, -1)
+        .exec();
+    },
 
     /** A passing failure: kept as the last error, the state does not change. */
     async noteError(key: string, reason: string, jobId: string): Promise<void> {
@@ -268,6 +313,9 @@ function toRecord(raw: Record<string, string>): HireRecord {
     ...str('userId'),
     ...str('lastError'),
     ...str('lastJobId'),
+    ...str('userType'),
+    ...str('requestedType'),
+    ...(raw['downgraded'] === 'true' ? { downgraded: true } : {}),
     ...num('receivedAt'),
     ...num('firstAttemptAt'),
     ...num('createdAt'),
