@@ -28,6 +28,8 @@ export interface ProvisionDeps {
   readonly store: HireStore;
   readonly locks: Locks;
   readonly lockKey: (emailKey: string) => string;
+  /** The lease on one HR record while it is read (see resolveHire). */
+  readonly refLockKey: (source: string, employeeId: string) => string;
   readonly lockTtlMs: number;
   /** EmployeeType integer sent with every create (never omitted: omitted means a paid Room admin). */
   readonly userType: number;
@@ -63,7 +65,8 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
   const now = deps.now ?? Date.now;
   return async (job: Job<ProvisionJobData>, token?: string): Promise<ProvisionResult> => {
     const jobId = job.id ?? '';
-    const hire = await resolveHire(job, deps);
+    const hire = await resolveHire(job, deps, token);
+    if (hire === undefined) return { outcome: 'not-needed', userId: undefined };
     const key = deps.store.keyOf(hire.email);
     const log = deps.logger.child({
       jobId,

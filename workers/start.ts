@@ -169,6 +169,7 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
       store,
       locks: createLocks(connection),
       lockKey: keys.hireLock,
+      refLockKey: keys.refLock,
       lockTtlMs: Math.max(60_000, 4 * config.docspace.timeoutMs),
       userType,
       inviteMode,

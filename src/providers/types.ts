@@ -16,6 +16,11 @@ export interface HireRef {
   readonly employeeId: string;
   /** Anything the adapter needs to fetch (company id, person id…); no personal data. */
   readonly context?: Readonly<Record<string, string>>;
+  /**
+   * Only if the person was skipped earlier for lacking a work email (an update that may add one):
+   * otherwise nothing is fetched or done, so an email change never makes a second account.
+   */
+  readonly onlyIfAwaitingEmail?: boolean;
 }
 
 /**

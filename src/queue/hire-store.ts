@@ -244,6 +244,20 @@ export function createHireStore(deps: { redis: Redis; keys: Keys; now?: () => nu
         entry('failed', jobId, reason),
       ),
 
+    /** Remembers an HR record skipped for lacking a work email (kept as long as records). */
+    async awaitEmail(source: string, employeeId: string): Promise<void> {
+      await redis.set(keys.awaitingEmail(source, employeeId), now(), 'EX', HIRE_RECORD_TTL_SECONDS);
+    },
+
+    /** Whether an HR record was skipped for lacking a work email and not provisioned since. */
+    async isAwaitingEmail(source: string, employeeId: string): Promise<boolean> {
+      return (await redis.exists(keys.awaitingEmail(source, employeeId))) === 1;
+    },
+
+    async stopAwaitingEmail(source: string, employeeId: string): Promise<void> {
+      await redis.del(keys.awaitingEmail(source, employeeId));
+    },
+
     /** A timeline entry only (something worth knowing that changes no state). */
     async note(key: string, event: string, detail: string, jobId: string): Promise<void> {
       await redis
