@@ -32,7 +32,10 @@ export interface InviteFlushResult {
   readonly invited: number;
 }
 
-/** EmployeeType integers (docspace-api.md §3.2): User, and the two paid types. */
+/**
+ * EmployeeType integers (ONLYOFFICE/DocSpace-server:common/ASC.Core.Common/Core/EmployeeType.cs):
+ * User, and the two paid types.
+ */
 const USER = 4;
 const PAID_TYPES: ReadonlySet<number> = new Set([1, 3]);
 /** EmployeeStatus of a disabled (terminated) account. */
@@ -234,8 +237,9 @@ export function createInviteFlushProcessor(deps: InviteFlushDeps) {
   }
 
   /**
-   * Who in a refused batch is disabled. UserController.InviteUsers stops at a terminated user with
-   * `Resource.ErrorUserDisabled + ": " + invite.Email`: the text is in the key owner's language,
+   * Who in a refused batch is disabled. UserController.InviteUsers
+   * (ONLYOFFICE/DocSpace-server:products/ASC.People/Server/Api/UserController.cs) stops at a
+   * terminated user with `Resource.ErrorUserDisabled + ": " + invite.Email`: the text is in the key owner's language,
    * but the email it ends with is data (DESIGN rule 10). When no email matches (another wording,
    * another server), each person is looked up and those whose status is Terminated are named.
    */

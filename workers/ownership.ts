@@ -33,7 +33,8 @@ export interface OwnershipQuestion {
  * - registered before our first attempt (less the clock tolerance): not ours;
  * - `createdBy` names someone other than the API key's owner: not ours, whatever its date.
  *   `createdBy` cannot rule an account in on its own: the key owner may have made accounts by
- *   hand (docspace-api.md §2.3: UserController.AddMember sets `CreatedBy` to the caller);
+ *   hand (UserController.AddMember sets `CreatedBy` to the caller,
+ *   ONLYOFFICE/DocSpace-server:products/ASC.People/Server/Api/UserController.cs);
  * - otherwise ours.
  */
 export async function madeByUs(question: OwnershipQuestion): Promise<boolean> {
@@ -58,7 +59,7 @@ export function provablyNotCreated(err: unknown): boolean {
   );
 }
 
-/** EmployeeType integers by name (docspace-api.md §3.2). */
+/** EmployeeType integers by name (ONLYOFFICE/DocSpace-server:common/ASC.Core.Common/Core/EmployeeType.cs). */
 const TYPE_NAMES: Readonly<Record<number, DocspaceUserType>> = {
   1: 'RoomAdmin',
   2: 'Guest',

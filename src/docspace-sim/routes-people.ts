@@ -41,7 +41,10 @@ export function userNotFoundMessage(legacy: boolean, messages: SimMessages): str
   return legacy ? 'The record could not be found' : messages.userNotFound;
 }
 
-/** The viewer of every answer: the key owner, a DocSpace admin (docspace-api.md §1.1). */
+/**
+ * The viewer of every answer: the key owner, a DocSpace admin (an API key acts as the user who made
+ * it: ONLYOFFICE/DocSpace-server:common/ASC.Api.Core/Auth/ApiKeyBearerAuthHandler.cs).
+ */
 export function keyOwnerViewer(store: SimStore): Viewer {
   return { ownerId: store.keyOwner.id, findAnyone: store.findAnyone };
 }

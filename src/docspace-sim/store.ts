@@ -21,7 +21,10 @@ export type NewCall = Pick<SimCall, 'method' | 'path' | 'emails' | 'userIds'>;
 
 /** The simulator's in-memory portal: users, sent mails and the call log. */
 export interface SimStore {
-  /** The portal owner, who made the API key: every request acts as them (docspace-api.md §1.1). */
+  /**
+   * The portal owner, who made the API key: every request acts as them
+   * (ONLYOFFICE/DocSpace-server:common/ASC.Api.Core/Auth/ApiKeyBearerAuthHandler.cs).
+   */
   readonly keyOwner: SimUser;
   /** Another DocSpace admin, the maker of seeded accounts marked `createdBy: 'someone-else'`. */
   readonly otherAdmin: SimUser;

@@ -92,7 +92,8 @@ export function createDocspaceClient(deps: DocspaceClientDeps) {
   return {
     /**
      * `POST /api/2.0/people`. A 400, or a 500 with DocSpace's own error in the body (a duplicate
-     * on servers up to v3.0, docspace-api.md §2.2), is a `refused`: the caller looks the email up.
+     * on servers up to v3.0: a plain Exception in web/ASC.Web.Core/Users/UserManagerWrapper.cs at
+     * v3.0.4-server), is a `refused`: the caller looks the email up.
      */
     async createUser(user: NewUser): Promise<CreateUserResult> {
       const endpoint = 'POST /api/2.0/people';
@@ -107,7 +108,7 @@ export function createDocspaceClient(deps: DocspaceClientDeps) {
 
     /**
      * `GET /api/2.0/people/@self`: the API key's owner (an API key acts as the user who made it,
-     * docspace-api.md §1.1). Asked once per process; a failure is not kept.
+     * ONLYOFFICE/DocSpace-server:common/ASC.Api.Core/Auth/ApiKeyBearerAuthHandler.cs). Asked once per process; a failure is not kept.
      */
     async keyOwner(): Promise<DocspaceUser> {
       const endpoint = 'GET /api/2.0/people/@self';
