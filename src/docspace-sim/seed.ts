@@ -26,6 +26,8 @@ export interface SeedUser {
    * admin. Default: nobody known (self-registered through an invitation link, no `createdBy`).
    */
   readonly createdBy?: SeedCreator;
+  /** When the account was registered (ISO 8601); default now. */
+  readonly registeredAt?: string;
 }
 
 export const SEED_CREATORS = ['key-owner', 'someone-else'] as const;
@@ -63,12 +65,19 @@ export function seedUser(store: SimStore, input: SeedUser): SimUser {
     activationStatus:
       input.activationStatus ?? (pending ? ACTIVATION_STATUS.Pending : ACTIVATION_STATUS.Activated),
     createdVia: 'seed',
+    ...(input.registeredAt === undefined ? {} : { registeredAt: registeredAt(input.registeredAt) }),
     ...(input.createdBy === undefined
       ? {}
       : {
           createdBy: input.createdBy === 'key-owner' ? store.keyOwner.id : store.otherAdmin.id,
         }),
   });
+}
+
+function registeredAt(value: string): Date {
+  const at = new Date(value);
+  if (Number.isNaN(at.getTime())) throw new SeedUserError(`registeredAt is not a date: ${value}`);
+  return at;
 }
 
 /**
@@ -111,5 +120,6 @@ export function parseSeedUser(value: unknown): SeedUser {
     ...(status === undefined ? {} : { status }),
     ...(activationStatus === undefined ? {} : { activationStatus }),
     ...(createdBy === undefined ? {} : { createdBy }),
+    ...(typeof record['registeredAt'] === 'string' ? { registeredAt: record['registeredAt'] } : {}),
   };
 }

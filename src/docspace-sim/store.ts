@@ -14,6 +14,8 @@ export interface NewUser {
   readonly activationStatus: number;
   readonly createdVia: CreatedVia;
   readonly createdBy?: string;
+  /** When the account was registered; default now (the sim clock). */
+  readonly registeredAt?: Date;
 }
 
 /** The call fields known when a request arrives. */
@@ -101,7 +103,7 @@ export function createSimStore(deps: { now: () => Date }): SimStore {
     createUser: (input) => {
       const key = normalizeEmail(input.email);
       if (byEmail.has(key)) throw new Error(`user ${input.email} already exists`);
-      const registrationDate = formatApiDate(deps.now());
+      const registrationDate = formatApiDate(input.registeredAt ?? deps.now());
       const user: SimUser = {
         id: randomUUID(),
         email: input.email.trim(),

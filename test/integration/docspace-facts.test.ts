@@ -110,6 +110,39 @@ describe('facts of the DocSpace server the worker handles (issue 9, item 4)', ()
     });
   }
 
+  for (const lang of SIM_LANGS) {
+    it(`when a server up to v3.0 refuses duplicates with 500 (portal in ${lang}), people who had an account are existed at once, and those 500s never open the circuit`, async (t) => {
+      const stack = await startStack(
+        { DOCSPACE_CIRCUIT_THRESHOLD: '2' },
+        { legacy: true, lang, workers: false },
+      );
+      t.after(() => stack.close());
+      const people = [hire(30), hire(31), hire(32), hire(33), hire(34)];
+      const lastYear = new Date(Date.now() - 365 * 24 * 3600 * 1000).toISOString();
+      for (const p of people) {
+        stack.sim.addUser({ email: p.email, firstName: 'Dora', registeredAt: lastYear });
+      }
+      await stack.post(people);
+      await stack.startWorkers();
+      await stack.settled(
+        people.map((p) => p.email),
+        ['existed'],
+        15_000,
+      );
+      const creates = stack.sim.state().calls.filter((c) => c.path === '/api/2.0/people');
+      assert.deepEqual(
+        creates.map((c) => c.status),
+        people.map(() => 500),
+        'one refused create each, no retry',
+      );
+      assert.ok(
+        !stack.logLines.some((l) => l.includes('docspace circuit open')),
+        'the circuit stayed closed',
+      );
+      for (const p of people) assert.equal(inviteCounts(stack.sim).get(p.email), undefined);
+    });
+  }
+
   it('when a create answer was lost and the account DocSpace then has was made by someone else (createdBy), it existed, however recent: never invited', async (t) => {
     // Slow retries leave time to make the account between the two attempts.
     const stack = await startStack({ JOB_BACKOFF_MS: '1500' }, { workers: false });

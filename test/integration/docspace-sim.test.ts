@@ -836,7 +836,7 @@ describe('DocSpace simulator: the key owner and createdBy', () => {
     >;
     assert.equal((made['createdBy'] as Record<string, unknown>)['id'], owner['id']);
     h.sim.addUser({ email: 'b@example.com', firstName: 'B', createdBy: 'someone-else' });
-    h.sim.addUser({ email: 'c@example.com', firstName: 'C' });
+    h.sim.addUser({ email: 'c@example.com', firstName: 'C', registeredAt: '2025-05-05T05:05:05Z' });
     const other = (await h.call('GET', '/api/2.0/people/email?email=b%40example.com')).json[
       'response'
     ] as Record<string, unknown>;
@@ -847,6 +847,7 @@ describe('DocSpace simulator: the key owner and createdBy', () => {
       'response'
     ] as Record<string, unknown>;
     assert.equal('createdBy' in unknown, false, 'no creator known: no createdBy');
+    assert.equal(unknown['registrationDate'], '2025-05-05T05:05:05.0000000+00:00', 'seeded date');
     assert.equal((await h.state()).users.length, 3, 'the key owner is not among the users');
   });
 });
