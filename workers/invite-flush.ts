@@ -182,25 +182,19 @@ export function createInviteFlushProcessor(deps: InviteFlushDeps) {
       log.debug('invite batch waits for DocSpace', { circuit: err.state, waitMs: err.waitMs });
       return await waitForCircuit(job, err.waitMs, err);
     }
-    if (!(err instanceof DocspaceError)) return err;
-    const jobId = job.id ?? '';
-    if (err.kind === 'passing') {
-      const circuit = err.rateLimited ? undefined : await deps.circuit.read();
-      const open = circuit !== undefined && circuit.state !== 'closed';
-      log.warn('invite batch will be retried', {
-        outcome: 'retrying',
-        reason: err.message,
-        status: err.status,
-        size: targets.length,
-        ...(open ? { circuit: circuit.state, waitMs: circuit.waitMs } : {}),
-      });
-      if (err.rateLimited && job.attemptsStarted < MAX_RATE_LIMITED_STARTS) {
-        await deps.rateLimited(err.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS);
-        return new RateLimitError();
-      }
-      return open ? await waitForCircuit(job, circuit.waitMs, err) : err;
+    if (!(err instanceof DocspaceError) || err.kind === 'passing') {
+      return await retryLater(err, job, targets, log);
     }
-    const disabled = err.status === 400 ? await disabledAmong(err, targets) : [];
+    const jobId = job.id ?? '';
+    let disabled: Target[] = [];
+    if (err.status === 400) {
+      try {
+        disabled = await disabledAmong(err, targets);
+      } catch (lookupErr: unknown) {
+        // The lookups failed for a passing reason: the whole batch is tried again later.
+        return await retryLater(lookupErr, job, targets, log);
+      }
+    }
     if (disabled.length > 0) {
       // People disabled in DocSpace since we created them block the batch: fail them alone (the
       // reason on their record), retry the others at once.
@@ -222,9 +216,7 @@ export function createInviteFlushProcessor(deps: InviteFlushDeps) {
         message: `retrying the batch without ${disabled.length} disabled user(s)`,
       });
     }
-    await Promise.all(
-      targets.map((t) => deps.store.failed(t.key, `invitation failed: ${err.message}`, jobId)),
-    );
+    await giveUp(targets, `invitation failed: ${err.message}`, jobId);
     log.error('invite batch failed', {
       outcome: 'failed',
       reason: err.message,
@@ -234,6 +226,48 @@ export function createInviteFlushProcessor(deps: InviteFlushDeps) {
     return new UnrecoverableError(
       `invitation failed for ${targets.length} people: ${err.message}; fix the cause, then replay this job`,
     );
+  }
+
+  /**
+   * A passing failure (or one we cannot tell): back to waiting without an attempt for a 429 or an
+   * open circuit, else retried with backoff. On the job's last attempt its people are marked
+   * failed with the reason, so their records say why and they leave the reconciler's index (a
+   * replay of the job still invites them).
+   */
+  async function retryLater(
+    err: unknown,
+    job: Job<InviteFlushJobData>,
+    targets: readonly Target[],
+    log: Logger,
+  ): Promise<unknown> {
+    const reason = err instanceof Error ? err.message : String(err);
+    const passing = err instanceof DocspaceError ? err : undefined;
+    const circuit = passing?.rateLimited === false ? await deps.circuit.read() : undefined;
+    const open = circuit !== undefined && circuit.state !== 'closed';
+    log.warn('invite batch will be retried', {
+      outcome: 'retrying',
+      reason,
+      status: passing?.status,
+      size: targets.length,
+      ...(open ? { circuit: circuit.state, waitMs: circuit.waitMs } : {}),
+    });
+    if (passing?.rateLimited === true && job.attemptsStarted < MAX_RATE_LIMITED_STARTS) {
+      await deps.rateLimited(passing.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS);
+      return new RateLimitError();
+    }
+    if (open) return await waitForCircuit(job, circuit.waitMs, err as Error);
+    if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+      await giveUp(
+        targets,
+        `invitation failed after ${job.attemptsMade + 1} attempts: ${reason}; replay this job`,
+        job.id ?? '',
+      );
+    }
+    return err;
+  }
+
+  async function giveUp(targets: readonly Target[], reason: string, jobId: string): Promise<void> {
+    await Promise.all(targets.map((t) => deps.store.failed(t.key, reason, jobId)));
   }
 
   /**
@@ -249,7 +283,17 @@ export function createInviteFlushProcessor(deps: InviteFlushDeps) {
     const named = targets.filter((t) => endsWithEmail(said, t.record.email.toLowerCase()));
     if (named.length > 0) return named;
     const users = await Promise.all(
-      targets.map((t) => deps.docspace.findUserByEmail(t.record.email)),
+      targets.map(async (t) => {
+        if (t.record.email === '') return undefined;
+        try {
+          return await deps.docspace.findUserByEmail(t.record.email);
+        } catch (lookupErr: unknown) {
+          // A lookup DocSpace refuses for good tells nothing about this person; a passing one
+          // sends the batch back to wait.
+          if (lookupErr instanceof DocspaceError && lookupErr.kind === 'lasting') return undefined;
+          throw lookupErr;
+        }
+      }),
     );
     return targets.filter((_, i) => users[i]?.status === TERMINATED);
   }

@@ -154,7 +154,7 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
     }
 
     async function recordExisted(userId: string | undefined): Promise<ProvisionResult> {
-      const existed = await deps.store.existed(key, userId, jobId);
+      const existed = await deps.store.existed(key, userId, jobId, hire);
       if (!existed.applied) {
         log.info('hire already provisioned', {
           outcome: 'already-provisioned',
@@ -169,10 +169,14 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
     async function recordCreated(user: DocspaceUser, how: string): Promise<ProvisionResult> {
       const invite = deps.inviteMode !== 'none';
       const downgraded = downgradedFrom(deps.userType, user);
-      const created = await deps.store.created(key, user.id, jobId, invite, {
-        userType: user.type,
-        downgradedFrom: downgraded,
-      });
+      const created = await deps.store.created(
+        key,
+        user.id,
+        jobId,
+        invite,
+        { userType: user.type, downgradedFrom: downgraded },
+        hire,
+      );
       if (!created.applied) {
         log.info('hire already provisioned', {
           outcome: 'already-provisioned',

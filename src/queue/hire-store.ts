@@ -30,6 +30,13 @@ export interface HireRecord {
   readonly requestedType?: string;
 }
 
+/**
+ * Who the person is, written again with `created` and `existed`: a worker can take a job up before
+ * the intake has written the `received` record (the jobs are stored first, DESIGN rule 8), and the
+ * record must still name its email, or the invite batch would name nobody.
+ */
+export type PersonIdentity = Pick<Hire, 'email' | 'hireId' | 'source'>;
+
 /** What DocSpace said about the account it made, recorded with `created`. */
 export interface CreatedFacts {
   readonly userType?: string | undefined;
@@ -192,11 +199,13 @@ export function createHireStore(deps: { redis: Redis; keys: Keys; now?: () => nu
       jobId: string,
       invite: boolean,
       facts: CreatedFacts = {},
+      person?: PersonIdentity,
     ) =>
       move(
         key,
         ['', 'received', 'failed'],
         {
+          ...identity(person),
           state: 'created',
           userId,
           createdAt: now(),
@@ -218,11 +227,17 @@ export function createHireStore(deps: { redis: Redis; keys: Keys; now?: () => nu
 
     /** The email already had an account: recorded, never invited. */
     /** `userId` is known only when a lookup was needed (after a lost answer). */
-    existed: (key: string, userId: string | undefined, jobId: string) =>
+    existed: (key: string, userId: string | undefined, jobId: string, person?: PersonIdentity) =>
       move(
         key,
         ['', 'received', 'failed'],
-        { state: 'existed', ...(userId ? { userId } : {}), existedAt: now(), lastJobId: jobId },
+        {
+          ...identity(person),
+          state: 'existed',
+          ...(userId ? { userId } : {}),
+          existedAt: now(),
+          lastJobId: jobId,
+        },
         entry('existed', jobId, userId),
       ),
 
@@ -309,6 +324,12 @@ export function createHireStore(deps: { redis: Redis; keys: Keys; now?: () => nu
 }
 
 export type HireStore = ReturnType<typeof createHireStore>;
+
+function identity(person: PersonIdentity | undefined): Record<string, string> {
+  return person === undefined
+    ? {}
+    : { email: person.email, hireId: person.hireId, source: person.source };
+}
 
 function toRecord(raw: Record<string, string>): HireRecord {
   const num = (field: string): Record<string, number> => {
