@@ -56,7 +56,11 @@ export interface Config {
   readonly adminToken: string | undefined;
   /** Bearer token `/metrics` asks for (API and worker); unset: `/metrics` is public. */
   readonly metricsToken: string | undefined;
-  /** Webhook deliveries per minute per client address; 0: no limit. */
+  /**
+   * Webhook deliveries per minute per client address; 0 (the default): no limit. Off by default:
+   * an HR bulk import sends hundreds a minute from one address, and BambooHR and Personio never
+   * deliver again after a 4xx (README "Reliability").
+   */
   readonly webhookRateLimitPerMinute: number;
   /** Proxies in front whose `X-Forwarded-For` is believed (0: the peer is the client). */
   readonly trustProxyHops: number;
@@ -211,7 +215,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): Readonly
     webhookSecrets,
     adminToken,
     metricsToken,
-    webhookRateLimitPerMinute: int('WEBHOOK_RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
+    webhookRateLimitPerMinute: int('WEBHOOK_RATE_LIMIT_PER_MINUTE', 0, 0, 1_000_000),
     trustProxyHops: int('TRUST_PROXY', 0, 0, 10),
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     simPort: int('DOCSPACE_SIM_PORT', 8090, 0, 65535),

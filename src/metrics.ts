@@ -61,6 +61,12 @@ export interface Metrics {
   circuitOpened(): void;
   /** Reports the breaker's state (read from Redis) at each scrape; returns how to stop it. */
   watchCircuit(read: () => Promise<{ readonly state: CircuitState }>): () => void;
+  /** People owed an invitation whom the reconciler found lost and put back in the buffer. */
+  invitesRequeued(count: number): void;
+  /** Something a worker sets up in Redis (the invite tick, …) was gone and was put back. */
+  redisSetupRestored(what: string): void;
+  /** DocSpace made a User where an admin type was asked (paid seats used up). */
+  userDowngraded(requested: string): void;
 }
 
 /** `docspace_onboarding_circuit_state`'s values. */
@@ -141,6 +147,23 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     help: 'Times this process opened the shared DocSpace circuit breaker (reopenings after a failed probe included)',
     registers,
   });
+  const requeued = new Counter({
+    name: `${PREFIX}invites_requeued_total`,
+    help: 'People owed an invitation who were in no buffer and no flush job, put back by the reconciler (Redis forgot)',
+    registers,
+  });
+  const restored = new Counter({
+    name: `${PREFIX}redis_setup_restored_total`,
+    help: 'Times a worker found something it sets up in Redis gone (Redis forgot) and put it back, by what',
+    labelNames: ['what'] as const,
+    registers,
+  });
+  const downgraded = new Counter({
+    name: `${PREFIX}users_downgraded_total`,
+    help: 'Users DocSpace created as User although an admin type was asked (no free paid seats), by the type asked',
+    labelNames: ['requested'] as const,
+    registers,
+  });
   let readCircuit: (() => Promise<{ readonly state: CircuitState }>) | undefined;
   // Registered by watchCircuit only: a process without workers (the API alone) cannot know the
   // state, and a 0 from it would read as "closed".
@@ -200,6 +223,15 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     circuitOpened() {
       openings.inc();
+    },
+    invitesRequeued(count) {
+      requeued.inc(count);
+    },
+    redisSetupRestored(what) {
+      restored.inc({ what });
+    },
+    userDowngraded(requested) {
+      downgraded.inc({ requested });
     },
     watchCircuit(read) {
       readCircuit = read;

@@ -68,7 +68,7 @@ export async function startApi(deps: {
   });
   let stopping = false;
   if (config.webhookSecrets.length === 0) {
-    logger.warn('WEBHOOK_SECRET is not set: POST /webhooks/hires answers 404');
+    logger.warn('WEBHOOK_SECRET is not set: POST /webhooks/hires answers 503 until it is set');
   }
   const hireStore = createHireStore({ redis, keys });
   const app = createApp({
@@ -136,11 +136,15 @@ function closeServer(server: Server, drainMs: number): Promise<void> {
   });
 }
 
-/** Node's HTTP parser errors, as the status Node itself would answer (431, 413, 408; else 400). */
+/**
+ * Node's HTTP parser errors, as the status Node itself would answer (431, 413; else 400), except
+ * a request that did not arrive in time: that is trouble on the way, not a wrong delivery, so 503
+ * with `Retry-After` rather than Node's 408 (DESIGN rule 11; BambooHR never retries a 4xx).
+ */
 const CLIENT_ERRORS: Readonly<Record<string, [number, string]>> = {
   HPE_HEADER_OVERFLOW: [431, 'the request headers are larger than 16 KiB'],
   HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'the chunk extensions are too large'],
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'the request did not arrive in time'],
+  ERR_HTTP_REQUEST_TIMEOUT: [503, 'the request did not arrive in time; deliver again'],
 };
 
 /**
@@ -156,11 +160,13 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
     return;
   }
   const [status, message] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'malformed HTTP request'];
-  const code = status === 413 ? 'ERR_BODY_TOO_LARGE' : 'ERR_PAYLOAD';
+  const code =
+    status === 413 ? 'ERR_BODY_TOO_LARGE' : status === 503 ? 'ERR_UNAVAILABLE' : 'ERR_PAYLOAD';
   const body = JSON.stringify({ error: { code, message, details: [] } });
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\n` +
       'Content-Type: application/json; charset=utf-8\r\n' +
+      (status === 503 ? 'Retry-After: 5\r\n' : '') +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }

@@ -13,6 +13,12 @@ export class UpstreamError extends ServiceError {
   readonly retryAfterMs: number | undefined;
   /** The request, e.g. `POST /api/2.0/people`, never with query values or bodies. */
   readonly endpoint: string;
+  /**
+   * The other side's own error text, as it sent it: DocSpace writes it in the API key owner's
+   * language. Shown to people; no decision may depend on its wording (DESIGN rule 10), only on
+   * data in it (an email address it names).
+   */
+  readonly upstreamMessage: string | undefined;
 
   constructor(
     code: ErrorCode,
@@ -22,6 +28,7 @@ export class UpstreamError extends ServiceError {
       message: string;
       status?: number | undefined;
       retryAfterMs?: number | undefined;
+      upstreamMessage?: string | undefined;
       cause?: unknown;
     },
   ) {
@@ -30,6 +37,7 @@ export class UpstreamError extends ServiceError {
     this.endpoint = init.endpoint;
     this.status = init.status;
     this.retryAfterMs = init.retryAfterMs;
+    this.upstreamMessage = init.upstreamMessage;
   }
 
   /** A 429: the other side asks everyone to slow down. */

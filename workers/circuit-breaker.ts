@@ -65,10 +65,7 @@ export interface CircuitGateDeps {
 }
 
 /** How a request went, as the breaker sees it. */
-type Judgement = 'answered' | 'failed' | 'limited' | 'unsent';
-
-/** The 500 "already registered" of servers up to 3.0 is an answer, not an outage. */
-const ALREADY_REGISTERED = /already registered/i;
+type Judgement = 'answered' | 'failed' | 'limited' | 'unsent' | 'undecided';
 
 /**
  * Puts the shared circuit breaker in front of every DocSpace request, once the rate gate has given
@@ -77,9 +74,12 @@ const ALREADY_REGISTERED = /already registered/i;
  * counts:
  *
  * - passing failures (no answer, timeouts, resets, 408, 425, 5xx) count towards opening;
- * - any other answer (2xx, lasting 4xx, the old 500 "already registered") resets the count, and
- *   closes the circuit when it answers the probe; so does a 429 for a probe; otherwise a 429 is
- *   left out (its own `Retry-After` pause handles it).
+ * - any other answer (2xx, lasting 4xx) resets the count, and closes the circuit when it answers
+ *   the probe; so does a 429 for a probe; otherwise a 429 is left out (its own `Retry-After` pause
+ *   handles it);
+ * - a 500 to a create that carries DocSpace's own error is left out too: servers up to v3.0 answer
+ *   a duplicate email that way, and whether it was one is told by the lookup that follows (it
+ *   counts), never by the text, which is in the API key owner's language (DESIGN rule 10).
  *
  * Each transition is logged once, by the worker that made it: `docspace circuit open` (with the
  * wait), `docspace circuit half-open`, `docspace circuit closed`. Results and errors pass through
@@ -138,8 +138,10 @@ export function guardWithCircuit(gate: RequestGate, deps: CircuitGateDeps): Requ
           throw err;
         } finally {
           if (judged === 'failed') await report(ticket, 'failed');
-          else if (probe) await report(ticket, judged === 'unsent' ? 'unsent' : 'answered');
-          else if (judged === 'answered' && counted) await report(ticket, 'answered');
+          else if (probe) {
+            const unsettled = judged === 'unsent' || judged === 'undecided';
+            await report(ticket, unsettled ? 'unsent' : 'answered');
+          } else if (judged === 'answered' && counted) await report(ticket, 'answered');
         }
       }),
   };
@@ -151,14 +153,27 @@ function judgeError(err: unknown): Judgement {
   return err.rateLimited ? 'limited' : 'failed';
 }
 
-/** An answer (an axios response: `status`, `data`). */
+/** An answer (an axios response: `status`, `data`, `config`). */
 function judgeAnswer(result: unknown): Judgement {
   if (typeof result !== 'object' || result === null || !('status' in result)) return 'answered';
   const { status } = result;
   if (typeof status !== 'number' || !isPassingStatus(status)) return 'answered';
   if (status === 429) return 'limited';
   const data = 'data' in result ? result.data : undefined;
-  return status === 500 && ALREADY_REGISTERED.test(errorMessage(data) ?? '')
-    ? 'answered'
+  return status === 500 && isCreate(result) && errorMessage(data) !== undefined
+    ? 'undecided'
     : 'failed';
+}
+
+/** Whether an axios response answers `POST /api/2.0/people`. */
+function isCreate(result: object): boolean {
+  const config: unknown = 'config' in result ? result.config : undefined;
+  if (typeof config !== 'object' || config === null) return false;
+  const { method, url } = config as { method?: unknown; url?: unknown };
+  return (
+    typeof method === 'string' &&
+    method.toUpperCase() === 'POST' &&
+    typeof url === 'string' &&
+    /^\/?api\/2\.0\/people\/?$/i.test(url)
+  );
 }

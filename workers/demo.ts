@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../src/config.js';
 import { DEMO_API_KEY } from '../src/docspace-sim/constants.js';
-import { createDocspaceSim } from '../src/docspace-sim/server.js';
+import { createDocspaceSim, parseSimLang } from '../src/docspace-sim/server.js';
 import { signStandardWebhook } from '../src/domain/signature.js';
 import { createLogger } from '../src/logger.js';
 import { createHireStore, type HireRecord } from '../src/queue/hire-store.js';
@@ -62,7 +62,12 @@ export async function runDemo(env: NodeJS.ProcessEnv): Promise<void> {
   // The settings as the service reads them, to find the Redis (or start a private one).
   const redisUrl = await ensureRedis(loadConfig({ ...env, DOCSPACE_URL: '' }, 'api').redis, out);
 
-  const sim = createDocspaceSim({ apiKeys: [DEMO_API_KEY] });
+  // The demo's portal answers in DOCSPACE_SIM_LANG (en or de; anything else: en), as a real one
+  // answers in its API key owner's language.
+  const sim = createDocspaceSim({
+    apiKeys: [DEMO_API_KEY],
+    lang: parseSimLang(env['DOCSPACE_SIM_LANG']) ?? 'en',
+  });
   const simPort = Number(env['DOCSPACE_SIM_PORT'] ?? 8090);
   const { url: simUrl } = await sim.listen(simPort).catch(() => sim.listen(0));
   sim.addUser({ email: 'erin.existing@example.com', firstName: 'Erin', lastName: 'Existing' });

@@ -5,7 +5,7 @@ import { DocspaceError } from '../src/docspace/errors.js';
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics.js';
 import { FLUSH_FULL_JOB, type InviteFlushJobData } from '../src/queue/contract.js';
-import type { HireStore } from '../src/queue/hire-store.js';
+import type { HireRecord, HireStore } from '../src/queue/hire-store.js';
 import type { Keys } from '../src/queue/keys.js';
 import type { RedisConnection } from '../src/queue/redis.js';
 import { CircuitOpenError, type CircuitHold } from './circuit-breaker.js';
@@ -15,7 +15,7 @@ export interface InviteFlushDeps {
   readonly redis: RedisConnection;
   readonly keys: Keys;
   readonly store: HireStore;
-  readonly docspace: Pick<DocspaceClient, 'inviteByEmail' | 'resendInvites'>;
+  readonly docspace: Pick<DocspaceClient, 'inviteByEmail' | 'resendInvites' | 'findUserByEmail'>;
   readonly mode: Exclude<InviteMode, 'none'>;
   readonly batchSize: number;
   readonly userType: number;
@@ -32,8 +32,19 @@ export interface InviteFlushResult {
   readonly invited: number;
 }
 
-/** DocSpace stops a batch at a terminated user: 400 "User disabled: <email>" (docspace-api.md §3.3). */
-const USER_DISABLED = /^User disabled: (.+)$/;
+/**
+ * EmployeeType integers (ONLYOFFICE/DocSpace-server:common/ASC.Core.Common/Core/EmployeeType.cs):
+ * User, and the two paid types.
+ */
+const USER = 4;
+const PAID_TYPES: ReadonlySet<number> = new Set([1, 3]);
+/** EmployeeStatus of a disabled (terminated) account. */
+const TERMINATED = 2;
+
+interface Target {
+  readonly key: string;
+  readonly record: HireRecord & { userId: string };
+}
 
 /**
  * The flush job: sends the invitations of people we created, in calls of at most `batchSize`
@@ -85,9 +96,7 @@ export function createInviteFlushProcessor(deps: InviteFlushDeps) {
       batch.map(async (key) => ({ key, record: await deps.store.get(key) })),
     );
     const targets = records.filter(
-      (
-        entry,
-      ): entry is { key: string; record: NonNullable<typeof entry.record> & { userId: string } } =>
+      (entry): entry is Target =>
         (entry.record?.state === 'created' || entry.record?.state === 'failed') &&
         entry.record.userId !== undefined,
     );
@@ -96,16 +105,10 @@ export function createInviteFlushProcessor(deps: InviteFlushDeps) {
       log.info('invite batch: people already invited or gone are skipped', { skipped });
     if (targets.length === 0) return 0;
     try {
-      if (deps.mode === 'invite') {
-        await deps.docspace.inviteByEmail(
-          targets.map((t) => t.record.email),
-          deps.userType,
-        );
-      } else {
-        await deps.docspace.resendInvites(targets.map((t) => t.record.userId));
-      }
+      await send(targets, deps.userType);
     } catch (err: unknown) {
-      throw await failure(err, job, targets, log);
+      if (!seatsUsedUp(err)) throw await failure(err, job, targets, log);
+      await sendAsUsers(job, targets, err, log);
     }
     deps.metrics?.inviteBatch(targets.length);
     await Promise.all(targets.map((t) => deps.store.invited(t.key, jobId)));
@@ -117,10 +120,61 @@ export function createInviteFlushProcessor(deps: InviteFlushDeps) {
     return targets.length;
   }
 
+  async function send(targets: readonly Target[], type: number): Promise<void> {
+    if (deps.mode === 'invite') {
+      await deps.docspace.inviteByEmail(
+        targets.map((t) => t.record.email),
+        type,
+      );
+    } else {
+      await deps.docspace.resendInvites(targets.map((t) => t.record.userId));
+    }
+  }
+
+  /**
+   * A 402 to invitations of a paid type: UserController.InviteUsers counts every RoomAdmin and
+   * DocSpaceAdmin invitation against the free paid seats, existing emails included, and refuses the
+   * whole batch before inviting anyone (ONLYOFFICE/DocSpace-server:products/ASC.People/Server/Api/UserController.cs).
+   * Everyone here already has an account, with the type its create gave it; an invitation never
+   * lowers a type (it only raises one, same method), so they are invited as User instead, and each
+   * person's timeline says why.
+   */
+  function seatsUsedUp(err: unknown): err is DocspaceError {
+    return (
+      err instanceof DocspaceError &&
+      err.status === 402 &&
+      deps.mode === 'invite' &&
+      PAID_TYPES.has(deps.userType)
+    );
+  }
+
+  async function sendAsUsers(
+    job: Job<InviteFlushJobData>,
+    targets: readonly Target[],
+    refusal: DocspaceError,
+    log: Logger,
+  ): Promise<void> {
+    log.warn('invite batch refused for paid seats; sent again as User, accounts keep their type', {
+      status: 402,
+      size: targets.length,
+      fix: 'buy paid seats in DocSpace',
+    });
+    try {
+      await send(targets, USER);
+    } catch (err: unknown) {
+      throw await failure(err, job, targets, log);
+    }
+    const why =
+      'invited as User: DocSpace refused invitations of a paid type for lack of free seats (402)' +
+      (refusal.upstreamMessage === undefined ? '' : ` ("${refusal.upstreamMessage}")`) +
+      '; the account keeps the type it was created with';
+    await Promise.all(targets.map((t) => deps.store.note(t.key, 'invite-type', why, job.id ?? '')));
+  }
+
   async function failure(
     err: unknown,
     job: Job<InviteFlushJobData>,
-    targets: readonly { key: string; record: { email: string } }[],
+    targets: readonly Target[],
     log: Logger,
   ): Promise<unknown> {
     if (err instanceof CircuitOpenError) {
@@ -128,47 +182,41 @@ export function createInviteFlushProcessor(deps: InviteFlushDeps) {
       log.debug('invite batch waits for DocSpace', { circuit: err.state, waitMs: err.waitMs });
       return await waitForCircuit(job, err.waitMs, err);
     }
-    if (!(err instanceof DocspaceError)) return err;
-    const jobId = job.id ?? '';
-    if (err.kind === 'passing') {
-      const circuit = err.rateLimited ? undefined : await deps.circuit.read();
-      const open = circuit !== undefined && circuit.state !== 'closed';
-      log.warn('invite batch will be retried', {
-        outcome: 'retrying',
-        reason: err.message,
-        status: err.status,
-        size: targets.length,
-        ...(open ? { circuit: circuit.state, waitMs: circuit.waitMs } : {}),
-      });
-      if (err.rateLimited && job.attemptsStarted < MAX_RATE_LIMITED_STARTS) {
-        await deps.rateLimited(err.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS);
-        return new RateLimitError();
-      }
-      return open ? await waitForCircuit(job, circuit.waitMs, err) : err;
+    if (!(err instanceof DocspaceError) || err.kind === 'passing') {
+      return await retryLater(err, job, targets, log);
     }
-    const disabled = USER_DISABLED.exec(
-      err.message.replace(/^.*?answered \d+: /, '').split(';')[0] ?? '',
-    );
-    const culprit = disabled
-      ? targets.find((t) => t.record.email.toLowerCase() === disabled[1]?.trim().toLowerCase())
-      : undefined;
-    if (culprit !== undefined) {
-      // One person blocks the batch: fail them alone, retry the others at once.
-      await deps.store.failed(culprit.key, `invitation refused: ${err.message}`, jobId);
-      const rest = (job.data.batch ?? []).filter((key) => key !== culprit.key);
+    const jobId = job.id ?? '';
+    let disabled: Target[] = [];
+    if (err.status === 400) {
+      try {
+        disabled = await disabledAmong(err, targets);
+      } catch (lookupErr: unknown) {
+        // The lookups failed for a passing reason: the whole batch is tried again later.
+        return await retryLater(lookupErr, job, targets, log);
+      }
+    }
+    if (disabled.length > 0) {
+      // People disabled in DocSpace since we created them block the batch: fail them alone (the
+      // reason on their record), retry the others at once.
+      const reason =
+        'invitation refused: the account was disabled (terminated) in DocSpace after we created it' +
+        (err.upstreamMessage === undefined ? '' : ` (DocSpace: "${err.upstreamMessage}")`) +
+        '; reactivate it in DocSpace, then replay';
+      await Promise.all(disabled.map((t) => deps.store.failed(t.key, reason, jobId)));
+      const gone = new Set(disabled.map((t) => t.key));
+      const rest = (job.data.batch ?? []).filter((key) => !gone.has(key));
       await job.updateData({ batch: rest });
-      log.warn('invite refused for one person; the rest of the batch is retried', {
-        reason: err.message,
+      log.warn('invite refused for disabled people; the rest of the batch is retried', {
+        disabled: disabled.length,
+        status: err.status,
       });
       return new DocspaceError({
         kind: 'passing',
         endpoint: err.endpoint,
-        message: `retrying the batch without a disabled user`,
+        message: `retrying the batch without ${disabled.length} disabled user(s)`,
       });
     }
-    await Promise.all(
-      targets.map((t) => deps.store.failed(t.key, `invitation failed: ${err.message}`, jobId)),
-    );
+    await giveUp(targets, `invitation failed: ${err.message}`, jobId);
     log.error('invite batch failed', {
       outcome: 'failed',
       reason: err.message,
@@ -178,6 +226,76 @@ export function createInviteFlushProcessor(deps: InviteFlushDeps) {
     return new UnrecoverableError(
       `invitation failed for ${targets.length} people: ${err.message}; fix the cause, then replay this job`,
     );
+  }
+
+  /**
+   * A passing failure (or one we cannot tell): back to waiting without an attempt for a 429 or an
+   * open circuit, else retried with backoff. On the job's last attempt its people are marked
+   * failed with the reason, so their records say why and they leave the reconciler's index (a
+   * replay of the job still invites them).
+   */
+  async function retryLater(
+    err: unknown,
+    job: Job<InviteFlushJobData>,
+    targets: readonly Target[],
+    log: Logger,
+  ): Promise<unknown> {
+    const reason = err instanceof Error ? err.message : String(err);
+    const passing = err instanceof DocspaceError ? err : undefined;
+    const circuit = passing?.rateLimited === false ? await deps.circuit.read() : undefined;
+    const open = circuit !== undefined && circuit.state !== 'closed';
+    log.warn('invite batch will be retried', {
+      outcome: 'retrying',
+      reason,
+      status: passing?.status,
+      size: targets.length,
+      ...(open ? { circuit: circuit.state, waitMs: circuit.waitMs } : {}),
+    });
+    if (passing?.rateLimited === true && job.attemptsStarted < MAX_RATE_LIMITED_STARTS) {
+      await deps.rateLimited(passing.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS);
+      return new RateLimitError();
+    }
+    if (open) return await waitForCircuit(job, circuit.waitMs, err as Error);
+    if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+      await giveUp(
+        targets,
+        `invitation failed after ${job.attemptsMade + 1} attempts: ${reason}; replay this job`,
+        job.id ?? '',
+      );
+    }
+    return err;
+  }
+
+  async function giveUp(targets: readonly Target[], reason: string, jobId: string): Promise<void> {
+    await Promise.all(targets.map((t) => deps.store.failed(t.key, reason, jobId)));
+  }
+
+  /**
+   * Who in a refused batch is disabled. UserController.InviteUsers
+   * (ONLYOFFICE/DocSpace-server:products/ASC.People/Server/Api/UserController.cs) stops at a
+   * terminated user with `Resource.ErrorUserDisabled + ": " + invite.Email`: the text is in the key owner's language,
+   * but the email it ends with is data (DESIGN rule 10). When no email matches (another wording,
+   * another server), each person is looked up and those whose status is Terminated are named.
+   */
+  async function disabledAmong(err: DocspaceError, targets: readonly Target[]): Promise<Target[]> {
+    if (deps.mode !== 'invite') return [];
+    const said = (err.upstreamMessage ?? '').trim().toLowerCase();
+    const named = targets.filter((t) => endsWithEmail(said, t.record.email.toLowerCase()));
+    if (named.length > 0) return named;
+    const users = await Promise.all(
+      targets.map(async (t) => {
+        if (t.record.email === '') return undefined;
+        try {
+          return await deps.docspace.findUserByEmail(t.record.email);
+        } catch (lookupErr: unknown) {
+          // A lookup DocSpace refuses for good tells nothing about this person; a passing one
+          // sends the batch back to wait.
+          if (lookupErr instanceof DocspaceError && lookupErr.kind === 'lasting') return undefined;
+          throw lookupErr;
+        }
+      }),
+    );
+    return targets.filter((_, i) => users[i]?.status === TERMINATED);
   }
 
   /** Back to waiting without using an attempt, every queue held while the circuit is open. */
@@ -190,4 +308,11 @@ export function createInviteFlushProcessor(deps: InviteFlushDeps) {
     await deps.circuit.hold(ms);
     return new RateLimitError();
   }
+}
+
+/** Whether `text` ends with `email` as a whole address (not the tail of a longer one). */
+function endsWithEmail(text: string, email: string): boolean {
+  if (email === '' || !text.endsWith(email)) return false;
+  const before = text.charAt(text.length - email.length - 1);
+  return before === '' || /[\s:,;"'<(]/.test(before);
 }

@@ -1,21 +1,17 @@
 import { DelayedError, RateLimitError, UnrecoverableError, type Job } from 'bullmq';
 import type { InviteMode } from '../src/config.js';
-import type { DocspaceClient, DocspaceUser } from '../src/docspace/client.js';
+import type { CreateUserResult, DocspaceClient, DocspaceUser } from '../src/docspace/client.js';
 import { DocspaceError } from '../src/docspace/errors.js';
 import { cleanName } from '../src/domain/names.js';
 import type { Logger } from '../src/logger.js';
+import type { Metrics } from '../src/metrics.js';
 import type { ProvisionJobData, ProvisionResult } from '../src/queue/contract.js';
 import type { HireStore } from '../src/queue/hire-store.js';
 import type { HireFetcher } from '../src/providers/types.js';
 import type { Locks } from '../src/queue/locks.js';
 import { CircuitOpenError, type CircuitHold } from './circuit-breaker.js';
+import { downgradedFrom, madeByUs, provablyNotCreated } from './ownership.js';
 import { resolveHire } from './resolve-hire.js';
-
-/**
- * How far DocSpace's clock may lag ours when we decide, after a lost answer, whether a user was
- * created by our earlier attempt (registrationDate ≥ first attempt − tolerance).
- */
-export const CLOCK_SKEW_TOLERANCE_MS = 2 * 60 * 1000;
 
 /** A 429 without `Retry-After` holds requests this long. */
 export const DEFAULT_RETRY_AFTER_MS = 1_000;
@@ -28,10 +24,12 @@ export const MAX_RATE_LIMITED_STARTS = 200;
 export interface ProvisionDeps {
   /** Per HR system (`source`): fetches the people its webhooks only name. */
   readonly fetchers?: Readonly<Record<string, HireFetcher>>;
-  readonly docspace: Pick<DocspaceClient, 'createUser' | 'findUserByEmail'>;
+  readonly docspace: Pick<DocspaceClient, 'createUser' | 'findUserByEmail' | 'keyOwner'>;
   readonly store: HireStore;
   readonly locks: Locks;
   readonly lockKey: (emailKey: string) => string;
+  /** The lease on one HR record while it is read (see resolveHire). */
+  readonly refLockKey: (source: string, employeeId: string) => string;
   readonly lockTtlMs: number;
   /** EmployeeType integer sent with every create (never omitted: omitted means a paid Room admin). */
   readonly userType: number;
@@ -43,6 +41,8 @@ export interface ProvisionDeps {
   /** The shared circuit breaker: while it is open, jobs wait without using attempts. */
   readonly circuit: CircuitHold;
   readonly logger: Logger;
+  /** Counts users DocSpace made as User although an admin type was asked. */
+  readonly metrics?: Pick<Metrics, 'userDowngraded'>;
   readonly now?: () => number;
 }
 
@@ -51,9 +51,11 @@ export interface ProvisionDeps {
  *
  * - One job at a time per person (a lease on the email); others wait a moment and come back.
  * - A person already created, invited or found existing is not touched again (duplicates, rule 4).
- * - "already registered" means the account existed (never invited, rule 2), unless an earlier run
- *   of ours had already sent the create call: then DocSpace created it for us and only our record
- *   was lost, which `registrationDate` tells (rule 7).
+ * - A refused create is settled by looking the email up, never by DocSpace's text (rule 10): the
+ *   account existed (never invited, rule 2), unless an earlier create of ours whose answer was lost
+ *   made it (rule 7), which its dates and `createdBy` tell (workers/ownership.ts).
+ * - A paid type asked for but a User made (no free seats) is recorded as `downgraded`, logged and
+ *   counted, so the admin knows to buy seats.
  * - Passing failures are rethrown for BullMQ to retry; lasting ones fail the job at once with a
  *   reason a person can act on (rules 5 and 6).
  * - While the DocSpace circuit is open (DocSpace down or slow), the job goes back to waiting with
@@ -63,7 +65,8 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
   const now = deps.now ?? Date.now;
   return async (job: Job<ProvisionJobData>, token?: string): Promise<ProvisionResult> => {
     const jobId = job.id ?? '';
-    const hire = await resolveHire(job, deps);
+    const hire = await resolveHire(job, deps, token);
+    if (hire === undefined) return { outcome: 'not-needed', userId: undefined };
     const key = deps.store.keyOf(hire.email);
     const log = deps.logger.child({
       jobId,
@@ -103,7 +106,7 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
 
       const runStartedAt = now();
       const firstAttemptAt = await deps.store.beginAttempt(key, jobId);
-      let result;
+      let result: CreateUserResult;
       try {
         result = await deps.docspace.createUser({
           email: hire.email,
@@ -112,35 +115,38 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
           type: deps.userType,
         });
       } catch (err: unknown) {
-        // DocSpace provably did nothing (429, an open circuit, a lasting refusal): if this run set
-        // the first-attempt mark, take it back, or a later "already registered" for an account
-        // someone else made meanwhile would be mistaken for ours (rule 2).
-        if (firstAttemptAt >= runStartedAt && provablyNotCreated(err)) {
-          await deps.store.forgetAttempt(key, firstAttemptAt);
-        }
+        await undoAttemptIfNothingHappened(err);
         throw err;
       }
       if (result.kind === 'created') return await recordCreated(result.user, 'created');
-      // "Already registered" to this run's own first attempt: the account was there before we
-      // tried, so it is not ours; no lookup needed (it would cost one more DocSpace call per
-      // existing person, 10% more calls when one hire in ten already has an account).
-      if (firstAttemptAt >= runStartedAt) return await recordExisted(undefined);
 
+      // DocSpace refused. Its text is in the key owner's language (DESIGN rule 10): ask for the
+      // account instead. None: the refusal stands (a 400 fails the job with DocSpace's reason, a
+      // 500 is retried). One: whose it is decides (workers/ownership.ts).
+      const refusal = result.error;
+      await undoAttemptIfNothingHappened(refusal);
       const user = await deps.docspace.findUserByEmail(hire.email);
-      if (user === undefined) {
-        throw new DocspaceError({
-          kind: 'passing',
-          endpoint: 'GET /api/2.0/people/email',
-          message: 'DocSpace said the email is registered but the lookup found no user; retrying',
-        });
-      }
-      if (
-        firstAttemptAt < runStartedAt &&
-        registeredSince(user, firstAttemptAt - CLOCK_SKEW_TOLERANCE_MS)
-      ) {
-        return await recordCreated(user, 'created after a lost answer');
-      }
+      if (user === undefined) throw refusal;
+      const ours = await madeByUs({
+        user,
+        refusedWith: refusal.status,
+        firstAttemptAt,
+        runStartedAt,
+        keyOwner: () => deps.docspace.keyOwner(),
+      });
+      if (ours) return await recordCreated(user, 'created after a lost answer');
       return await recordExisted(user.id);
+
+      /**
+       * DocSpace provably did nothing (429, an open circuit, a lasting refusal): if this run set
+       * the first-attempt mark, take it back, or a later refusal for an account someone else made
+       * meanwhile would be mistaken for ours (rule 2).
+       */
+      async function undoAttemptIfNothingHappened(err: unknown): Promise<void> {
+        if (firstAttemptAt >= runStartedAt && provablyNotCreated(err)) {
+          await deps.store.forgetAttempt(key, firstAttemptAt);
+        }
+      }
     } catch (err: unknown) {
       throw await failure(err);
     } finally {
@@ -148,7 +154,7 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
     }
 
     async function recordExisted(userId: string | undefined): Promise<ProvisionResult> {
-      const existed = await deps.store.existed(key, userId, jobId);
+      const existed = await deps.store.existed(key, userId, jobId, hire);
       if (!existed.applied) {
         log.info('hire already provisioned', {
           outcome: 'already-provisioned',
@@ -162,7 +168,15 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
 
     async function recordCreated(user: DocspaceUser, how: string): Promise<ProvisionResult> {
       const invite = deps.inviteMode !== 'none';
-      const created = await deps.store.created(key, user.id, jobId, invite);
+      const downgraded = downgradedFrom(deps.userType, user);
+      const created = await deps.store.created(
+        key,
+        user.id,
+        jobId,
+        invite,
+        { userType: user.type, downgradedFrom: downgraded },
+        hire,
+      );
       if (!created.applied) {
         log.info('hire already provisioned', {
           outcome: 'already-provisioned',
@@ -171,6 +185,15 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
         return { outcome: 'already-provisioned', userId: user.id };
       }
       log.info(`hire ${how}`, { outcome: 'created', userId: user.id, invite: deps.inviteMode });
+      if (downgraded !== undefined) {
+        deps.metrics?.userDowngraded(downgraded);
+        log.warn('DocSpace made a User: no free paid seats for the type asked', {
+          outcome: 'downgraded',
+          userId: user.id,
+          requested: downgraded,
+          fix: 'buy paid seats in DocSpace, then change the user type there',
+        });
+      }
       if (invite) await deps.afterQueuedForInvite();
       return { outcome: 'created', userId: user.id };
     }
@@ -212,18 +235,4 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
       return new RateLimitError();
     }
   };
-}
-
-/** Whether DocSpace registered `user` at or after `since` (ms); unknown dates count as "no". */
-function registeredSince(user: DocspaceUser, since: number): boolean {
-  const at = user.registrationDate === undefined ? Number.NaN : Date.parse(user.registrationDate);
-  return !Number.isNaN(at) && at >= since;
-}
-
-/** Errors after which DocSpace certainly did not create the user. */
-function provablyNotCreated(err: unknown): boolean {
-  return (
-    err instanceof CircuitOpenError ||
-    (err instanceof DocspaceError && (err.rateLimited || err.kind === 'lasting'))
-  );
 }

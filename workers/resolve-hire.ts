@@ -1,29 +1,45 @@
-import { UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Hire } from '../src/domain/hire.js';
 import { ServiceError } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
+import { HireIncompleteError } from '../src/providers/hr-http.js';
 import { isSafeId, SAFE_ID_RULE } from '../src/providers/safe-id.js';
-import type { HireFetcher } from '../src/providers/types.js';
+import type { HireFetcher, HireRef } from '../src/providers/types.js';
 import type { ProvisionJobData } from '../src/queue/contract.js';
 import type { HireStore } from '../src/queue/hire-store.js';
+import type { Locks } from '../src/queue/locks.js';
 import { UpstreamError } from '../src/upstream-error.js';
 
 export interface ResolveHireDeps {
   /** Per HR system (`source`): fetches the people its webhooks only name. */
   readonly fetchers?: Readonly<Record<string, HireFetcher>>;
-  readonly store: Pick<HireStore, 'received'>;
+  readonly store: Pick<
+    HireStore,
+    'received' | 'awaitEmail' | 'isAwaitingEmail' | 'stopAwaitingEmail'
+  >;
+  /** One job at a time reads an HR record: a skip and the update that undoes it cannot cross. */
+  readonly locks: Locks;
+  readonly refLockKey: (source: string, employeeId: string) => string;
+  readonly lockTtlMs: number;
   readonly logger: Logger;
+  readonly now?: () => number;
 }
 
 /**
  * The hire of a job: as delivered, or fetched from the HR system when the webhook only named the
  * person (then kept in the job's data, so a retry does not fetch again). A fetch that fails for a
  * passing reason is retried like a DocSpace call; a lasting one fails the job with its reason.
+ *
+ * A person skipped for lacking a work email is remembered, and an HR update that may add one
+ * (`onlyIfAwaitingEmail`) provisions them; the same update for anyone else does nothing
+ * (undefined), so an email change never makes a second account. Reads of one HR record take
+ * turns (a lease), so the skip of a create and the update that follows it at once cannot cross.
  */
 export async function resolveHire(
   job: Job<ProvisionJobData>,
   deps: ResolveHireDeps,
-): Promise<Hire> {
+  token?: string,
+): Promise<Hire | undefined> {
   const { hire, ref, invalid } = job.data;
   if (hire !== undefined) return hire;
   const jobId = job.id ?? '';
@@ -46,9 +62,46 @@ export async function resolveHire(
       ref.source,
     );
   }
+
+  const lock = deps.refLockKey(ref.source, ref.employeeId);
+  if (!(await deps.locks.acquire(lock, jobId, deps.lockTtlMs))) {
+    // Another job reads this HR record right now: come back shortly, without using an attempt.
+    const now = deps.now ?? Date.now;
+    await job.moveToDelayed(now() + 500 + Math.floor(Math.random() * 1000), token);
+    throw new DelayedError();
+  }
   let fetched: Hire;
   try {
-    fetched = await fetcher.fetch(ref);
+    if (ref.onlyIfAwaitingEmail === true) {
+      if (!(await deps.store.isAwaitingEmail(ref.source, ref.employeeId))) {
+        log.info('hr update: nobody waits for it', {
+          outcome: 'not-needed',
+          hireId: ref.employeeId,
+          source: ref.source,
+        });
+        return undefined;
+      }
+    }
+    fetched = await fetchHire(fetcher, ref, deps, log, fail);
+    await deps.store.stopAwaitingEmail(ref.source, ref.employeeId);
+  } finally {
+    await deps.locks.release(lock, jobId);
+  }
+  await job.updateData({ ...job.data, hire: fetched });
+  await deps.store.received(fetched, jobId);
+  log.info('hire fetched', { hireId: fetched.hireId, source: fetched.source });
+  return fetched;
+}
+
+async function fetchHire(
+  fetcher: HireFetcher,
+  ref: HireRef,
+  deps: ResolveHireDeps,
+  log: Logger,
+  fail: (reason: string, hireId: string, source: string) => never,
+): Promise<Hire> {
+  try {
+    return await fetcher.fetch(ref);
   } catch (err: unknown) {
     if (err instanceof UpstreamError && err.kind === 'passing') {
       log.warn('hire fetch will be retried', {
@@ -60,11 +113,10 @@ export async function resolveHire(
       });
       throw err;
     }
+    if (err instanceof HireIncompleteError && err.missing === 'email') {
+      await deps.store.awaitEmail(ref.source, ref.employeeId);
+    }
     if (err instanceof ServiceError) return fail(err.message, ref.employeeId, ref.source);
     throw err;
   }
-  await job.updateData({ ...job.data, hire: fetched });
-  await deps.store.received(fetched, jobId);
-  log.info('hire fetched', { hireId: fetched.hireId, source: fetched.source });
-  return fetched;
 }

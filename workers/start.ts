@@ -9,7 +9,6 @@ import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics.js';
 import {
   FLUSH_FULL_JOB,
-  FLUSH_TICK_JOB,
   type InviteFlushJobData,
   type ProvisionJobData,
 } from '../src/queue/contract.js';
@@ -26,7 +25,9 @@ import { createBackoffStrategy } from './backoff.js';
 import { createCircuitHold, guardWithCircuit } from './circuit-breaker.js';
 import { createFetchers } from './fetchers.js';
 import { createInviteFlushProcessor } from './invite-flush.js';
+import { createInviteReconciler } from './invite-reconcile.js';
 import { createProvisionProcessor } from './provision.js';
+import { createRedisSetup, keepRedisSetup } from './redis-setup.js';
 
 /**
  * Lock and stall settings. A job's lock is renewed every `lockDurationMs / 2` while its worker lives;
@@ -40,6 +41,8 @@ export interface WorkerTuning {
   readonly maxStalledCount: number;
   /** How often old failed jobs are looked for (default hourly; tests shorten it). */
   readonly failedSweepIntervalMs?: number;
+  /** How often Redis is checked for what it may have forgotten (default: see redisCheckInterval). */
+  readonly redisCheckMs?: number;
 }
 
 /** A probe may take the request timeout plus this, then another request probes instead. */
@@ -170,6 +173,7 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
       store,
       locks: createLocks(connection),
       lockKey: keys.hireLock,
+      refLockKey: keys.refLock,
       lockTtlMs: Math.max(60_000, 4 * config.docspace.timeoutMs),
       userType,
       inviteMode,
@@ -185,22 +189,46 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
       rateLimited: pauseAll(hires),
       circuit: circuitHold,
       logger,
+      ...(metrics ? { metrics } : {}),
     }),
     { ...shared, concurrency: config.docspace.concurrency },
   );
 
+  // What this worker keeps in Redis (the invite tick, one flush at a time), written now and put
+  // back whenever Redis forgets it (DESIGN rule 9), with the reconciler of lost invitations.
+  const setup = createRedisSetup({
+    invites,
+    invite:
+      inviteMode === 'none'
+        ? undefined
+        : {
+            tickEveryMs: Math.max(50, Math.floor(config.invite.maxWaitMs / 2)),
+            jobOptions: flushOptions,
+          },
+    logger,
+    ...(metrics ? { metrics } : {}),
+  });
+  await setup.ensure();
+  const stopKeeping = keepRedisSetup({
+    connection,
+    setup,
+    ...(inviteMode === 'none'
+      ? {}
+      : {
+          reconcile: createInviteReconciler({
+            store,
+            invites,
+            maxWaitMs: config.invite.maxWaitMs,
+            logger,
+            ...(metrics ? { metrics } : {}),
+          }),
+        }),
+    intervalMs: tuning.redisCheckMs ?? redisCheckInterval(config.invite.maxWaitMs),
+    logger,
+  });
+
   let flushWorker: Worker<InviteFlushJobData> | undefined;
-  if (inviteMode === 'none') {
-    await invites.removeJobScheduler(FLUSH_TICK_JOB);
-  } else {
-    await invites.setGlobalConcurrency(1);
-    // The tick bounds every person's wait: half the allowed wait, so a person created just after a
-    // tick is still sent in time at the next one, with room for the call itself.
-    await invites.upsertJobScheduler(
-      FLUSH_TICK_JOB,
-      { every: Math.max(50, Math.floor(config.invite.maxWaitMs / 2)) },
-      { name: FLUSH_TICK_JOB, data: {}, opts: flushOptions },
-    );
+  if (inviteMode !== 'none') {
     flushWorker = new Worker<InviteFlushJobData>(
       QUEUES.invites,
       createInviteFlushProcessor({
@@ -266,12 +294,21 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
   return {
     async close() {
       await stopSweep();
+      await stopKeeping();
       await Promise.all(workers.map((worker) => worker.close()));
       unwatchQueues?.();
       unwatchCircuit?.();
       await Promise.all([hires.close(), invites.close()]);
     },
   };
+}
+
+/**
+ * How often a worker checks Redis for a lost invite tick and lost invitations: the allowed wait,
+ * between 1 and 30 seconds (two reads and one index lookup each time).
+ */
+export function redisCheckInterval(maxWaitMs: number): number {
+  return Math.min(30_000, Math.max(1_000, maxWaitMs));
 }
 
 /** Both request observers, or the one that is set. */

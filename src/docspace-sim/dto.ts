@@ -34,6 +34,8 @@ export interface EmployeeFullDto extends EmployeeDto {
   isLDAP: boolean;
   isSSO: boolean;
   mobilePhoneActivationStatus: number;
+  /** Who made the account; shown to DocSpace admin callers only (EmployeeFullDtoHelper.GetFullAsync). */
+  createdBy?: EmployeeDto;
   registrationDate: string;
 }
 
@@ -60,8 +62,22 @@ export function toEmployeeDto(user: SimUser, origin: string): EmployeeDto {
   };
 }
 
-/** Builds `EmployeeFullDto`, with the type flags of §2.3. */
-export function toEmployeeFullDto(user: SimUser, origin: string): EmployeeFullDto {
+/** Who asks: the simulator's API key belongs to the portal owner, a DocSpace admin. */
+export interface Viewer {
+  /** Id of the portal owner (`isOwner`; `isAdmin` is false for them, §2.3). */
+  readonly ownerId: string;
+  /** Finds the account a `createdBy` id names. */
+  readonly findAnyone: (id: string) => SimUser | undefined;
+}
+
+/**
+ * Builds `EmployeeFullDto`, with the type flags of §2.3 as the server sets them
+ * (ONLYOFFICE/DocSpace-server:common/ASC.Api.Core/Model/EmployeeFullDto.cs, `GetFullAsync`:
+ * `IsAdmin` = DocSpaceAdmin and not the owner, `IsRoomAdmin`, `IsCollaborator` = User,
+ * `IsVisitor` = Guest) and `createdBy`, which an admin caller (the key owner) always sees.
+ */
+export function toEmployeeFullDto(user: SimUser, origin: string, viewer?: Viewer): EmployeeFullDto {
+  const isOwner = user.id === viewer?.ownerId;
   const dto: EmployeeFullDto = {
     ...toEmployeeDto(user, origin),
     firstName: user.firstName,
@@ -71,16 +87,18 @@ export function toEmployeeFullDto(user: SimUser, origin: string): EmployeeFullDt
     status: user.status,
     activationStatus: user.activationStatus,
     department: '',
-    isAdmin: user.type === EMPLOYEE_TYPE.DocSpaceAdmin,
+    isAdmin: user.type === EMPLOYEE_TYPE.DocSpaceAdmin && !isOwner,
     isRoomAdmin: user.type === EMPLOYEE_TYPE.RoomAdmin,
     isCollaborator: user.type === EMPLOYEE_TYPE.User,
     isVisitor: user.type === EMPLOYEE_TYPE.Guest,
-    isOwner: false,
+    isOwner,
     isLDAP: false,
     isSSO: false,
     mobilePhoneActivationStatus: 0,
     registrationDate: user.registrationDate,
   };
   if (user.terminated !== undefined) dto.terminated = user.terminated;
+  const creator = user.createdBy === undefined ? undefined : viewer?.findAnyone(user.createdBy);
+  if (creator !== undefined) dto.createdBy = toEmployeeDto(creator, origin);
   return dto;
 }

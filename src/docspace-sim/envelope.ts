@@ -11,6 +11,7 @@ const EXCEPTIONS = {
   security: { status: 403, type: 'System.Security.SecurityException', hresult: -2146233078 },
   invalidOperation: { status: 403, type: 'System.InvalidOperationException', hresult: -2146233079 },
   notFound: { status: 404, type: 'ASC.Common.Web.ItemNotFoundException', hresult: -2146233088 },
+  quota: { status: 402, type: 'ASC.Core.Tenants.TenantQuotaException', hresult: -2146233088 },
   exception: { status: 500, type: 'System.Exception', hresult: -2146233088 },
   format: { status: 500, type: 'System.FormatException', hresult: -2146233033 },
   nullReference: { status: 500, type: 'System.NullReferenceException', hresult: -2147467261 },

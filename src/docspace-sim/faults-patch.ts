@@ -18,6 +18,7 @@ const NULLABLE = [
   'rateLimitPerSecond',
   'sensitiveApiPer15Min',
   'invitationLimit',
+  'paidSeats',
 ] as const;
 const RATES = ['rate429', 'rate5xx', 'rateReset'] as const;
 const DURATIONS = ['latencyMs', 'latencyJitterMs'] as const;

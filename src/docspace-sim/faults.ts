@@ -29,6 +29,7 @@ export function defaultFaults(): SimFaults {
     rateLimitPerSecond: null,
     sensitiveApiPer15Min: null,
     invitationLimit: null,
+    paidSeats: null,
     down: false,
   };
 }

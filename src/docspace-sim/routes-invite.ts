@@ -21,7 +21,9 @@ import {
 } from './constants.js';
 import { toEmployeeDto, toEmployeeFullDto } from './dto.js';
 import { ACCESS_DENIED, apiError, success, validationProblem } from './envelope.js';
+import type { SimMessages } from './messages.js';
 import type { Route } from './router.js';
+import { keyOwnerViewer } from './routes-people.js';
 import { stringsIn } from './router.js';
 import type { SimStore } from './store.js';
 import { isPending } from './store.js';
@@ -34,6 +36,10 @@ export interface InviteRouteDeps {
   readonly legacy: boolean;
   /** Most emails per `POST /people/invite`, or null for no limit (§3.1). */
   readonly invitationLimit: () => number | null;
+  /** Texts in the key owner's language (messages.ts). */
+  readonly messages: SimMessages;
+  /** Paid seats the plan allows (null: no limit). */
+  readonly paidSeats: () => number | null;
 }
 
 interface Invitation {
@@ -46,18 +52,30 @@ const RESEND = 'ASC.People.Api.UserController.ResendUserInvites(UpdateMembersReq
 
 /** `POST /people/invite` and `PUT /people/invite` (§3.3, §3.5). */
 export function createInviteRoutes(deps: InviteRouteDeps): Route[] {
-  const { store, legacy } = deps;
+  const { store, legacy, messages } = deps;
+  const viewer = keyOwnerViewer(store);
 
   function invite(req: ApiRequest): SimResponse {
     const binder = createBinder();
     const invitations = bindInvitations(binder, req.body, deps.invitationLimit());
     if (finish(binder) || invitations === null) return validationProblem(req, binder.errors);
 
+    // UserController.InviteUsers checks seats before anything else: every RoomAdmin and
+    // DocSpaceAdmin invitation counts, existing emails included, and the whole batch is refused.
+    const seats = deps.paidSeats();
+    const paid = invitations.filter(
+      ({ type }) => type === EMPLOYEE_TYPE.RoomAdmin || type === EMPLOYEE_TYPE.DocSpaceAdmin,
+    ).length;
+    if (paid > 0 && seats !== null && seats < store.paidSeatsUsed() + paid) {
+      const message = messages.adminsExceedLimit(paid, seats - store.paidSeatsUsed());
+      return apiError('quota', message, INVITE);
+    }
+
     // One by one, no transaction: an error leaves the earlier invitations processed.
     for (const { email, type } of invitations) {
       if (email === null || !isStrictEmail(email) || isPunycode(email)) {
         if (legacy) continue;
-        return apiError('argument', 'Incorrect email', INVITE);
+        return apiError('argument', messages.incorrectEmail, INVITE);
       }
       if (type === EMPLOYEE_TYPE.Guest) {
         if (legacy) continue;
@@ -70,7 +88,7 @@ export function createInviteRoutes(deps: InviteRouteDeps): Route[] {
           continue; // silently: no mail, nothing reported
         }
         if (legacy) continue;
-        return apiError('argument', `User disabled: ${email}`, INVITE);
+        return apiError('argument', `${messages.userDisabled}: ${email}`, INVITE);
       }
       const user = store.createUser({
         email,
@@ -117,7 +135,7 @@ export function createInviteRoutes(deps: InviteRouteDeps): Route[] {
     }
     return success(
       req,
-      targets.map((u) => toEmployeeFullDto(u, req.origin)),
+      targets.map((u) => toEmployeeFullDto(u, req.origin, viewer)),
     );
   }
 

@@ -11,9 +11,10 @@ import {
   stringLengthMessage,
 } from './binding.js';
 import { ACTIVATION_STATUS, EMPLOYEE_STATUS, EMPLOYEE_TYPE, effectiveType } from './constants.js';
-import { toEmployeeFullDto } from './dto.js';
+import { toEmployeeFullDto, type Viewer } from './dto.js';
 import { ACCESS_DENIED, apiError, success, validationProblem } from './envelope.js';
 import { parseMailAddress } from './mail-address.js';
+import type { SimMessages } from './messages.js';
 import type { Route } from './router.js';
 import type { SimStore } from './store.js';
 import type { ApiRequest, SimResponse, SimUser } from './types.js';
@@ -23,21 +24,35 @@ export interface PeopleRouteDeps {
   readonly store: SimStore;
   /** ≤ v3.0 server: duplicate email is a plain Exception (500), 404 text "The record…". */
   readonly legacy: boolean;
+  /** Texts in the key owner's language (messages.ts). */
+  readonly messages: SimMessages;
+  /** Paid seats the plan allows (null: no limit). */
+  readonly paidSeats: () => number | null;
 }
 
 const ADD_MEMBER = 'ASC.People.Api.UserController.AddMember(MemberRequestDto inDto)';
 const BY_EMAIL = 'ASC.People.Api.UserController.GetProfileByEmail(String email)';
 const BY_ID = 'ASC.People.Api.UserController.GetById(String userid)';
-const DUPLICATE = 'User with this email is already registered';
+/**
+ * Message of DocSpace's ItemNotFoundException for users, by server version (§5.1): up to v3.1 the
+ * server wrote its own English text, since then the resource `ErrorUserNotFound`.
+ */
+export function userNotFoundMessage(legacy: boolean, messages: SimMessages): string {
+  return legacy ? 'The record could not be found' : messages.userNotFound;
+}
 
-/** Message of DocSpace's ItemNotFoundException for users, by server version (§5.1). */
-export function userNotFoundMessage(legacy: boolean): string {
-  return legacy ? 'The record could not be found' : 'The user could not be found';
+/**
+ * The viewer of every answer: the key owner, a DocSpace admin (an API key acts as the user who made
+ * it: ONLYOFFICE/DocSpace-server:common/ASC.Api.Core/Auth/ApiKeyBearerAuthHandler.cs).
+ */
+export function keyOwnerViewer(store: SimStore): Viewer {
+  return { ownerId: store.keyOwner.id, findAnyone: store.findAnyone };
 }
 
 /** `POST /people`, `GET /people/email`, `GET /people/:id` (§2, §4). */
 export function createPeopleRoutes(deps: PeopleRouteDeps): Route[] {
-  const { store, legacy } = deps;
+  const { store, legacy, messages } = deps;
+  const viewer = keyOwnerViewer(store);
 
   function addMember(req: ApiRequest): SimResponse {
     const binder = createBinder();
@@ -77,24 +92,36 @@ export function createPeopleRoutes(deps: PeopleRouteDeps): Route[] {
     }
     const lastOk = lastName === null || lastName === '' || isValidName(lastName);
     if (!isValidName(firstName) || !lastOk) {
-      return apiError('argument', 'Incorrect firstname or lastname', ADD_MEMBER);
+      return apiError('argument', messages.incorrectUserName, ADD_MEMBER);
     }
     if (store.findByEmail(address)) {
       const where = 'ASC.Web.Core.Users.UserManagerWrapper.AddUserAsync(UserInfo userInfo)';
-      return apiError(legacy ? 'exception' : 'argument', DUPLICATE, where);
+      return apiError(legacy ? 'exception' : 'argument', messages.emailAlreadyExists, where);
     }
     const user = store.createUser({
       email: address,
       firstName,
       lastName: lastName ?? '',
-      type: effectiveType(type),
+      type: withinPaidSeats(effectiveType(type)),
       status: EMPLOYEE_STATUS.Active,
       activationStatus: ACTIVATION_STATUS.Pending,
       createdVia: 'people',
+      // UserController.AddMember: `user.CreatedBy = securityContext.CurrentAccount.ID`.
+      createdBy: store.keyOwner.id,
     });
     // POST /people sends the activation letter itself (§2.3).
     store.sendMail(user, 'activation');
-    return success(req, toEmployeeFullDto(user, req.origin));
+    return success(req, toEmployeeFullDto(user, req.origin, viewer));
+  }
+
+  /**
+   * UserController.AddMember catches the `TenantQuotaException` of a paid type over the plan's
+   * seats and adds the user again as `EmployeeType.User`: a 200 with a User, not an error.
+   */
+  function withinPaidSeats(type: number): number {
+    const paid = type === EMPLOYEE_TYPE.RoomAdmin || type === EMPLOYEE_TYPE.DocSpaceAdmin;
+    const seats = deps.paidSeats();
+    return paid && seats !== null && store.paidSeatsUsed() + 1 > seats ? EMPLOYEE_TYPE.User : type;
   }
 
   function getByEmail(req: ApiRequest): SimResponse {
@@ -111,15 +138,20 @@ export function createPeopleRoutes(deps: PeopleRouteDeps): Route[] {
       return apiError('argumentNull', "Value cannot be null. (Parameter 'email')", BY_EMAIL);
     }
     const user = store.findByEmail(email);
-    if (!user) return apiError('notFound', userNotFoundMessage(legacy), BY_EMAIL);
-    return success(req, toEmployeeFullDto(user, req.origin));
+    if (!user) return apiError('notFound', userNotFoundMessage(legacy, messages), BY_EMAIL);
+    return success(req, toEmployeeFullDto(user, req.origin, viewer));
   }
 
   function getById(req: ApiRequest): SimResponse {
     const wanted = req.params['id'] ?? '';
     const user = store.findById(wanted) ?? findByUserName(store.users(), wanted);
-    if (!user) return apiError('notFound', userNotFoundMessage(legacy), BY_ID);
-    return success(req, toEmployeeFullDto(user, req.origin));
+    if (!user) return apiError('notFound', userNotFoundMessage(legacy, messages), BY_ID);
+    return success(req, toEmployeeFullDto(user, req.origin, viewer));
+  }
+
+  /** `GET /people/@self` (UserController.GetSelfProfile): the key owner's own profile. */
+  function getSelf(req: ApiRequest): SimResponse {
+    return success(req, toEmployeeFullDto(store.keyOwner, req.origin, viewer));
   }
 
   return [
@@ -143,6 +175,7 @@ export function createPeopleRoutes(deps: PeopleRouteDeps): Route[] {
         return email === null ? {} : { emails: [email] };
       },
     },
+    { method: 'GET', path: '/api/2.0/people/@self', body: false, handle: getSelf },
     { method: 'GET', path: '/api/2.0/people/:id', body: false, handle: getById },
   ];
 }

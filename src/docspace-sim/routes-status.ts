@@ -5,7 +5,8 @@ import { apiError, success, validationProblem } from './envelope.js';
 import { formatApiDate } from './format.js';
 import type { Route } from './router.js';
 import { stringsIn } from './router.js';
-import { userNotFoundMessage } from './routes-people.js';
+import type { SimMessages } from './messages.js';
+import { keyOwnerViewer, userNotFoundMessage } from './routes-people.js';
 import type { SimStore } from './store.js';
 import type { ApiRequest, SimResponse, SimUser } from './types.js';
 
@@ -13,6 +14,7 @@ import type { ApiRequest, SimResponse, SimUser } from './types.js';
 export interface StatusRouteDeps {
   readonly store: SimStore;
   readonly legacy: boolean;
+  readonly messages: SimMessages;
   readonly now: () => Date;
 }
 
@@ -27,7 +29,8 @@ const DELETE_MEMBER = 'ASC.People.Api.UserController.DeleteMember(String userid)
 
 /** `PUT /people/status/{status}` and `DELETE /people/{userid}` (§8). */
 export function createStatusRoutes(deps: StatusRouteDeps): Route[] {
-  const { store, legacy, now } = deps;
+  const { store, legacy, messages, now } = deps;
+  const viewer = keyOwnerViewer(store);
 
   function updateStatus(req: ApiRequest): SimResponse {
     const raw = req.params['status'] ?? '';
@@ -57,18 +60,18 @@ export function createStatusRoutes(deps: StatusRouteDeps): Route[] {
     }
     return success(
       req,
-      users.map((u) => toEmployeeFullDto(u, req.origin)),
+      users.map((u) => toEmployeeFullDto(u, req.origin, viewer)),
     );
   }
 
   function deleteMember(req: ApiRequest): SimResponse {
     const user = store.findById(req.params['id'] ?? '');
-    if (!user) return apiError('notFound', userNotFoundMessage(legacy), DELETE_MEMBER);
+    if (!user) return apiError('notFound', userNotFoundMessage(legacy, messages), DELETE_MEMBER);
     if (user.status !== EMPLOYEE_STATUS.Terminated) {
       return apiError('invalidOperation', 'The user is not suspended', DELETE_MEMBER);
     }
     store.removeUser(user.id);
-    return success(req, toEmployeeFullDto(user, req.origin));
+    return success(req, toEmployeeFullDto(user, req.origin, viewer));
   }
 
   return [

@@ -21,7 +21,17 @@ export interface SeedUser {
   readonly status?: number;
   /** Default: Activated (1), or Pending (2) for status 4. */
   readonly activationStatus?: number;
+  /**
+   * Who made the account (`createdBy`): the API key's owner (by hand, say), or another DocSpace
+   * admin. Default: nobody known (self-registered through an invitation link, no `createdBy`).
+   */
+  readonly createdBy?: SeedCreator;
+  /** When the account was registered (ISO 8601); default now. */
+  readonly registeredAt?: string;
 }
+
+export const SEED_CREATORS = ['key-owner', 'someone-else'] as const;
+export type SeedCreator = (typeof SEED_CREATORS)[number];
 
 /** A seed the simulator refuses (bad field, email taken). */
 export class SeedUserError extends Error {
@@ -55,7 +65,19 @@ export function seedUser(store: SimStore, input: SeedUser): SimUser {
     activationStatus:
       input.activationStatus ?? (pending ? ACTIVATION_STATUS.Pending : ACTIVATION_STATUS.Activated),
     createdVia: 'seed',
+    ...(input.registeredAt === undefined ? {} : { registeredAt: registeredAt(input.registeredAt) }),
+    ...(input.createdBy === undefined
+      ? {}
+      : {
+          createdBy: input.createdBy === 'key-owner' ? store.keyOwner.id : store.otherAdmin.id,
+        }),
   });
+}
+
+function registeredAt(value: string): Date {
+  const at = new Date(value);
+  if (Number.isNaN(at.getTime())) throw new SeedUserError(`registeredAt is not a date: ${value}`);
+  return at;
 }
 
 /**
@@ -86,6 +108,10 @@ export function parseSeedUser(value: unknown): SeedUser {
   if (activationStatus !== undefined && typeof activationStatus !== 'number') {
     throw new SeedUserError('activationStatus must be a number');
   }
+  const createdBy = SEED_CREATORS.find((c) => c === record['createdBy']);
+  if (record['createdBy'] !== undefined && createdBy === undefined) {
+    throw new SeedUserError(`createdBy must be one of ${SEED_CREATORS.join(', ')}`);
+  }
   return {
     email,
     firstName,
@@ -93,5 +119,7 @@ export function parseSeedUser(value: unknown): SeedUser {
     ...(type === undefined ? {} : { type: type as number | EmployeeTypeName }),
     ...(status === undefined ? {} : { status }),
     ...(activationStatus === undefined ? {} : { activationStatus }),
+    ...(createdBy === undefined ? {} : { createdBy }),
+    ...(typeof record['registeredAt'] === 'string' ? { registeredAt: record['registeredAt'] } : {}),
   };
 }

@@ -15,12 +15,14 @@ import { createStatusRoutes } from './routes-status.js';
 import type { SeedUser } from './seed.js';
 import { seedUser } from './seed.js';
 import { createSimStore } from './store.js';
+import { messagesFor, type SimLang } from './messages.js';
 import { httpError, emptyResponse } from './envelope.js';
 import type { SimFaults, SimState, SimUser } from './types.js';
 
 export { DEMO_API_KEY } from './constants.js';
 export type { SimLogger } from './dispatch.js';
 export type { SeedUser } from './seed.js';
+export { SIM_LANGS, parseSimLang, type SimLang } from './messages.js';
 export type * from './types.js';
 
 /** Options of {@link createDocspaceSim}. */
@@ -35,6 +37,13 @@ export interface DocspaceSimOptions {
   readonly random?: () => number;
   /** Receives one line per API call; never sees keys or headers. */
   readonly logger?: SimLogger;
+  /**
+   * The API key owner's language, which DocSpace writes its error texts in (`en`, `de`;
+   * default `en`; messages.ts cites the server's resource files).
+   */
+  readonly lang?: SimLang;
+  /** Paid seats (Room admins, DocSpace admins) the plan allows; default no limit (knob `paidSeats`). */
+  readonly paidSeats?: number;
 }
 
 /** A running (or ready to run) DocSpace simulator. */
@@ -66,11 +75,25 @@ export function createDocspaceSim(options: DocspaceSimOptions): DocspaceSim {
   const keys = new Set(options.apiKeys);
   const store = createSimStore({ now });
   const faults = createFaultInjector({ now, random: options.random ?? Math.random });
+  // The plan's seats are the portal's, not a fault: a reset of the faults keeps them.
+  const resetFaults = (): void => {
+    faults.reset();
+    if (options.paidSeats !== undefined) faults.set({ paidSeats: options.paidSeats });
+  };
+  resetFaults();
+  const messages = messagesFor(options.lang ?? 'en');
+  const paidSeats = () => faults.get().paidSeats;
   const closing = new AbortController();
   const match = createRouter([
-    ...createInviteRoutes({ store, legacy, invitationLimit: () => faults.get().invitationLimit }),
-    ...createStatusRoutes({ store, legacy, now }),
-    ...createPeopleRoutes({ store, legacy }),
+    ...createInviteRoutes({
+      store,
+      legacy,
+      messages,
+      paidSeats,
+      invitationLimit: () => faults.get().invitationLimit,
+    }),
+    ...createStatusRoutes({ store, legacy, messages, now }),
+    ...createPeopleRoutes({ store, legacy, messages, paidSeats }),
   ]);
   const dispatch = createApiDispatcher({
     store,
@@ -84,6 +107,7 @@ export function createDocspaceSim(options: DocspaceSimOptions): DocspaceSim {
   const control: SimControl = {
     state: () =>
       structuredClone({
+        keyOwner: store.keyOwner,
         users: [...store.users()],
         mails: [...store.mails()],
         calls: [...store.calls()],
@@ -91,14 +115,14 @@ export function createDocspaceSim(options: DocspaceSimOptions): DocspaceSim {
       }),
     reset: () => {
       store.clear();
-      faults.reset();
+      resetFaults();
     },
     addUser: (user) => structuredClone(seedUser(store, user)),
     setFaults: (patch) => {
       faults.set(parseFaultsPatch(patch));
     },
     resetFaults: () => {
-      faults.reset();
+      resetFaults();
     },
   };
 

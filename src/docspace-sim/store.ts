@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { normalizeEmail } from '../domain/email.js';
-import { ACTIVATION_STATUS, EMPLOYEE_STATUS } from './constants.js';
+import { ACTIVATION_STATUS, EMPLOYEE_STATUS, EMPLOYEE_TYPE } from './constants.js';
 import { formatApiDate } from './format.js';
 import type { CreatedVia, MailKind, SimCall, SimMail, SimUser } from './types.js';
 
@@ -13,6 +13,9 @@ export interface NewUser {
   readonly status: number;
   readonly activationStatus: number;
   readonly createdVia: CreatedVia;
+  readonly createdBy?: string;
+  /** When the account was registered; default now (the sim clock). */
+  readonly registeredAt?: Date;
 }
 
 /** The call fields known when a request arrives. */
@@ -20,11 +23,22 @@ export type NewCall = Pick<SimCall, 'method' | 'path' | 'emails' | 'userIds'>;
 
 /** The simulator's in-memory portal: users, sent mails and the call log. */
 export interface SimStore {
+  /**
+   * The portal owner, who made the API key: every request acts as them
+   * (ONLYOFFICE/DocSpace-server:common/ASC.Api.Core/Auth/ApiKeyBearerAuthHandler.cs).
+   */
+  readonly keyOwner: SimUser;
+  /** Another DocSpace admin, the maker of seeded accounts marked `createdBy: 'someone-else'`. */
+  readonly otherAdmin: SimUser;
   readonly users: () => readonly SimUser[];
   readonly mails: () => readonly SimMail[];
   readonly calls: () => readonly SimCall[];
   readonly findByEmail: (email: string) => SimUser | undefined;
   readonly findById: (id: string) => SimUser | undefined;
+  /** A user, the key owner or the other admin, by id (to show who made an account). */
+  readonly findAnyone: (id: string) => SimUser | undefined;
+  /** Paid seats taken: Room admins and DocSpace admins among the users (CountPaidUserStatistic). */
+  readonly paidSeatsUsed: () => number;
   readonly createUser: (user: NewUser) => SimUser;
   readonly removeUser: (id: string) => void;
   readonly sendMail: (user: SimUser, kind: MailKind) => void;
@@ -52,7 +66,24 @@ export function createSimStore(deps: { now: () => Date }): SimStore {
     return candidate;
   }
 
+  const staff = (firstName: string, lastName: string, email: string): SimUser => ({
+    id: randomUUID(),
+    email,
+    firstName,
+    lastName,
+    userName: email.split('@')[0] ?? email,
+    type: EMPLOYEE_TYPE.DocSpaceAdmin,
+    status: EMPLOYEE_STATUS.Active,
+    activationStatus: ACTIVATION_STATUS.Activated,
+    registrationDate: formatApiDate(new Date(Date.UTC(2024, 0, 2))),
+    createdVia: 'seed',
+  });
+  const keyOwner = staff('Portal', 'Owner', 'portal.owner@example.com');
+  const otherAdmin = staff('Other', 'Admin', 'other.admin@example.com');
+
   return {
+    keyOwner,
+    otherAdmin,
     users: () => users,
     mails: () => mails,
     calls: () => calls,
@@ -61,10 +92,18 @@ export function createSimStore(deps: { now: () => Date }): SimStore {
       const wanted = id.toLowerCase();
       return users.find((u) => u.id === wanted);
     },
+    findAnyone: (id) => {
+      const wanted = id.toLowerCase();
+      return [...users, keyOwner, otherAdmin].find((u) => u.id === wanted);
+    },
+    paidSeatsUsed: () =>
+      users.filter(
+        (u) => u.type === EMPLOYEE_TYPE.RoomAdmin || u.type === EMPLOYEE_TYPE.DocSpaceAdmin,
+      ).length,
     createUser: (input) => {
       const key = normalizeEmail(input.email);
       if (byEmail.has(key)) throw new Error(`user ${input.email} already exists`);
-      const registrationDate = formatApiDate(deps.now());
+      const registrationDate = formatApiDate(input.registeredAt ?? deps.now());
       const user: SimUser = {
         id: randomUUID(),
         email: input.email.trim(),
@@ -76,6 +115,7 @@ export function createSimStore(deps: { now: () => Date }): SimStore {
         activationStatus: input.activationStatus,
         registrationDate,
         createdVia: input.createdVia,
+        ...(input.createdBy === undefined ? {} : { createdBy: input.createdBy }),
       };
       if (user.status === EMPLOYEE_STATUS.Terminated) user.terminated = registrationDate;
       users.push(user);

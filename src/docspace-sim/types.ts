@@ -16,6 +16,8 @@ export interface SimUser {
   readonly registrationDate: string;
   terminated?: string;
   readonly createdVia: CreatedVia;
+  /** Id of the account that made this one (`createdBy`); absent when unknown (self-registered). */
+  readonly createdBy?: string;
 }
 
 /** What kind of letter DocSpace would have sent. */
@@ -76,11 +78,19 @@ export interface SimFaults {
   sensitiveApiPer15Min: number | null;
   /** Most emails one `POST /people/invite` may carry (`MaxEmailInvitations`, §3.1). */
   invitationLimit: number | null;
+  /**
+   * Paid seats (Room admins and DocSpace admins) the plan allows, or null for no limit. Over it a
+   * RoomAdmin/DocSpaceAdmin create silently makes a User, and `POST /people/invite` with such types
+   * answers 402 for the whole batch (UserController.AddMember, InviteUsers).
+   */
+  paidSeats: number | null;
   down: boolean;
 }
 
 /** Everything the simulator did, as returned by `state()` and `GET /sim/state`. */
 export interface SimState {
+  /** The portal owner, whose API key every request uses (`GET /people/@self`); not in `users`. */
+  keyOwner: SimUser;
   users: SimUser[];
   mails: SimMail[];
   calls: SimCall[];

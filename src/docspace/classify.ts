@@ -38,9 +38,17 @@ export function classifyAnswer(
       status,
       `${endpoint} answered ${status}${detail ? `: ${detail}` : ''}`,
       retryAfterMs,
+      detail,
     );
   }
-  return fail('lasting', endpoint, status, lastingMessage(endpoint, status, detail), retryAfterMs);
+  return fail(
+    'lasting',
+    endpoint,
+    status,
+    lastingMessage(endpoint, status, detail),
+    retryAfterMs,
+    detail,
+  );
 }
 
 /**
@@ -103,8 +111,9 @@ function fail(
   status: number,
   message: string,
   retryAfterMs: number | undefined,
+  upstreamMessage: string | undefined,
 ): never {
-  throw new DocspaceError({ kind, endpoint, status, message, retryAfterMs });
+  throw new DocspaceError({ kind, endpoint, status, message, retryAfterMs, upstreamMessage });
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -1,7 +1,10 @@
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import type { RequestGate } from '../queue/rate-gate.js';
-import { classifyAnswer, classifyFailure, errorMessage } from './classify.js';
+import { classifyAnswer, classifyFailure } from './classify.js';
 import { DocspaceError } from './errors.js';
+
+/** DocSpace's user types by name, as read from an EmployeeFullDto's flags. */
+export type DocspaceUserType = 'User' | 'RoomAdmin' | 'DocSpaceAdmin' | 'Guest';
 
 /** The parts of a DocSpace user (EmployeeFullDto) the worker uses. */
 export interface DocspaceUser {
@@ -9,10 +12,23 @@ export interface DocspaceUser {
   readonly email: string;
   /** ISO date string; compared with our first attempt after a crash (DESIGN rule 7). */
   readonly registrationDate: string | undefined;
+  /** The type the account has, from its flags; undefined when the answer carries none. */
+  readonly type: DocspaceUserType | undefined;
+  /** `createdBy.id`: who made the account (shown to DocSpace admin callers only). */
+  readonly createdById: string | undefined;
+  /** `EmployeeStatus`: 1 active, 2 terminated (disabled), 4 pending. */
+  readonly status: number | undefined;
 }
 
+/**
+ * A create call's outcome: the user DocSpace made, or DocSpace's refusal (a 400, or a 500 that
+ * carries its own error, as servers up to v3.0 answer a duplicate email). What a refusal means is
+ * decided from the account (`GET /people/email`), never from its text, which is in the API key
+ * owner's language (DESIGN rule 10).
+ */
 export type CreateUserResult =
-  { readonly kind: 'created'; readonly user: DocspaceUser } | { readonly kind: 'exists' };
+  | { readonly kind: 'created'; readonly user: DocspaceUser }
+  | { readonly kind: 'refused'; readonly error: DocspaceError };
 
 export interface NewUser {
   readonly email: string;
@@ -35,15 +51,13 @@ export interface DocspaceClientDeps {
   readonly onRequest?: (report: RequestReport) => void;
 }
 
-/** DocSpace's duplicate-email text: 400 since v3.1, 500 on servers up to v3.0 (docspace-api.md §2.2). */
-const ALREADY_REGISTERED = /already registered/i;
-
 /**
  * The DocSpace people API, as the worker needs it. Every request goes through the shared gate
  * (rate and concurrency limits) and every answer through {@link classifyAnswer}.
  */
 export function createDocspaceClient(deps: DocspaceClientDeps) {
   const { http, gate } = deps;
+  let keyOwner: Promise<DocspaceUser> | undefined;
 
   const call = async (
     method: 'GET' | 'POST' | 'PUT',
@@ -76,17 +90,38 @@ export function createDocspaceClient(deps: DocspaceClientDeps) {
     });
 
   return {
-    /** `POST /api/2.0/people`; "already registered" (400, or 500 on old servers) → `exists`. */
+    /**
+     * `POST /api/2.0/people`. A 400, or a 500 with DocSpace's own error in the body (a duplicate
+     * on servers up to v3.0: a plain Exception in web/ASC.Web.Core/Users/UserManagerWrapper.cs at
+     * v3.0.4-server), is a `refused`: the caller looks the email up.
+     */
     async createUser(user: NewUser): Promise<CreateUserResult> {
       const endpoint = 'POST /api/2.0/people';
       const response = await call('POST', '/api/2.0/people', { data: user });
-      if (
-        (response.status === 400 || response.status === 500) &&
-        ALREADY_REGISTERED.test(errorMessage(response.data) ?? '')
-      ) {
-        return { kind: 'exists' };
+      try {
+        return { kind: 'created', user: toUser(endpoint, answer(endpoint, response)) };
+      } catch (err: unknown) {
+        if (err instanceof DocspaceError && isRefusal(err)) return { kind: 'refused', error: err };
+        throw err;
       }
-      return { kind: 'created', user: toUser(endpoint, answer(endpoint, response)) };
+    },
+
+    /**
+     * `GET /api/2.0/people/@self`: the API key's owner (an API key acts as the user who made it,
+     * ONLYOFFICE/DocSpace-server:common/ASC.Api.Core/Auth/ApiKeyBearerAuthHandler.cs). Asked once per process; a failure is not kept.
+     */
+    async keyOwner(): Promise<DocspaceUser> {
+      const endpoint = 'GET /api/2.0/people/@self';
+      keyOwner ??= call('GET', '/api/2.0/people/@self').then((response) =>
+        toUser(endpoint, answer(endpoint, response)),
+      );
+      const pending = keyOwner;
+      try {
+        return await pending;
+      } catch (err: unknown) {
+        if (keyOwner === pending) keyOwner = undefined;
+        throw err;
+      }
     },
 
     /** `GET /api/2.0/people/email`; undefined when DocSpace has no such user (404). */
@@ -134,17 +169,31 @@ export function createDocspaceHttp(options: {
   });
 }
 
+/** A refusal by DocSpace itself: 400, or a 500 whose body carries DocSpace's error. */
+function isRefusal(err: DocspaceError): boolean {
+  return err.status === 400 || (err.status === 500 && err.upstreamMessage !== undefined);
+}
+
 function toUser(endpoint: string, response: unknown): DocspaceUser {
   if (typeof response === 'object' && response !== null) {
     const record = response as Record<string, unknown>;
     const id = record['id'];
     const email = record['email'];
     const registrationDate = record['registrationDate'];
+    const status = record['status'];
+    const createdBy = record['createdBy'];
+    const creator =
+      typeof createdBy === 'object' && createdBy !== null
+        ? (createdBy as Record<string, unknown>)['id']
+        : undefined;
     if (typeof id === 'string' && id !== '') {
       return {
         id,
         email: typeof email === 'string' ? email : '',
         registrationDate: typeof registrationDate === 'string' ? registrationDate : undefined,
+        type: typeOf(record),
+        createdById: typeof creator === 'string' && creator !== '' ? creator : undefined,
+        status: typeof status === 'number' ? status : undefined,
       };
     }
   }
@@ -153,6 +202,20 @@ function toUser(endpoint: string, response: unknown): DocspaceUser {
     endpoint,
     message: `${endpoint} answered without a user id; is DOCSPACE_URL a DocSpace portal?`,
   });
+}
+
+/**
+ * The user type from EmployeeFullDto's flags, as the server sets them
+ * (ONLYOFFICE/DocSpace-server:common/ASC.Api.Core/Model/EmployeeFullDto.cs, `GetFullAsync`):
+ * `isAdmin` DocSpaceAdmin (false for the owner, who has `isOwner`), `isRoomAdmin`,
+ * `isCollaborator` User, `isVisitor` Guest.
+ */
+function typeOf(record: Record<string, unknown>): DocspaceUserType | undefined {
+  if (record['isAdmin'] === true || record['isOwner'] === true) return 'DocSpaceAdmin';
+  if (record['isRoomAdmin'] === true) return 'RoomAdmin';
+  if (record['isCollaborator'] === true) return 'User';
+  if (record['isVisitor'] === true) return 'Guest';
+  return undefined;
 }
 
 function headerValue(value: unknown): string | undefined {

@@ -10,22 +10,38 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   ERR_BODY_TOO_LARGE: 413,
   ERR_UNSUPPORTED_MEDIA_TYPE: 415,
   ERR_QUEUE_UNAVAILABLE: 503,
+  ERR_UNAVAILABLE: 503,
   ERR_NOT_FOUND: 404,
   ERR_UNAUTHORIZED: 401,
   ERR_FORBIDDEN: 403,
   ERR_CONFLICT: 409,
-  ERR_NOT_CONFIGURED: 404,
+  ERR_NOT_CONFIGURED: 503,
   ERR_RATE_LIMITED: 429,
 };
 
-/** body-parser's error types, as our codes. */
+/**
+ * body-parser's error types, as our codes. A body that did not arrive whole (the connection broke,
+ * or fewer bytes came than announced) is trouble on the way, not a wrong delivery: 503, so the
+ * sender delivers it again (DESIGN rule 11); as are body-parser's own stream errors.
+ */
 const BODY_PARSER: Record<string, [ErrorCode, string]> = {
   'entity.too.large': ['ERR_BODY_TOO_LARGE', 'the body is larger than 1 MiB'],
   'encoding.unsupported': ['ERR_UNSUPPORTED_MEDIA_TYPE', 'unsupported Content-Encoding'],
   'charset.unsupported': ['ERR_UNSUPPORTED_MEDIA_TYPE', 'unsupported charset; send UTF-8'],
-  'request.aborted': ['ERR_PAYLOAD', 'the request was aborted before the body was read'],
-  'request.size.invalid': ['ERR_PAYLOAD', 'the body is shorter or longer than Content-Length'],
+  'request.aborted': ['ERR_UNAVAILABLE', 'the body did not arrive whole; deliver again'],
+  'request.size.invalid': [
+    'ERR_UNAVAILABLE',
+    'the body did not match its Content-Length (cut on the way?); deliver again',
+  ],
+  'stream.encoding.set': ['ERR_UNAVAILABLE', 'the body could not be read; deliver again'],
+  'stream.not.readable': ['ERR_UNAVAILABLE', 'the body could not be read; deliver again'],
 };
+
+/**
+ * Webhook routes: whatever goes wrong on our side is answered 503 with `Retry-After`, never 500
+ * (DESIGN rule 11: load, outages and our own trouble are 503, so every sender delivers again).
+ */
+const WEBHOOKS = /^\/webhooks(\/|$)/;
 
 /** Writes the DESIGN error body: `{"error":{"code","message","details"}}`. */
 export function sendError(
@@ -35,7 +51,8 @@ export function sendError(
   message: string,
   details: readonly ErrorDetail[] = [],
 ): void {
-  if (status === 503) res.setHeader('Retry-After', '5');
+  // A limiter that knows when its window ends has set its own Retry-After already.
+  if (status === 503 && !res.hasHeader('Retry-After')) res.setHeader('Retry-After', '5');
   res.status(status).json({ error: { code, message, details } });
 }
 
@@ -46,7 +63,10 @@ export function createErrorHandler(logger: Logger): ErrorRequestHandler {
       next(err);
       return;
     }
-    const { status, code, message, details } = describe(err);
+    const described = describe(err);
+    const ours = described.status >= 500 && WEBHOOKS.test(req.path);
+    const { code, message, details } = described;
+    const status = ours ? 503 : described.status;
     // The route pattern, never the path: `/admin/hires/<email>` would put an address in the log.
     const meta = { method: req.method, route: routeOf(req), status, code };
     if (status >= 500) {

@@ -39,6 +39,19 @@ export function setWebhookOutcome(
   res.locals[OUTCOME] = outcome;
 }
 
+const REJECTION = 'webhookRejection';
+
+/**
+ * Notes why a delivery was refused where its status alone does not tell: several reasons share
+ * 503 (Redis away, over the rate limit, the route not configured).
+ */
+export function noteWebhookRejection(
+  res: Response,
+  outcome: Extract<WebhookOutcome, 'rate_limited' | 'not_configured'>,
+): void {
+  res.locals[REJECTION] = outcome;
+}
+
 /** Rejections by HTTP status (DESIGN.md "HTTP"), whichever middleware or handler answered them. */
 const REJECTIONS: Readonly<Record<number, WebhookOutcome>> = {
   400: 'bad_request',
@@ -71,5 +84,7 @@ export function countWebhookOutcome(
 function outcomeOf(res: Response): WebhookOutcome {
   const noted: unknown = res.locals[OUTCOME];
   if (res.statusCode < 400) return typeof noted === 'string' ? (noted as WebhookOutcome) : 'error';
+  const rejection: unknown = res.locals[REJECTION];
+  if (typeof rejection === 'string') return rejection as WebhookOutcome;
   return REJECTIONS[res.statusCode] ?? (res.statusCode >= 500 ? 'error' : 'rejected');
 }

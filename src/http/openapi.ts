@@ -50,19 +50,11 @@ const BASE_DOCUMENT = {
           },
           '400': error,
           '401': error,
-          '404': {
-            description: 'WEBHOOK_SECRET is not set',
-            content: json({ $ref: '#/components/schemas/Error' }),
-          },
           '413': error,
           '415': error,
-          '429': {
-            description: 'Too many deliveries from this address (WEBHOOK_RATE_LIMIT_PER_MINUTE)',
-            headers: { 'Retry-After': { schema: { type: 'string' } } },
-            content: json({ $ref: '#/components/schemas/Error' }),
-          },
           '503': {
-            description: 'Redis unreachable or shutting down; deliver again',
+            description:
+              'Redis unreachable, shutting down, over WEBHOOK_RATE_LIMIT_PER_MINUTE, WEBHOOK_SECRET not set, or our own trouble; deliver again (never a 4xx for these)',
             headers: { 'Retry-After': { schema: { type: 'string' } } },
             content: json({ $ref: '#/components/schemas/Error' }),
           },
@@ -331,6 +323,16 @@ const BASE_DOCUMENT = {
           state: { enum: ['received', 'created', 'existed', 'invited', 'failed'] },
           userId: { type: 'string' },
           lastError: { type: 'string' },
+          userType: {
+            enum: ['User', 'RoomAdmin', 'DocSpaceAdmin', 'Guest'],
+            description: 'The type DocSpace gave the account',
+          },
+          downgraded: {
+            type: 'boolean',
+            description:
+              'DocSpace made a User although requestedType was asked: the paid seats were used up',
+          },
+          requestedType: { enum: ['RoomAdmin', 'DocSpaceAdmin'] },
           timeline: {
             type: 'array',
             items: {
@@ -359,7 +361,7 @@ export function openApiDocument(
       {
         post: {
           summary: `A ${provider.title} webhook, verified with its own scheme`,
-          description: `404 unless ${provider.enabledBy} is set. Deliveries that only name a person are completed from the ${provider.title} API by the worker.`,
+          description: `503 (deliver again) while ${provider.enabledBy} is not set. Deliveries that only name a person are completed from the ${provider.title} API by the worker.`,
           requestBody: { required: true, content: { '*/*': { schema: {} } } },
           responses: {
             '200': {
@@ -368,10 +370,8 @@ export function openApiDocument(
             },
             '400': error,
             '401': error,
-            '404': error,
             '413': error,
             '415': error,
-            '429': error,
             '503': error,
           },
         },

@@ -2,6 +2,7 @@ import type { RequestHandler } from 'express';
 import { rateLimit, type AugmentedRequest } from 'express-rate-limit';
 import type { Logger } from '../logger.js';
 import { sendError } from './errors.js';
+import { noteWebhookRejection } from './metrics-route.js';
 
 /** The limit counts deliveries in fixed windows of a minute. */
 export const WEBHOOK_RATE_WINDOW_MS = 60_000;
@@ -23,8 +24,10 @@ export interface WebhookRateLimitOptions {
  * - Counted in memory, per API process: N processes behind a load balancer allow up to N times
  *   the limit in all. That is enough to stop a flood; an exact shared count would need a Redis
  *   store (another dependency, and a Redis call on every delivery).
- * - Refusals are answered `429` with the JSON error body and `Retry-After` (seconds until the
- *   window ends), plus the IETF `RateLimit`/`RateLimit-Policy` headers; senders retry later.
+ * - Refusals are answered `503` with the JSON error body and `Retry-After` (seconds until the
+ *   window ends), plus the IETF `RateLimit`/`RateLimit-Policy` headers. Never `429` (DESIGN rule 11):
+ *   BambooHR and Personio never deliver again after a 4xx, so a 429 would lose the hire; a 503 is
+ *   retried by every sender. Off unless `WEBHOOK_RATE_LIMIT_PER_MINUTE` is set.
  *
  * One line is logged per address and window when it first goes over the limit, not per refusal.
  */
@@ -48,9 +51,10 @@ export function createWebhookRateLimit(options: WebhookRateLimitOptions): Reques
           limitPerMinute: perMinute,
         });
       }
+      noteWebhookRejection(res, 'rate_limited');
       sendError(
         res,
-        429,
+        503,
         'ERR_RATE_LIMITED',
         `more than ${perMinute} webhook deliveries a minute from this address; deliver again after Retry-After`,
       );

@@ -5,7 +5,7 @@ import { PayloadError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Intake } from '../queue/intake.js';
 import { sendError } from './errors.js';
-import { setWebhookOutcome } from './metrics-route.js';
+import { noteWebhookRejection, setWebhookOutcome } from './metrics-route.js';
 
 /** DESIGN: bodies over 1 MiB are answered 413, before anything is parsed. */
 export const BODY_LIMIT = '1mb';
@@ -19,7 +19,7 @@ export interface HiresWebhookDeps {
 }
 
 /**
- * `POST /webhooks/hires`, signed per Standard Webhooks. Order of checks: configured (404), JSON
+ * `POST /webhooks/hires`, signed per Standard Webhooks. Order of checks: configured (503), JSON
  * content type (415), body size (413), signature over the raw bytes (401), JSON and payload (400),
  * event type (200 ignored), store in Redis (200 accepted or duplicate; 503 when Redis is away).
  */
@@ -61,14 +61,24 @@ export function createHiresWebhook(deps: HiresWebhookDeps): Router {
   return router;
 }
 
-/** Answers 404 (as if the route did not exist) while the setting that enables it is unset. */
+/**
+ * Answers 503 with `Retry-After` while the setting that enables the route is unset. A missing
+ * setting is our own trouble, not a wrong delivery (DESIGN rule 11): a 404 would make BambooHR or
+ * Personio drop the hire for good, where a 503 is delivered again once the setting is fixed.
+ */
 export function requireConfigured(configured: boolean, setting: string): RequestHandler {
   return (_req, res, next) => {
     if (configured) {
       next();
       return;
     }
-    sendError(res, 404, 'ERR_NOT_CONFIGURED', `this webhook is not configured (set ${setting})`);
+    noteWebhookRejection(res, 'not_configured');
+    sendError(
+      res,
+      503,
+      'ERR_NOT_CONFIGURED',
+      `this webhook is not configured on this server (set ${setting}); deliver again later`,
+    );
   };
 }
 

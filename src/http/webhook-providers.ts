@@ -16,10 +16,11 @@ export interface ProviderWebhooksDeps {
 
 /**
  * `POST /webhooks/<provider>` for every HR system with its own format. A provider whose enabling
- * setting is unset answers 404, as if the route did not exist. Checks in order: a token the
- * provider sends in a header (401, before the body is read), body size (413), the provider's
- * signature over the raw bytes (401), the provider's payload (400, or 415
- * for a content type it does not send), then the store (503 when Redis is away). Every success is
+ * setting is unset answers 503 (our own trouble: the sender delivers again once it is set).
+ * Checks in order: a token the provider sends in a header (401, before the body is read), body
+ * size (413), the provider's signature over the raw bytes (401), the provider's payload (400, or 415
+ * for a content type it does not send), then the store (503 when Redis is away; any other trouble
+ * of ours is 503 too, src/http/errors.ts). Every success is
  * exactly 200 (Greenhouse counts anything else, 202 included, as a failure).
  */
 export function createProviderWebhooks(deps: ProviderWebhooksDeps): Router {

@@ -69,6 +69,7 @@ export function toHire(id: string, employee: Record<string, unknown>): Hire {
   if (email === undefined) {
     throw new HireIncompleteError(
       `BambooHR employee ${id} has no work email (or the API key’s user may not see it); add one in BambooHR, then replay the job`,
+      { missing: 'email' },
     );
   }
   if (!isValidEmail(email)) {

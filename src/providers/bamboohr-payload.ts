@@ -16,8 +16,11 @@ import type { HireItem, ProviderEvent, WebhookRequest } from './types.js';
  *   data[companyId]=…&data[changedFields][0]=firstName`, same pages).
  *
  * "Create-then-initialize": a new employee fires `employee.created` and then `employee.updated`
- * (employee-created-webhook page). Only the create provisions; updates and deletes are ignored, so
- * the update that follows never provisions a second time.
+ * (employee-created-webhook page). The create provisions. An update that changes the work email
+ * (`changedFields` names it, or names nothing) becomes a reference marked `onlyIfAwaitingEmail`:
+ * the worker provisions the person only if their create was skipped for lacking a work email
+ * (create first, fill in later is common), and does nothing for anyone else, so an email change
+ * never makes a second account. Other updates and deletes are ignored.
  */
 
 const SOURCE = 'bamboohr';
@@ -39,7 +42,7 @@ export function parseBambooHr(request: WebhookRequest): ProviderEvent {
       { path: 'type', message: 'required' },
     ]);
   }
-  if (type !== 'employee.created') return { kind: 'ignored', type };
+  if (type !== 'employee.created' && type !== 'employee.updated') return { kind: 'ignored', type };
   const data = body['data'];
   if (!isObject(data)) {
     throw new PayloadError('"data" must be an object', [{ path: 'data', message: 'required' }]);
@@ -50,6 +53,28 @@ export function parseBambooHr(request: WebhookRequest): ProviderEvent {
   const companyId = readOptionalId(data['companyId'], 'data.companyId', problems);
   if (employeeId === undefined || problems.length > 0) {
     throw new PayloadError(`the payload has ${problems.length} problem(s)`, problems);
+  }
+  if (type === 'employee.updated') {
+    if (!namesWorkEmail(data['changedFields'])) return { kind: 'ignored', type };
+    // A person is updated many times: the event's own timestamp (kept across retries, unlike the
+    // signature's) tells one update from the next.
+    const at = typeof body['timestamp'] === 'string' ? body['timestamp'] : '';
+    return {
+      kind: 'hires',
+      type,
+      deliveryId: `employee.updated:${companyId ?? ''}:${employeeId}:${at}`,
+      items: [
+        {
+          kind: 'ref',
+          ref: {
+            source: SOURCE,
+            employeeId,
+            ...(companyId === undefined ? {} : { context: { companyId } }),
+            onlyIfAwaitingEmail: true,
+          },
+        },
+      ],
+    };
   }
   return {
     kind: 'hires',
@@ -71,9 +96,11 @@ export function parseBambooHr(request: WebhookRequest): ProviderEvent {
 
 /**
  * The legacy structure: every `Created` entry becomes a reference (once, however often it repeats);
- * `Updated` and `Deleted` are ignored, also when the create and its follow-up update come batched in
- * one delivery. Post Fields are not used even when configured: their names are admin-chosen aliases,
- * and the API gives the same values under stable names.
+ * an `Updated` entry whose `changedFields` name the work email becomes one marked
+ * `onlyIfAwaitingEmail` (see above); other `Updated` and `Deleted` entries are ignored, also when
+ * the create and its follow-up update come batched in one delivery. Post Fields are not used even
+ * when configured: their names are admin-chosen aliases, and the API gives the same values under
+ * stable names.
  */
 function parseFieldBased(employees: unknown): ProviderEvent {
   if (!Array.isArray(employees)) {
@@ -83,6 +110,8 @@ function parseFieldBased(employees: unknown): ProviderEvent {
   }
   const problems: ErrorDetail[] = [];
   const created: string[] = [];
+  const updated: string[] = [];
+  const updateKeys: string[] = [];
   const actions = new Set<string>();
   employees.forEach((entry: unknown, index) => {
     const path = `employees[${index}]`;
@@ -96,6 +125,15 @@ function parseFieldBased(employees: unknown): ProviderEvent {
       return;
     }
     actions.add(action.toLowerCase());
+    if (action.toLowerCase() === 'updated' && namesWorkEmail(entry['changedFields'])) {
+      const id = readId(entry['id'], `${path}.id`, problems);
+      if (id !== undefined && !updated.includes(id)) {
+        updated.push(id);
+        const at = entry['timestamp'];
+        updateKeys.push(`${id}@${typeof at === 'string' || typeof at === 'number' ? at : ''}`);
+      }
+      return;
+    }
     if (action.toLowerCase() !== 'created') return;
     const id = readId(entry['id'], `${path}.id`, problems);
     if (id !== undefined && !created.includes(id)) created.push(id);
@@ -103,20 +141,43 @@ function parseFieldBased(employees: unknown): ProviderEvent {
   if (problems.length > 0) {
     throw new PayloadError(`the payload has ${problems.length} problem(s)`, problems);
   }
-  if (created.length === 0) {
+  const onlyUpdates = updated.filter((id) => !created.includes(id));
+  if (created.length === 0 && onlyUpdates.length === 0) {
     return { kind: 'ignored', type: `employee_with_fields.${[...actions].join('+') || 'none'}` };
   }
-  const items: HireItem[] = created.map((employeeId) => ({
-    kind: 'ref',
-    ref: { source: SOURCE, employeeId },
-  }));
+  const items: HireItem[] = [
+    ...created.map((employeeId): HireItem => ({
+      kind: 'ref',
+      ref: { source: SOURCE, employeeId },
+    })),
+    ...onlyUpdates.map((employeeId): HireItem => ({
+      kind: 'ref',
+      ref: { source: SOURCE, employeeId, onlyIfAwaitingEmail: true },
+    })),
+  ];
   return {
     kind: 'hires',
-    type: 'employee_with_fields.created',
-    // Field-based bodies carry no company id; the created ids are the stable part.
-    deliveryId: `created:${created.join(',')}`,
+    type: created.length > 0 ? 'employee_with_fields.created' : 'employee_with_fields.updated',
+    // Field-based bodies carry no company id; the created ids (and each update's own timestamp)
+    // are the stable part.
+    deliveryId:
+      onlyUpdates.length === 0
+        ? `created:${created.join(',')}`
+        : `created:${created.join(',')};updated:${updateKeys.join(',')}`,
     items,
   };
+}
+
+/**
+ * Whether an update may have set the work email: `changedFields` names it (`workEmail` in the
+ * event-based form, "Work Email" in the field-based one), or names nothing we can read.
+ */
+function namesWorkEmail(changedFields: unknown): boolean {
+  if (!Array.isArray(changedFields) || changedFields.length === 0) return true;
+  return changedFields.some(
+    (field) =>
+      typeof field === 'string' && field.replace(/[\s_-]/g, '').toLowerCase() === 'workemail',
+  );
 }
 
 function readId(value: unknown, path: string, problems: ErrorDetail[]): string | undefined {

@@ -1,7 +1,7 @@
 import type { AxiosInstance } from 'axios';
 import type { Hire } from '../domain/hire.js';
 import { isValidEmail } from '../domain/email.js';
-import { HireIncompleteError, hrRequest } from './hr-http.js';
+import { HireIncompleteError, HrApiError, hrRequest } from './hr-http.js';
 import type { HireFetcher, HireRef, ProviderSettings } from './types.js';
 
 /**
@@ -78,10 +78,18 @@ export function toHire(employeeId: string, body: Json): Hire {
 
   const email = machine('root.email');
   if (email === undefined) {
-    throw new HireIncompleteError(
-      `Bob employee ${employeeId} has no work email; add one in Bob, then replay the job ` +
-        `(if it has one, give the service user's permission group View on the Email field's category)`,
-    );
+    // Bob documents a read-after-write lag ("Recently updated employee data may take a few seconds
+    // to become available… Wait up to 20 seconds", https://apidocs.hibob.com/reference/post_people.md):
+    // an email still null right after the webhook is a passing failure, retried with backoff;
+    // only when the attempts are used up does the job fail, with this reason.
+    throw new HrApiError({
+      kind: 'passing',
+      endpoint: `POST /v1/people/${employeeId}`,
+      message:
+        `Bob has no work email for employee ${employeeId} yet; retrying (Bob's data may lag the webhook). ` +
+        `If it stays empty, add one in Bob, then replay the job (if it has one, give the service ` +
+        `user's permission group View on the Email field's category)`,
+    });
   }
   if (!isValidEmail(email)) {
     throw new HireIncompleteError(

@@ -34,9 +34,10 @@ const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
  * absorbed by the delivery id.
  *
  * Ping: when a webhook is set up, Bob POSTs `"Ping test"` as a string, then `{"text":"Ping test"}` if
- * that failed, and wants a 2xx at once (same page). The docs say requests from Bob "will be signed"
- * without exempting the test, so the ping is verified like any event: a ping answered 401 means
- * the secret is wrong, which is what the test is for.
+ * that failed, and wants a 2xx at once (same page), which does not say whether the test is signed.
+ * A signed ping is verified like any event (a wrong secret answers 401, which is what the test is
+ * for); an unsigned body that is exactly one of the two pings is answered 200: it carries no data
+ * and stores nothing, and refusing it would fail Bob's connection test for good.
  */
 export function createHibobWebhook(settings: ProviderSettings): WebhookAdapter {
   const secret = Buffer.from(settings['HIBOB_WEBHOOK_SECRET'] ?? '', 'utf8');
@@ -46,6 +47,10 @@ export function createHibobWebhook(settings: ProviderSettings): WebhookAdapter {
 
   return {
     verify(request: WebhookRequest): void {
+      // Bob's connection test carries no data, and Bob's docs do not say it is signed: an unsigned
+      // body that is exactly the ping is let through (parse answers it 200, nothing is stored).
+      // Anything else unsigned, or a ping with a wrong signature, is refused.
+      if (request.header('bob-signature') === undefined && isExactPing(request.raw)) return;
       const offered = decodeSignature(request.header('bob-signature') ?? '');
       if (offered === undefined) {
         throw new SignatureError('missing or malformed Bob-Signature header (HMAC-SHA512)');
@@ -119,6 +124,21 @@ export function createHibobWebhook(settings: ProviderSettings): WebhookAdapter {
       };
     },
   };
+}
+
+/** Whether `raw` is exactly Bob's connection test: `Ping test`, `"Ping test"` or `{"text":"Ping test"}`. */
+function isExactPing(raw: Buffer): boolean {
+  if (raw.length > 64) return false;
+  const text = raw.toString('utf8').trim();
+  if (text === PING_TEXT) return true;
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return false;
+  }
+  if (body === PING_TEXT) return true;
+  return isObject(body) && Object.keys(body).length === 1 && body['text'] === PING_TEXT;
 }
 
 /** The 64 bytes a Bob-Signature names, from hex (any case) or Base64 (padded or not); else undefined. */

@@ -20,9 +20,12 @@ export class HrApiError extends UpstreamError {
 /** The HR system knows the person but not enough to provision them (no usable email…): lasting. */
 export class HireIncompleteError extends ServiceError {
   override name = 'HireIncompleteError' as const;
+  /** `email`: the HR record has no work email yet (an update may add one later). */
+  readonly missing: 'email' | undefined;
 
-  constructor(message: string) {
+  constructor(message: string, options: { missing?: 'email' } = {}) {
     super('ERR_HIRE_INVALID', message);
+    this.missing = options.missing;
   }
 }
 

@@ -26,6 +26,19 @@ export const TOKEN_REFRESH_MARGIN_MS = 60_000;
 /** How long a token is kept when the answer has no usable `expires_in` (a 401 renews it anyway). */
 export const DEFAULT_TOKEN_TTL_MS = 10 * 60_000;
 
+/**
+ * Personio gives API credentials only the employee attributes ticked under "Readable employee
+ * attributes" (Settings > Integrations > API credentials) and leaves the others out of its
+ * answers; when the credentials may not read attributes, "the employment comes back with only
+ * `id`, `person` and `status`" (vendor forum, https://developer.personio.de/discuss/696a61c9486fbb2362d81955;
+ * setup: https://developers.apideck.com/connectors/personio/docs/consumer+connection). So an
+ * attribute missing from the answer means the credentials cannot read it; one that is there but
+ * empty means it is not filled in.
+ */
+const READABLE_ATTRIBUTES_FIX =
+  'in Personio, Settings > Integrations > API credentials, add Email, First name and Last name to ' +
+  "these credentials' readable employee attributes, then replay the job";
+
 const CREDENTIALS_HINT =
   'check PERSONIO_CLIENT_ID and PERSONIO_CLIENT_SECRET, and that the API credentials have the personio:persons:read scope';
 
@@ -131,6 +144,15 @@ export function createPersonioFetcher(deps: PersonioFetcherDeps): HireFetcher {
       // The reference shows the Person itself; list answers wrap in `_data`, so accept both.
       const inner = field(body, '_data');
       const person = typeof inner === 'object' && inner !== null ? inner : body;
+      const unreadable = ['email', 'first_name', 'last_name'].filter(
+        (name) => !has(person, name) && (name !== 'first_name' || !has(person, 'preferred_name')),
+      );
+      if (unreadable.length > 0) {
+        throw new HireIncompleteError(
+          `Personio does not show ${unreadable.join(', ')} of employee ${id} to these API ` +
+            `credentials (PERSONIO_CLIENT_ID); ${READABLE_ATTRIBUTES_FIX}`,
+        );
+      }
       const email = text(person, 'email');
       if (email === '') {
         throw new HireIncompleteError(
@@ -157,6 +179,10 @@ function field(value: unknown, name: string): unknown {
   return typeof value === 'object' && value !== null
     ? (value as Record<string, unknown>)[name]
     : undefined;
+}
+
+function has(value: unknown, name: string): boolean {
+  return typeof value === 'object' && value !== null && Object.hasOwn(value, name);
 }
 
 function text(value: unknown, name: string): string {

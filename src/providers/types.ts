@@ -16,6 +16,11 @@ export interface HireRef {
   readonly employeeId: string;
   /** Anything the adapter needs to fetch (company id, person id…); no personal data. */
   readonly context?: Readonly<Record<string, string>>;
+  /**
+   * Only if the person was skipped earlier for lacking a work email (an update that may add one):
+   * otherwise nothing is fetched or done, so an email change never makes a second account.
+   */
+  readonly onlyIfAwaitingEmail?: boolean;
 }
 
 /**
@@ -96,7 +101,7 @@ export interface Provider {
   readonly name: string;
   readonly title: string;
   readonly settings: readonly ProviderSetting[];
-  /** The setting whose presence enables the provider; unset → its route answers 404. */
+  /** The setting whose presence enables the provider; unset → its route answers 503. */
   readonly enabledBy: string;
   createWebhook(settings: ProviderSettings): WebhookAdapter;
   /** Absent for providers whose deliveries carry complete hires. */

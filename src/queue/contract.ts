@@ -24,7 +24,8 @@ export interface ProvisionJobData {
 
 /** What a `provision` job ended as; shown in the dashboard and logged. */
 export interface ProvisionResult {
-  readonly outcome: 'created' | 'existed' | 'already-provisioned';
+  /** `not-needed`: an HR update for a person who was not waiting for it (nothing to do). */
+  readonly outcome: 'created' | 'existed' | 'already-provisioned' | 'not-needed';
   readonly userId: string | undefined;
 }
 

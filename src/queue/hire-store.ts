@@ -20,6 +20,28 @@ export interface HireRecord {
   readonly failedAt?: number;
   readonly lastError?: string;
   readonly lastJobId?: string;
+  /** The type DocSpace gave the account, when it told (EmployeeFullDto flags). */
+  readonly userType?: string;
+  /**
+   * DocSpace made a User although `requestedType` (RoomAdmin, DocSpaceAdmin) was asked: the
+   * plan's paid seats were used up. The admin buys seats, then changes the type in DocSpace.
+   */
+  readonly downgraded?: boolean;
+  readonly requestedType?: string;
+}
+
+/**
+ * Who the person is, written again with `created` and `existed`: a worker can take a job up before
+ * the intake has written the `received` record (the jobs are stored first, DESIGN rule 8), and the
+ * record must still name its email, or the invite batch would name nobody.
+ */
+export type PersonIdentity = Pick<Hire, 'email' | 'hireId' | 'source'>;
+
+/** What DocSpace said about the account it made, recorded with `created`. */
+export interface CreatedFacts {
+  readonly userType?: string | undefined;
+  /** The paid type asked for when DocSpace made a User instead. */
+  readonly downgradedFrom?: string | undefined;
 }
 
 export interface TimelineEntry {
@@ -33,22 +55,43 @@ export interface TimelineEntry {
 export const HIRE_RECORD_TTL_SECONDS = 90 * 24 * 3600;
 const TIMELINE_LENGTH = 50;
 
-// KEYS: hire, timeline, invite buffer. ARGV: ttl, timeline length, timeline entry (JSON), allowed
-// states (comma-separated, '' meaning "no record yet"), buffer member ('' for none), buffer score,
-// then field/value pairs. Applies the fields, the timeline entry and the buffer entry together, and
-// only when the current state is allowed; returns '=<previous state>' or the refusing state.
+// KEYS: hire, timeline, invite buffer, owed index. ARGV: ttl, timeline length, timeline entry
+// (JSON), allowed states (comma-separated, '' meaning "no record yet"), the person's key, score,
+// '1' to queue them for their invitation ('' not to), then field/value pairs. Applies the fields,
+// the timeline entry and the buffer entry together, and only when the current state is allowed;
+// returns '=<previous state>' or the refusing state. Queuing for the invitation also enters the
+// owed index; leaving `created` leaves it (DESIGN rule 9: the reconciler reads only this index).
 const TRANSITION = `
 local current = redis.call('HGET', KEYS[1], 'state') or ''
 local allowed = ',' .. ARGV[4] .. ','
 if not string.find(allowed, ',' .. current .. ',', 1, true) then return current end
 redis.call('HDEL', KEYS[1], 'lastError')
-if #ARGV > 6 then redis.call('HSET', KEYS[1], unpack(ARGV, 7)) end
+if #ARGV > 7 then redis.call('HSET', KEYS[1], unpack(ARGV, 8)) end
 redis.call('RPUSH', KEYS[2], ARGV[3])
 redis.call('LTRIM', KEYS[2], -tonumber(ARGV[2]), -1)
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 redis.call('EXPIRE', KEYS[2], ARGV[1])
-if ARGV[5] ~= '' then redis.call('ZADD', KEYS[3], 'NX', ARGV[6], ARGV[5]) end
+if ARGV[7] == '1' then
+  redis.call('ZADD', KEYS[3], 'NX', ARGV[6], ARGV[5])
+  redis.call('ZADD', KEYS[4], 'NX', ARGV[6], ARGV[5])
+elseif current == 'created' then
+  redis.call('ZREM', KEYS[4], ARGV[5])
+end
 return '=' .. current
+`;
+
+// KEYS: hire, invite buffer, owed index. ARGV: the person's key, score. Puts a person owed an
+// invitation back in the buffer when they are still `created` and not in it; drops them from the
+// index when they are no longer `created` (or their record is gone). Returns 1 when put back.
+const REQUEUE = `
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= 'created' then
+  redis.call('ZREM', KEYS[3], ARGV[1])
+  return 0
+end
+if redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+return 1
 `;
 
 // KEYS: hire. ARGV: the mark to remove. Removes firstAttemptAt only if it still holds that value
@@ -73,7 +116,8 @@ export type Transition =
 export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?: () => number }) {
   const { redis, keys } = deps;
   const now = deps.now ?? Date.now;
-  const transition = defineScript(redis, 'onboardingHireTransition', 3, TRANSITION);
+  const transition = defineScript(redis, 'onboardingHireTransition', 4, TRANSITION);
+  const requeue = defineScript(redis, 'onboardingHireRequeue', 3, REQUEUE);
   const forget = defineScript(redis, 'onboardingHireForgetAttempt', 1, FORGET_ATTEMPT);
 
   const entry = (event: string, jobId?: string, detail?: string): string =>
@@ -93,14 +137,15 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
   ): Promise<Transition> => {
     const result = String(
       await transition.run(
-        [keys.hire(key), keys.timeline(key), keys.invitePending],
+        [keys.hire(key), keys.timeline(key), keys.invitePending, keys.inviteOwed],
         [
           HIRE_RECORD_TTL_SECONDS,
           TIMELINE_LENGTH,
           timeline,
           from.join(','),
-          bufferForInvite ? key : '',
+          key,
           now(),
+          bufferForInvite ? '1' : '',
           ...Object.entries(fields).flat(),
         ],
       ),
@@ -151,22 +196,51 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
     },
 
     /** DocSpace created the user for us: recorded, and queued for its invitation when `invite`. */
-    created: (key: string, userId: string, jobId: string, invite: boolean) =>
+    created: (
+      key: string,
+      userId: string,
+      jobId: string,
+      invite: boolean,
+      facts: CreatedFacts = {},
+      person?: PersonIdentity,
+    ) =>
       move(
         key,
         ['', 'received', 'failed'],
-        { state: 'created', userId, createdAt: now(), lastJobId: jobId },
-        entry('created', jobId, userId),
+        {
+          ...identity(person),
+          state: 'created',
+          userId,
+          createdAt: now(),
+          lastJobId: jobId,
+          ...(facts.userType === undefined ? {} : { userType: facts.userType }),
+          ...(facts.downgradedFrom === undefined
+            ? {}
+            : { downgraded: 'true', requestedType: facts.downgradedFrom }),
+        },
+        entry(
+          'created',
+          jobId,
+          facts.downgradedFrom === undefined
+            ? userId
+            : `${userId}; made a User although ${facts.downgradedFrom} was asked: no free paid seats`,
+        ),
         invite,
       ),
 
     /** The email already had an account: recorded, never invited. */
     /** `userId` is known only when a lookup was needed (after a lost answer). */
-    existed: (key: string, userId: string | undefined, jobId: string) =>
+    existed: (key: string, userId: string | undefined, jobId: string, person?: PersonIdentity) =>
       move(
         key,
         ['', 'received', 'failed'],
-        { state: 'existed', ...(userId ? { userId } : {}), existedAt: now(), lastJobId: jobId },
+        {
+          ...identity(person),
+          state: 'existed',
+          ...(userId ? { userId } : {}),
+          existedAt: now(),
+          lastJobId: jobId,
+        },
         entry('existed', jobId, userId),
       ),
 
@@ -188,6 +262,29 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
         entry('failed', jobId, reason),
       ),
 
+    /** Remembers an HR record skipped for lacking a work email (kept as long as records). */
+    async awaitEmail(source: string, employeeId: string): Promise<void> {
+      await redis.set(keys.awaitingEmail(source, employeeId), now(), 'EX', HIRE_RECORD_TTL_SECONDS);
+    },
+
+    /** Whether an HR record was skipped for lacking a work email and not provisioned since. */
+    async isAwaitingEmail(source: string, employeeId: string): Promise<boolean> {
+      return (await redis.exists(keys.awaitingEmail(source, employeeId))) === 1;
+    },
+
+    async stopAwaitingEmail(source: string, employeeId: string): Promise<void> {
+      await redis.del(keys.awaitingEmail(source, employeeId));
+    },
+
+    /** A timeline entry only (something worth knowing that changes no state). */
+    async note(key: string, event: string, detail: string, jobId: string): Promise<void> {
+      await redis
+        .multi()
+        .rpush(keys.timeline(key), entry(event, jobId, detail))
+        .ltrim(keys.timeline(key), -TIMELINE_LENGTH, -1)
+        .exec();
+    },
+
     /** A passing failure: kept as the last error, the state does not change. */
     async noteError(key: string, reason: string, jobId: string): Promise<void> {
       await redis
@@ -196,6 +293,25 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
         .rpush(keys.timeline(key), entry('retrying', jobId, reason))
         .ltrim(keys.timeline(key), -TIMELINE_LENGTH, -1)
         .exec();
+    },
+
+    /**
+     * People owed an invitation since before `before` (ms), oldest first, at most `limit`: read
+     * from the owed index, never by scanning keys.
+     */
+    owedSince: (before: number, limit: number): Promise<string[]> =>
+      redis.zrangebyscore(keys.inviteOwed, '-inf', `(${before}`, 'LIMIT', 0, limit),
+
+    /**
+     * Puts `key` back in the invite buffer if it is still `created` and not there (a lost entry);
+     * clears it from the owed index if it is not `created` any more. True when put back.
+     */
+    async requeueForInvite(key: string): Promise<boolean> {
+      const result = await requeue.run(
+        [keys.hire(key), keys.invitePending, keys.inviteOwed],
+        [key, now()],
+      );
+      return result === 1;
     },
 
     async get(key: string): Promise<HireRecord | undefined> {
@@ -211,6 +327,12 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
 }
 
 export type HireStore = ReturnType<typeof createHireStore>;
+
+function identity(person: PersonIdentity | undefined): Record<string, string> {
+  return person === undefined
+    ? {}
+    : { email: person.email, hireId: person.hireId, source: person.source };
+}
 
 function toRecord(raw: Record<string, string>): HireRecord {
   const num = (field: string): Record<string, number> => {
@@ -229,6 +351,9 @@ function toRecord(raw: Record<string, string>): HireRecord {
     ...str('userId'),
     ...str('lastError'),
     ...str('lastJobId'),
+    ...str('userType'),
+    ...str('requestedType'),
+    ...(raw['downgraded'] === 'true' ? { downgraded: true } : {}),
     ...num('receivedAt'),
     ...num('firstAttemptAt'),
     ...num('createdAt'),

@@ -17,10 +17,24 @@ export function createKeys(prefix: string) {
     timeline: (emailKey: string) => `${base}:hire:${emailKey}:timeline`,
     /** Lock per person, held by the job working on them. */
     hireLock: (emailKey: string) => `${base}:lock:${emailKey}`,
+    /** Lock per HR record (source and employee id), held while a job reads it from the HR API. */
+    refLock: (source: string, employeeId: string) =>
+      `${base}:lock:ref:${sha256(`${source}:${employeeId}`).slice(0, 32)}`,
+    /**
+     * Marker per HR record skipped for lacking a work email: an update that adds one provisions
+     * the person (README "Connecting HR systems").
+     */
+    awaitingEmail: (source: string, employeeId: string) =>
+      `${base}:awaiting-email:${sha256(`${source}:${employeeId}`).slice(0, 32)}`,
     /** Marker per delivery (`webhook-id`), so a redelivery is answered `duplicate`. */
     delivery: (deliveryId: string) => `${base}:delivery:${sha256(deliveryId).slice(0, 40)}`,
     /** ZSET of people created and waiting for their invitation call (score: when created). */
     invitePending: `${base}:invites:pending`,
+    /**
+     * ZSET of every person recorded `created` and owed an invitation (score: when created), kept by
+     * the transition script: the reconciler's index, so it never scans the keyspace.
+     */
+    inviteOwed: `${base}:invites:owed`,
     /** Sliding-window log of DocSpace requests, shared by all workers. */
     docspaceRate: `${base}:docspace:rate`,
     /** Until when every worker holds DocSpace requests (set on 429). */

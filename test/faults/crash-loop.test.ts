@@ -163,7 +163,13 @@ describe('crash loop: SIGKILL the worker at random instants (DESIGN rule 7)', ()
         invites: await stack.invites.getFailedCount(),
       },
       { hires: 0, invites: 0 },
-      'no job failed',
+      `no job failed (${JSON.stringify(
+        [...(await stack.hires.getFailed()), ...(await stack.invites.getFailed())].map((job) => ({
+          id: job.id,
+          reason: job.failedReason,
+          attempts: job.attemptsMade,
+        })),
+      )})`,
     );
 
     const report = checkRules({

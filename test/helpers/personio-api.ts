@@ -37,6 +37,8 @@ export async function startPersonioApi(expiresIn = 86_400) {
     }
     const id = /^\/v2\/persons\/([^/?]+)$/.exec(call.path)?.[1];
     if (id === undefined || id === 'gone') return { status: 404, body: { errors: [] } };
+    // Credentials without email and names among their readable attributes: Personio leaves them out.
+    if (id === 'unreadable') return { status: 200, body: { id } };
     return {
       status: 200,
       body: {

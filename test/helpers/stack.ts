@@ -6,9 +6,14 @@ import { ConfigError, type ErrorDetail } from '../../src/errors.js';
 import { readProviderSettings } from '../../src/providers/settings.js';
 import type { Provider } from '../../src/providers/types.js';
 import { DEMO_API_KEY } from '../../src/docspace-sim/constants.js';
-import { createDocspaceSim, type DocspaceSim } from '../../src/docspace-sim/server.js';
+import {
+  createDocspaceSim,
+  type DocspaceSim,
+  type SimLang,
+} from '../../src/docspace-sim/server.js';
 import { signStandardWebhook } from '../../src/domain/signature.js';
 import { createLogger, type Logger } from '../../src/logger.js';
+import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { createHireStore, type HireStore } from '../../src/queue/hire-store.js';
 import { createKeys, QUEUES } from '../../src/queue/keys.js';
 import { createRedis, type RedisConnection } from '../../src/queue/redis.js';
@@ -46,6 +51,8 @@ export interface Stack {
   readonly hires: Queue;
   readonly invites: Queue;
   readonly logger: Logger;
+  /** The metrics of the API and the workers (one registry, as in `npm start`). */
+  readonly metrics: Metrics;
   /** The JSON lines logged so far. */
   readonly logLines: readonly string[];
   /** Posts a signed generic delivery; `data` is one hire or an array. */
@@ -71,9 +78,18 @@ export async function startStack(
     legacy?: boolean;
     /** HR systems to serve instead of the registry's (their settings are read from `settings`). */
     providers?: readonly Provider[];
+    /** The simulated portal's language (its error texts); default English. */
+    lang?: SimLang;
+    /** Paid seats of the simulated plan; default no limit. */
+    paidSeats?: number;
   } = {},
 ): Promise<Stack> {
-  const sim = createDocspaceSim({ apiKeys: [DEMO_API_KEY], legacy: options.legacy ?? false });
+  const sim = createDocspaceSim({
+    apiKeys: [DEMO_API_KEY],
+    legacy: options.legacy ?? false,
+    ...(options.lang === undefined ? {} : { lang: options.lang }),
+    ...(options.paidSeats === undefined ? {} : { paidSeats: options.paidSeats }),
+  });
   const { url: simUrl } = await sim.listen(0);
   const prefix = uniquePrefix();
   const secret = `whsec_${randomBytes(24).toString('base64')}`;
@@ -122,7 +138,8 @@ export async function startStack(
   const hires = new Queue(QUEUES.hires, { connection: redis, prefix });
   const invites = new Queue(QUEUES.invites, { connection: redis, prefix });
   const providers = options.providers === undefined ? {} : { providers: options.providers };
-  const api: RunningApi = await startApi({ config, logger, ...providers });
+  const metrics = createMetrics({ defaultMetrics: false });
+  const api: RunningApi = await startApi({ config, logger, metrics, ...providers });
   const apiUrl = `http://127.0.0.1:${api.port}`;
   let workers: RunningWorkers | undefined;
 
@@ -138,6 +155,7 @@ export async function startStack(
     hires,
     invites,
     logger,
+    metrics,
     logLines,
     async post(data, opts = {}) {
       const body = JSON.stringify({
@@ -171,6 +189,7 @@ export async function startStack(
       workers = await startWorkers({
         config,
         logger,
+        metrics,
         ...providers,
         connection: redis,
         tuning: { ...FAST_TUNING, ...options.tuning, ...tuning },

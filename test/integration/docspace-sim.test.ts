@@ -784,3 +784,108 @@ describe('DocSpace simulator: call log and control routes', () => {
     assert.deepEqual(state.faults.script, []);
   });
 });
+
+describe('DocSpace simulator: the key owner’s language (DOCSPACE_SIM_LANG)', () => {
+  it('when the portal answers in German, the resource texts are German (Resource.de.resx); literals stay English', async (t) => {
+    const h = await start(t, { lang: 'de' });
+    await h.call('POST', '/api/2.0/people', alice);
+    expectError(
+      await h.call('POST', '/api/2.0/people', alice),
+      400,
+      'Ein Benutzer mit dieser E-Mail-Adresse ist bereits registriert',
+    );
+    expectError(
+      await h.call('POST', '/api/2.0/people', { ...alice, email: 'x@example.com', firstName: '1' }),
+      400,
+      'Falscher Vor- oder Nachname',
+    );
+    expectError(
+      await h.call('GET', '/api/2.0/people/email?email=nobody%40example.com'),
+      404,
+      'Der Benutzer konnte nicht gefunden werden',
+    );
+    h.sim.addUser({ email: 'gone@example.com', firstName: 'Gone', status: 2 });
+    expectError(
+      await h.call('POST', '/api/2.0/people/invite', {
+        invitations: [{ email: 'gone@example.com', type: 4 }],
+      }),
+      400,
+      'Benutzer deaktiviert: gone@example.com',
+    );
+    expectError(
+      await h.call('POST', '/api/2.0/people', { ...alice, email: 'y@example.com', type: 2 }),
+      403,
+      'Access denied',
+    );
+  });
+});
+
+describe('DocSpace simulator: the key owner and createdBy', () => {
+  it('GET /people/@self is the key owner (isOwner); users made through the API name them in createdBy, seeds name whom they say', async (t) => {
+    const h = await start(t);
+    const self = await h.call('GET', '/api/2.0/people/@self');
+    assert.equal(self.status, 200);
+    const owner = self.json['response'] as Record<string, unknown>;
+    assert.match(String(owner['id']), GUID);
+    assert.equal(owner['isOwner'], true);
+    assert.equal(owner['isAdmin'], false, 'the owner is not flagged isAdmin');
+
+    const made = (await h.call('POST', '/api/2.0/people', alice)).json['response'] as Record<
+      string,
+      unknown
+    >;
+    assert.equal((made['createdBy'] as Record<string, unknown>)['id'], owner['id']);
+    h.sim.addUser({ email: 'b@example.com', firstName: 'B', createdBy: 'someone-else' });
+    h.sim.addUser({ email: 'c@example.com', firstName: 'C', registeredAt: '2025-05-05T05:05:05Z' });
+    const other = (await h.call('GET', '/api/2.0/people/email?email=b%40example.com')).json[
+      'response'
+    ] as Record<string, unknown>;
+    const creator = other['createdBy'] as Record<string, unknown>;
+    assert.notEqual(creator['id'], owner['id']);
+    assert.equal(creator['displayName'], 'Other Admin');
+    const unknown = (await h.call('GET', '/api/2.0/people/email?email=c%40example.com')).json[
+      'response'
+    ] as Record<string, unknown>;
+    assert.equal('createdBy' in unknown, false, 'no creator known: no createdBy');
+    assert.equal(unknown['registrationDate'], '2025-05-05T05:05:05.0000000+00:00', 'seeded date');
+    assert.equal((await h.state()).users.length, 3, 'the key owner is not among the users');
+  });
+});
+
+describe('DocSpace simulator: paid seats (knob paidSeats)', () => {
+  it('when the seats are used up, a RoomAdmin create makes a User (200), and invitations of paid types are refused 402 before anything is done, existing emails included', async (t) => {
+    const h = await start(t, { paidSeats: 1 });
+    const first = await h.call('POST', '/api/2.0/people', { ...alice, type: 1 });
+    assert.equal((first.json['response'] as Record<string, unknown>)['isRoomAdmin'], true);
+    const second = await h.call('POST', '/api/2.0/people', {
+      ...alice,
+      email: 'b@example.com',
+      type: 1,
+    });
+    assert.equal(second.status, 200);
+    const made = second.json['response'] as Record<string, unknown>;
+    assert.equal(made['isRoomAdmin'], false);
+    assert.equal(made['isCollaborator'], true, 'UserController.AddMember made a User');
+
+    const refused = await h.call('POST', '/api/2.0/people/invite', {
+      invitations: [
+        { email: 'b@example.com', type: 1 },
+        { email: 'new@example.com', type: 1 },
+      ],
+    });
+    expectError(refused, 402, 'The number of admins exceeds the limit: 2/0.');
+    assert.equal((await h.state()).users.length, 2, 'nobody was invited');
+    const asUsers = await h.call('POST', '/api/2.0/people/invite', {
+      invitations: [{ email: 'b@example.com', type: 4 }],
+    });
+    assert.equal(asUsers.status, 200, 'User invitations do not count against seats');
+
+    h.sim.setFaults({ paidSeats: null });
+    const third = await h.call('POST', '/api/2.0/people', {
+      ...alice,
+      email: 'c@example.com',
+      type: 1,
+    });
+    assert.equal((third.json['response'] as Record<string, unknown>)['isRoomAdmin'], true);
+  });
+});

@@ -14,6 +14,9 @@ const EXPECTED_AUTH = `Basic ${Buffer.from(`${API_KEY}:x`).toString('base64')}`;
  * A fake of BambooHR's Get Employee (`GET /{companyDomain}/v1/employees/{id}?fields=…`): checks the
  * HTTP Basic credentials (401 otherwise, as BambooHR does), and answers only the requested fields.
  */
+/** Employees (ids 9…) whose work email was filled in after they were created. */
+const filledIn = new Set<string>();
+
 function bambooApi(call: HrApiCall): HrAnswer {
   if (call.headers.authorization !== EXPECTED_AUTH) return { status: 401 };
   const url = new URL(call.path, 'http://x');
@@ -24,7 +27,7 @@ function bambooApi(call: HrApiCall): HrAnswer {
   const employee: Record<string, string | null> = {
     firstName: 'Bo',
     lastName: 'Bamboo',
-    workEmail: id.startsWith('9') ? null : `bo.${id}@example.com`,
+    workEmail: id.startsWith('9') && !filledIn.has(id) ? null : `bo.${id}@example.com`,
     homeEmail: `home.${id}@example.org`,
     department: 'Engineering',
     jobTitle: 'Developer',
@@ -36,6 +39,13 @@ function bambooApi(call: HrApiCall): HrAnswer {
   }
   return { status: 200, body };
 }
+
+const updated = (employeeId: string, changedFields: string[], at = new Date()) =>
+  JSON.stringify({
+    type: 'employee.updated',
+    timestamp: at.toISOString(),
+    data: { companyId: '12345', employeeId, changedFields },
+  });
 
 const created = (employeeId: string) =>
   JSON.stringify({
@@ -149,13 +159,12 @@ describe('POST /webhooks/bamboohr', () => {
     const first = await post(stack, created('101'));
     assert.equal(first.status, 200);
     assert.deepEqual(await first.json(), { status: 'accepted', hires: 1 });
-    // BambooHR's create-then-initialize: employee.updated follows every employee.created.
-    const update = JSON.stringify({
-      type: 'employee.updated',
-      timestamp: new Date().toISOString(),
-      data: { companyId: '12345', employeeId: '101', changedFields: ['firstName', 'workEmail'] },
-    });
-    assert.deepEqual(await (await post(stack, update)).json(), {
+    // BambooHR's create-then-initialize: employee.updated follows every employee.created. One
+    // that names the work email is stored, and does nothing for a person not waiting for one.
+    const update = updated('101', ['firstName', 'workEmail']);
+    assert.deepEqual(await (await post(stack, update)).json(), { status: 'accepted', hires: 1 });
+    const other = updated('101', ['jobTitle']);
+    assert.deepEqual(await (await post(stack, other)).json(), {
       status: 'ignored',
       type: 'employee.updated',
     });
@@ -200,6 +209,37 @@ describe('POST /webhooks/bamboohr', () => {
       /GET \/acme\/v1\/employees\/404 answered 404: the HR system does not know this employee/,
     );
     assert.equal(stack.sim.state().users.filter((u) => u.email.startsWith('home.')).length, 0);
+  });
+
+  it('provisions a person skipped for lacking a work email once an employee.updated adds it; a later email update makes no second account', async () => {
+    await post(stack, created('951'));
+    assert.match(await failedReason(stack, '951'), /^BambooHR employee 951 has no work email/);
+
+    filledIn.add('951');
+    const update = await post(stack, updated('951', ['workEmail']));
+    assert.deepEqual(await update.json(), { status: 'accepted', hires: 1 });
+    await stack.settled(['bo.951@example.com'], ['invited']);
+    assert.equal(inviteCounts(stack.sim).get('bo.951@example.com'), 1);
+    const record = await stack.store.get(stack.store.keyOf('bo.951@example.com'));
+    assert.equal(record?.hireId, '951');
+
+    const fetches = fetchesOf('951').length;
+    const later = await post(stack, updated('951', ['workEmail'], new Date(Date.now() + 60_000)));
+    assert.deepEqual(await later.json(), { status: 'accepted', hires: 1 });
+    await waitFor(
+      async () =>
+        (await stack.hires.getCompleted()).some(
+          (j) =>
+            (j.data as { ref?: { employeeId: string } }).ref?.employeeId === '951' &&
+            (j.returnvalue as { outcome?: string } | null)?.outcome === 'not-needed',
+        )
+          ? true
+          : undefined,
+      10_000,
+      'the later update to end with nothing to do',
+    );
+    assert.equal(fetchesOf('951').length, fetches, 'not even fetched again');
+    assert.equal(stack.sim.state().users.filter((u) => u.email === 'bo.951@example.com').length, 1);
   });
 
   it('provisions the Created entries of a legacy field-based delivery once, JSON or form post', async () => {

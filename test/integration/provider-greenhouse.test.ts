@@ -235,11 +235,12 @@ describe('POST /webhooks/greenhouse (GREENHOUSE_EMAIL=any)', () => {
 });
 
 describe('POST /webhooks/greenhouse without GREENHOUSE_WEBHOOK_SECRET', () => {
-  it('answers 404, as if the route did not exist', async () => {
+  it('answers 503 with Retry-After (our setting is missing; Greenhouse delivers again), naming the setting', async () => {
     const stack = await startStack({}, { providers: [greenhouse], workers: false });
     try {
       const response = await deliver(stack, fixtureText('hire-candidate.json'));
-      assert.equal(response.status, 404);
+      assert.equal(response.status, 503);
+      assert.equal(response.headers.get('retry-after'), '5');
       const body = (await response.json()) as { error: { message: string } };
       assert.match(body.error.message, /GREENHOUSE_WEBHOOK_SECRET/);
     } finally {

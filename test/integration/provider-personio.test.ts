@@ -132,6 +132,19 @@ describe('POST /webhooks/personio through the whole service', () => {
     assert.equal(gone?.attemptsMade, 1);
   });
 
+  it('when the credentials cannot read email or names (Personio leaves them out), the reason says so and names the fix', async () => {
+    await post(stack, body('person.created', { person: { id: 'unreadable' } }));
+    const [job] = await ended(stack, 'unreadable', 'failed');
+    assert.equal(job?.attemptsMade, 1);
+    const reason = job.failedReason;
+    assert.match(
+      reason,
+      /^Personio does not show email, first_name, last_name of employee unreadable to these API credentials/,
+    );
+    assert.match(reason, /readable employee attributes, then replay the job$/);
+    assert.doesNotMatch(reason, /add one in Personio/);
+  });
+
   it('on a 401 for a kept token, gets a new token and finishes without using an attempt', async () => {
     const before = api.tokenCalls();
     api.tokens.clear();

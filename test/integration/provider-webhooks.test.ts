@@ -120,14 +120,17 @@ describe('POST /webhooks/<provider>: the provider framework, with a made-up HR s
     await hr.close();
   });
 
-  it('answers 404 for a provider whose setting is unset, and for an unknown one', async () => {
-    for (const name of ['off', 'nobody']) {
-      const response = await fetch(`${stack.apiUrl}/webhooks/${name}`, {
-        method: 'POST',
-        body: '{}',
-      });
-      assert.equal(response.status, 404, name);
-    }
+  it('answers 503 with Retry-After for a provider whose setting is unset (our trouble), 404 for an unknown one', async () => {
+    const post = (name: string) =>
+      fetch(`${stack.apiUrl}/webhooks/${name}`, { method: 'POST', body: '{}' });
+    const off = await post('off');
+    assert.equal(off.status, 503);
+    assert.equal(off.headers.get('retry-after'), '5');
+    assert.equal(
+      ((await off.json()) as { error: { code: string } }).error.code,
+      'ERR_NOT_CONFIGURED',
+    );
+    assert.equal((await post('nobody')).status, 404);
   });
 
   it('answers 401 for a bad token, 400 for a bad payload, and 200 to a ping, storing nothing', async () => {

@@ -106,15 +106,40 @@ describe('guardWithCircuit: what each request tells the breaker', () => {
     assert.deepEqual(probing.reports, ['answered']);
   });
 
-  it('when an old server answers 500 "already registered", DocSpace is up: an answer, not a failure', async () => {
-    const { breaker, reports } = fakeBreaker({ kind: 'go', failures: 1 });
-    const guarded = guardWithCircuit(gate, { breaker, logger: recordingLogger().logger });
-    const legacy = answer(500, {
-      error: { message: 'User with this email is already registered' },
-      status: 1,
+  for (const message of [
+    'User with this email is already registered',
+    'Ein Benutzer mit dieser E-Mail-Adresse ist bereits registriert',
+  ]) {
+    it(`when an old server answers a create 500 with its own error ("${message}"), nothing is counted: the lookup that follows decides, whatever the language`, async () => {
+      const counted = fakeBreaker({ kind: 'go', failures: 1 });
+      const create = {
+        ...answer(500, { error: { message }, status: 1, statusCode: 500 }),
+        config: { method: 'post', url: '/api/2.0/people' },
+      };
+      await guardWithCircuit(gate, {
+        breaker: counted.breaker,
+        logger: recordingLogger().logger,
+      }).run(() => Promise.resolve(create));
+      assert.deepEqual(counted.reports, [], 'neither a failure nor an answer');
+      const probing = fakeBreaker(PROBE);
+      await guardWithCircuit(gate, {
+        breaker: probing.breaker,
+        logger: recordingLogger().logger,
+      }).run(() => Promise.resolve(create));
+      assert.deepEqual(probing.reports, ['unsent'], 'the probe slot goes to the next request');
     });
-    await guarded.run(() => Promise.resolve(legacy));
-    assert.deepEqual(reports, ['answered']);
+  }
+
+  it('when a lookup answers 500 with an error body, it counts as a failure (DocSpace is unwell)', async () => {
+    const { breaker, reports } = fakeBreaker({ kind: 'go', failures: 1 });
+    const lookup = {
+      ...answer(500, { error: { message: 'boom' }, status: 1, statusCode: 500 }),
+      config: { method: 'get', url: '/api/2.0/people/email' },
+    };
+    await guardWithCircuit(gate, { breaker, logger: recordingLogger().logger }).run(() =>
+      Promise.resolve(lookup),
+    );
+    assert.deepEqual(reports, ['failed']);
   });
 
   it('when a probe could not be sent (a lasting error before the wire), the probe slot is given back', async () => {

@@ -13,6 +13,7 @@ import { DocspaceError } from '../../src/docspace/errors.js';
 import { ServiceError } from '../../src/errors.js';
 
 const CREATE = 'POST /api/2.0/people';
+const INVITE = 'POST /api/2.0/people/invite';
 const NOW = Date.parse('2026-11-26T10:00:00.000Z');
 const now = () => NOW;
 
@@ -80,6 +81,14 @@ describe('classifyAnswer', () => {
     assert.equal(err.rateLimited, false);
     assert.equal(err.retryAfterMs, undefined);
     assert.equal(err.message, `${CREATE} answered 400: User with this email is already registered`);
+  });
+
+  it('when DocSpace answers an error, then its own text (any language) is kept apart as upstreamMessage, so nothing parses our message', () => {
+    const german = 'Benutzer deaktiviert: gone@example.com';
+    const err = docspaceErrorOf(() => classifyAnswer(INVITE, answer(400, apiError(400, german))));
+    assert.equal(err.upstreamMessage, german);
+    const down = docspaceErrorOf(() => classifyAnswer(CREATE, answer(503, undefined)));
+    assert.equal(down.upstreamMessage, undefined, 'no DocSpace body, no DocSpace text');
   });
 
   it('when DocSpace answers 400 with validation errors, then the message lists field: text', () => {

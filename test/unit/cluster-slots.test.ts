@@ -35,7 +35,7 @@ function slotOf(key: string): number {
 function ownKeys(prefix: string): string[] {
   const samples = [emailKey('Ana.Smith@Example.com'), 'bamboohr:msg_2f9a', 'x'];
   return Object.values(createKeys(prefix)).flatMap((key) =>
-    typeof key === 'string' ? [key] : samples.map((sample) => key(sample)),
+    typeof key === 'string' ? [key] : samples.map((sample) => key(sample, sample)),
   );
 }
 

@@ -243,7 +243,12 @@ describe('docker-compose.yml', () => {
     const api = Object.keys(environment(service('api')));
     const worker = Object.keys(environment(service('worker')));
     // Read by the simulator or by compose itself, not by the API or the worker.
-    const elsewhere = new Set(['DOCSPACE_SIM_PORT', 'DOCSPACE_SIM_HOST']);
+    const elsewhere = new Set([
+      'DOCSPACE_SIM_PORT',
+      'DOCSPACE_SIM_HOST',
+      'DOCSPACE_SIM_LANG',
+      'DOCSPACE_SIM_PAID_SEATS',
+    ]);
     for (const name of settingsReadByCode()) {
       if (elsewhere.has(name)) continue;
       assert.ok(

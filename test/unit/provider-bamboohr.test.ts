@@ -216,6 +216,51 @@ describe('BambooHR parse', () => {
     }
   });
 
+  it('turns an employee.updated that changes the work email into a reference for a person waiting for one, keyed by its own timestamp', () => {
+    const update = (changedFields?: string[]) =>
+      event('employee.updated', {
+        companyId: '12345',
+        employeeId: '67890',
+        ...(changedFields === undefined ? {} : { changedFields }),
+      });
+    const expected = {
+      kind: 'hires',
+      type: 'employee.updated',
+      deliveryId: `employee.updated:12345:67890:${ISO}`,
+      items: [
+        {
+          kind: 'ref',
+          ref: {
+            source: 'bamboohr',
+            employeeId: '67890',
+            context: { companyId: '12345' },
+            onlyIfAwaitingEmail: true,
+          },
+        },
+      ],
+    };
+    assert.deepEqual(adapter.parse(request(update(['firstName', 'workEmail']))), expected);
+    assert.deepEqual(adapter.parse(request(update())), expected, 'no changedFields: maybe');
+    assert.deepEqual(adapter.parse(request(update(['jobTitle']))), {
+      kind: 'ignored',
+      type: 'employee.updated',
+    });
+    const legacy = JSON.stringify({
+      employees: [
+        { action: 'Updated', id: '302', changedFields: ['Work Email'], timestamp: ISO },
+        { action: 'Updated', id: '303', changedFields: ['Job Title'] },
+      ],
+    });
+    assert.deepEqual(adapter.parse(request(legacy)), {
+      kind: 'hires',
+      type: 'employee_with_fields.updated',
+      deliveryId: `created:;updated:302@${ISO}`,
+      items: [
+        { kind: 'ref', ref: { source: 'bamboohr', employeeId: '302', onlyIfAwaitingEmail: true } },
+      ],
+    });
+  });
+
   it('reads the event-based form post', () => {
     const body = 'type=employee.created&data%5BcompanyId%5D=12345&data%5BemployeeId%5D=67890';
     const parsed = adapter.parse(

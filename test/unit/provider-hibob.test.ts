@@ -3,7 +3,7 @@ import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { ConfigError, PayloadError, SignatureError } from '../../src/errors.js';
-import { HireIncompleteError } from '../../src/providers/hr-http.js';
+import { HireIncompleteError, HrApiError } from '../../src/providers/hr-http.js';
 import { toHire } from '../../src/providers/hibob-api.js';
 import { createHibobWebhook, hibob } from '../../src/providers/hibob.js';
 import type { ProviderEvent, WebhookRequest } from '../../src/providers/types.js';
@@ -85,10 +85,22 @@ describe('hibob webhook: Bob-Signature (HMAC-SHA512 of the raw body)', () => {
     }
   });
 
-  it('checks the ping too: signed it passes, unsigned it is refused', () => {
+  it("lets an unsigned body through only when it is exactly Bob's ping; a wrongly signed ping is refused", () => {
     adapter.verify(request('Ping test', sign('Ping test')));
+    for (const ping of ['Ping test', '"Ping test"', '{"text":"Ping test"}', ' Ping test\n']) {
+      adapter.verify(request(ping));
+    }
+    for (const body of [
+      'Ping test!',
+      '{"text":"Ping test","type":"employee.created","data":{"employeeId":"1"}}',
+      JSON.stringify({ type: 'employee.created', data: { employeeId: '1' } }),
+    ]) {
+      assert.throws(() => {
+        adapter.verify(request(body));
+      }, SignatureError);
+    }
     assert.throws(() => {
-      adapter.verify(request('Ping test'));
+      adapter.verify(request('Ping test', 'v1,not-a-signature'));
     }, SignatureError);
   });
 });
@@ -265,15 +277,17 @@ describe('hibob fetcher: mapping Bob employee fields', () => {
     });
   });
 
-  it('fails with a clear reason when there is no usable work email', () => {
+  it("retries an email still null after the webhook (Bob's read-after-write lag): a passing failure, not a lasting one", () => {
     assert.throws(
       () => toHire('55', { firstName: 'No', '/root/email': { value: null } }),
       (err: unknown) =>
-        err instanceof HireIncompleteError &&
-        err.message.startsWith(
-          'Bob employee 55 has no work email; add one in Bob, then replay the job',
-        ),
+        err instanceof HrApiError &&
+        err.kind === 'passing' &&
+        err.message.startsWith('Bob has no work email for employee 55 yet; retrying'),
     );
+  });
+
+  it('fails with a clear reason when the work email is not usable', () => {
     assert.throws(
       () => toHire('56', { email: 'not-an-email' }),
       (err: unknown) =>
@@ -302,7 +316,18 @@ describe('the worker refuses a stored reference whose id is not a safe id (issue
             },
           },
         },
-        store: { received: () => Promise.reject(new Error('nothing is stored')) },
+        store: {
+          received: () => Promise.reject(new Error('nothing is stored')),
+          awaitEmail: () => Promise.reject(new Error('nothing is stored')),
+          isAwaitingEmail: () => Promise.reject(new Error('nothing is stored')),
+          stopAwaitingEmail: () => Promise.reject(new Error('nothing is stored')),
+        },
+        locks: {
+          acquire: () => Promise.reject(new Error('no lock is taken')),
+          release: () => Promise.reject(new Error('no lock is taken')),
+        },
+        refLockKey: (source, employeeId) => `${source}:${employeeId}`,
+        lockTtlMs: 1_000,
         logger: createLogger({ level: 'error', service: 'test', silent: true }),
       }),
       (err: unknown) => err instanceof UnrecoverableError && err.message.includes('is not an id'),

@@ -9,6 +9,9 @@ function handle(err: unknown): { status: number; headers: Record<string, string>
   const written = { status: 0, headers: {} as Record<string, string>, body: undefined as unknown };
   const res = {
     headersSent: false,
+    hasHeader(name: string) {
+      return name.toLowerCase() in written.headers;
+    },
     setHeader(name: string, value: string) {
       written.headers[name.toLowerCase()] = value;
       return res;

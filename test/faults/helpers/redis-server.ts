@@ -9,7 +9,7 @@ import { waitFor } from '../../helpers/redis.js';
 /**
  * A private `redis-server` for the tests that stop Redis (the shared one on 6379 is never touched):
  * a free port, its own directory, and persistence as in docker-compose.yml (append-only file,
- * `appendfsync everysec`, `noeviction`).
+ * `appendfsync everysec`, `noeviction`), or none at all (`persist: false`).
  */
 export interface PrivateRedis {
   readonly port: number;
@@ -25,7 +25,14 @@ export interface PrivateRedis {
 }
 
 export async function startPrivateRedis(
-  options: { password?: string } = {},
+  options: {
+    password?: string;
+    /**
+     * false: no append-only file and no snapshots, so a restart comes back empty (what a failover
+     * to a replica that lagged, or a flush, also does: DESIGN rule 9). Default true.
+     */
+    persist?: boolean;
+  } = {},
 ): Promise<PrivateRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'dso-redis-'));
@@ -65,10 +72,9 @@ export async function startPrivateRedis(
         '127.0.0.1',
         '--dir',
         dir,
-        '--appendonly',
-        'yes',
-        '--appendfsync',
-        'everysec',
+        ...(options.persist === false
+          ? ['--appendonly', 'no']
+          : ['--appendonly', 'yes', '--appendfsync', 'everysec']),
         '--save',
         '',
         '--maxmemory-policy',
