@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- options]`: the benchmarks of issue #6 (intake, end to end, backlog). Writes
- * `bench/results/<name>-<date>.json` per benchmark and `bench/results/latest.md` (the README's
- * table). Timings are reported, never judged: only a crash fails the command.
+ * `bench/results/<name>-<date>.json` per benchmark and `bench/results/latest.md` (the tables of
+ * docs/performance.md). Timings are reported, never judged: only a crash fails the command.
  */
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -142,7 +142,7 @@ async function main(options: Options): Promise<void> {
     const scale = await runScale({
       hires: options.scaleHires ?? (quick ? 60 : 1500),
       workerCounts: quick ? [1, 2] : [1, 2, 4],
-      // DocSpace cloud: 1,500 requests a minute per portal (README "How DocSpace behaves").
+      // DocSpace cloud: 1,500 requests a minute per portal (docs/docspace.md#how-docspace-behaves).
       caps: [25, null],
       latencyMs: options.scaleLatency,
       concurrency: options.concurrency,

@@ -30,7 +30,7 @@ export function writeJson(name: string, machine: Machine, result: unknown): stri
   return file;
 }
 
-/** `bench/results/latest.md`, Prettier-formatted so it can be pasted into the README as it is. */
+/** `bench/results/latest.md`, Prettier-formatted so it can be pasted into docs/performance.md as it is. */
 export async function writeMarkdown(report: Report): Promise<{ file: string; text: string }> {
   const text = await format(renderMarkdown(report), {
     parser: 'markdown',

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { connect } from 'node:net';
 import { freePort } from '../../workers/demo-redis.js';
 import { waitFor } from './redis.js';
+import { getSystemTool, OPENSSL } from './system-tool.js';
 
 /** A private `redis-server` that speaks only TLS, with a certificate from its own test CA. */
 export interface TlsRedis {
@@ -18,13 +19,14 @@ export interface TlsRedis {
 
 /**
  * Makes a throw-away CA and a server certificate for 127.0.0.1 with the `openssl` command line
- * (.ci/run installs it where missing), then starts redis-server with `--tls-port` only
+ * (found or installed by test/helpers/system-tool.ts), then starts redis-server with `--tls-port` only
  * (https://redis.io/docs/latest/operate/oss_and_stack/management/security/encryption/).
  */
 export async function startTlsRedis(): Promise<TlsRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'dso-tls-'));
   const file = (name: string) => join(dir, name);
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
+  const opensslPath = getSystemTool(OPENSSL);
+  const openssl = (...args: string[]) => execFileSync(opensslPath, args, { stdio: 'ignore' });
   const key = (name: string) => [
     ...['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'],
     ...['-keyout', file(`${name}.key`)],

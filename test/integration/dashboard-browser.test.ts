@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import express from 'express';
 import { chromium, type Page } from 'playwright-core';
 import { createDashboard } from '../../src/http/dashboard.js';
 import { waitFor } from '../helpers/redis.js';
 import { startStack } from '../helpers/stack.js';
+import { chromiumTool, getSystemTool } from '../helpers/system-tool.js';
 
-/** Debian's package; `.ci/run` installs it (`apt-get install chromium`). */
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = new URL('../artifacts/', import.meta.url);
 /** The failed job with its masked data, and with its failure reason. */
 const SCREENSHOT = new URL('dashboard.png', ARTIFACTS);
@@ -24,16 +22,21 @@ const hire = {
 };
 
 describe('dashboard in a browser (headless Chromium)', () => {
+  /** `CHROMIUM_PATH`, else a Chromium or Chrome found on this machine, else Debian's, installed. */
+  let browserPath = '';
+  before(
+    () => {
+      browserPath = getSystemTool(chromiumTool(() => chromium.executablePath()));
+    },
+    { timeout: 20 * 60_000 },
+  );
+
   it(
     'when an admin logs in, then they see both queues and a failed job with masked data and its reason',
     {
       timeout: 60_000,
     },
     async (t) => {
-      assert.ok(
-        existsSync(CHROMIUM),
-        `${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium), as .ci/run does`,
-      );
       // A wrong DocSpace key fails the provision job at once with a 401 reason.
       const stack = await startStack({ DOCSPACE_API_KEY: `sk-${'f'.repeat(64)}` });
       t.after(() => stack.close());
@@ -62,7 +65,7 @@ describe('dashboard in a browser (headless Chromium)', () => {
       const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/admin/queues`;
 
       const browser = await chromium.launch({
-        executablePath: CHROMIUM,
+        executablePath: browserPath,
         args: [
           '--headless',
           '--no-sandbox',

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { PROVIDERS } from '../../src/providers/registry.js';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { loadConfig } from '../../src/config.js';
 import { SHUTDOWN_TIMEOUT_MS } from '../../src/lifecycle.js';
+import { settingsReadByCode } from '../helpers/settings.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const readText = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
@@ -405,32 +406,6 @@ function readEnvExample(): Map<string, ExampleEntry> {
     comment = [];
   }
   return entries;
-}
-
-/** Every environment name the code reads: config.ts's helpers and the entry points' `env['…']`. */
-function settingsReadByCode(): Set<string> {
-  const files = ['src', 'workers'].flatMap((dir) =>
-    readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })
-      .filter((file) => file.endsWith('.ts'))
-      .map((file) => join(dir, file)),
-  );
-  const names = new Set<string>();
-  const config = readText('src/config.ts');
-  for (const match of config.matchAll(/\b(?:int|read|oneOf|url)\(\s*'([A-Z][A-Z0-9_]*)'/g)) {
-    if (match[1] !== undefined) names.add(match[1]);
-  }
-  for (const file of files) {
-    const text = readText(file);
-    for (const match of text.matchAll(
-      /\benv(?:\[\s*'([A-Z][A-Z0-9_]*)'\s*\]|\.([A-Z][A-Z0-9_]*))/g,
-    )) {
-      const name = match[1] ?? match[2];
-      if (name !== undefined) names.add(name);
-    }
-  }
-  // HR providers declare their settings in their modules; loadConfig reads them via the registry.
-  for (const provider of PROVIDERS) for (const setting of provider.settings) names.add(setting.env);
-  return names;
 }
 
 describe('.env.example', () => {

@@ -9,8 +9,8 @@ export const emailOf = (email: string): string => email.trim().toLowerCase();
 /**
  * A worker killed at `at`; `uninvited` holds the (lower-cased) emails whose record was not yet
  * `invited` right after it died. An invite call DocSpace accepted before `at` for such a person
- * was never recorded, so the resumed batch sends it again: the one second invitation DESIGN
- * allows (README "When can an invitation go twice?").
+ * was never recorded, so the resumed batch sends it again: the one second invitation the rules
+ * allow (docs/reliability.md#when-can-a-person-be-in-a-second-invite-call-and-why).
  */
 export interface Interruption {
   readonly at: number;
