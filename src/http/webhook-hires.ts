@@ -41,7 +41,9 @@ export function createHiresWebhook(deps: HiresWebhookDeps): Router {
       });
       const event = parseHiresEvent(parseJson(raw));
       const log = deps.logger.child({ route: 'hires', deliveryId, type: event.type });
-      if (event.kind === 'ignored') {
+      // Movers, leavers and cancellations are checked above but not acted on yet: ignored, as
+      // any type the service does not handle.
+      if (event.kind !== 'hires') {
         log.info('webhook ignored', { outcome: 'ignored' });
         setWebhookOutcome(res, 'ignored');
         res.status(200).json({ status: 'ignored', type: event.type });
