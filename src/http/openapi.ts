@@ -1,6 +1,11 @@
 import express, { type Router } from 'express';
 import { z } from 'zod';
-import { HiresEventSchema } from '../domain/hire.js';
+import {
+  HireDataSchema,
+  HiresEventSchema,
+  LeaverDataSchema,
+  PersonRefDataSchema,
+} from '../domain/hire.js';
 import { PROVIDERS } from '../providers/registry.js';
 import type { Provider } from '../providers/types.js';
 import {
@@ -33,9 +38,30 @@ function ref(schema: z.ZodType): { $ref: string } {
   return { $ref: `${COMPONENTS}${id}` };
 }
 
-/** Every schema with an id, as components, read as a sender writes it (`io: 'input'`). */
+/**
+ * The schemas given as components, each with the id of its `.meta({ id })`: the bodies and answers
+ * below, and every schema with an id inside them (a schema with an id that is missing here would
+ * come out as `__shared`, which the test of this document refuses).
+ */
+const COMPONENT_SCHEMAS: readonly z.ZodType[] = [
+  HiresEventSchema,
+  HireDataSchema,
+  LeaverDataSchema,
+  PersonRefDataSchema,
+  WebhookAnswer,
+  ErrorBody,
+  JobList,
+  RetryOneAnswer,
+  BulkRetryAnswer,
+  HireRecordAnswer,
+];
+
+/** The components, read as a sender writes them (`io: 'input'`). */
 function components(): Record<string, JsonSchema> {
-  const { schemas } = z.toJSONSchema(z.globalRegistry, {
+  const registry = z.registry<{ id: string }>();
+  for (const schema of COMPONENT_SCHEMAS)
+    registry.add(schema, { id: ref(schema).$ref.slice(COMPONENTS.length) });
+  const { schemas } = z.toJSONSchema(registry, {
     io: 'input',
     unrepresentable: 'any',
     uri: (id) => `${COMPONENTS}${id}`,

@@ -116,16 +116,15 @@ describe('GET /openapi.json describes the routes the app really has', () => {
   });
 
   it('every $ref points at a component the document has', () => {
-    const refs = JSON.stringify(OPENAPI_DOCUMENT).matchAll(
-      /"\$ref":"#\/components\/(\w+)\/(\w+)"/g,
+    const refs = [...JSON.stringify(OPENAPI_DOCUMENT).matchAll(/"\$ref":"([^"]*)"/g)].map(
+      ([, target = '']) => target,
     );
     const components = OPENAPI_DOCUMENT.components as Record<string, Record<string, unknown>>;
-    let count = 0;
-    for (const [, kind = '', name = ''] of refs) {
-      count += 1;
-      assert.ok(components[kind]?.[name] !== undefined, `#/components/${kind}/${name} is missing`);
+    assert.ok(refs.length > 10, `only ${refs.length} references found`);
+    for (const target of refs) {
+      const [, kind = '', name = ''] = /^#\/components\/(\w+)\/(\w+)$/.exec(target) ?? [];
+      assert.ok(components[kind]?.[name] !== undefined, `${target} is not a component`);
     }
-    assert.ok(count > 10, `only ${count} references found`);
   });
 
   it("every documented query parameter is one its route accepts (the document is generated from the route's schema)", async () => {
