@@ -158,7 +158,7 @@ function toConfig(s: Settings, role: Role) {
       failedRetentionDays: s.FAILED_JOB_RETENTION_DAYS,
     },
     /** Standard Webhooks secrets (`whsec_…`); more than one while a secret is being rotated. */
-    webhookSecrets: s.WEBHOOK_SECRET as readonly string[],
+    webhookSecrets: s.WEBHOOK_SECRET,
     adminToken: s.ADMIN_TOKEN,
     /** Bearer token `/metrics` asks for (API and worker); unset: `/metrics` is public. */
     metricsToken: s.METRICS_TOKEN,
@@ -170,7 +170,7 @@ function toConfig(s: Settings, role: Role) {
     webhookRateLimitPerMinute: s.WEBHOOK_RATE_LIMIT_PER_MINUTE,
     /** Proxies in front whose `X-Forwarded-For` is believed (0: the peer is the client). */
     trustProxyHops: s.TRUST_PROXY,
-    logLevel: s.LOG_LEVEL as string,
+    logLevel: s.LOG_LEVEL,
     simPort: s.DOCSPACE_SIM_PORT,
     /** HR systems with their own webhook format, by name (`bamboohr`, …). */
     providers: providerConfigsOf(PROVIDERS, role !== 'api', s),

@@ -76,7 +76,7 @@ function hasProtocol(raw: string, protocols: readonly string[]): boolean {
 }
 
 /** Hides a password in a URL before it is shown in an error. */
-export function redactUrl(raw: string): string {
+function redactUrl(raw: string): string {
   // Everything up to the last "@": passwords may themselves hold "@" or "/".
   return raw.includes('@') ? raw.replace(/\/\/.*@/s, '//***@') : raw;
 }
