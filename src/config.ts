@@ -1,13 +1,21 @@
+import { z } from 'zod';
+import { problemsOf } from './domain/problems.js';
 import { decodeWebhookSecret } from './domain/signature.js';
-import { ConfigError, type ErrorDetail } from './errors.js';
+import { ConfigError } from './errors.js';
 import { PROVIDERS } from './providers/registry.js';
+import {
+  checkProviderSettings,
+  providerConfigsOf,
+  providerSettingsShape,
+} from './providers/settings.js';
 import { DEFAULT_FAILED_RETENTION_DAYS } from './queue/contract.js';
-import { readProviderSettings, type ProviderConfig } from './providers/settings.js';
-import { parseRedisSettings, type RedisSettings } from './redis-settings.js';
+import { checkRedisSettings, REDIS_SETTINGS, redisSettingsOf } from './redis-settings.js';
+import { longSecret, oneOf, readEnv, url, wholeNumber } from './settings.js';
 
 /** DocSpace's EmployeeType integers (docspace-api.md §3.2); names changed in v3.0, integers did not. */
 export const USER_TYPES = { User: 4, RoomAdmin: 1, DocSpaceAdmin: 3 } as const;
 export type UserTypeName = keyof typeof USER_TYPES;
+const USER_TYPE_NAMES = ['User', 'RoomAdmin', 'DocSpaceAdmin'] as const satisfies UserTypeName[];
 
 export const INVITE_MODES = ['invite', 'resend', 'none'] as const;
 export type InviteMode = (typeof INVITE_MODES)[number];
@@ -15,228 +23,178 @@ export type InviteMode = (typeof INVITE_MODES)[number];
 /** Which halves of the service a process runs; decides which settings are required. */
 export type Role = 'api' | 'worker' | 'all';
 
-export interface Config {
-  readonly port: number;
-  /** Port of a worker-only process' /healthz, /readyz and /metrics; 0: no such server. */
-  readonly workerMetricsPort: number;
-  /** `REDIS_URL` as given; {@link Config.redis} says how to connect (one server, Sentinel, Cluster). */
-  readonly redisUrl: string;
-  readonly redis: RedisSettings;
-  readonly queuePrefix: string;
-  readonly docspace: {
-    readonly url: string;
-    readonly apiKey: string;
-    readonly userType: UserTypeName;
-    readonly maxRps: number;
-    readonly concurrency: number;
-    readonly timeoutMs: number;
-    /** The shared circuit breaker (README "Reliability"); threshold 0 turns it off. */
-    readonly circuit: {
-      readonly threshold: number;
-      readonly waitMs: number;
-      readonly maxWaitMs: number;
-    };
+const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
+
+/** `WEBHOOK_SECRET`: Standard Webhooks secrets, space-separated; reported by position, never echoed. */
+const webhookSecrets = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    const secrets = (raw ?? '').split(/\s+/).filter((s) => s !== '');
+    secrets.forEach((secret, index) => {
+      if (!secret.startsWith('whsec_') || decodeWebhookSecret(secret) === undefined) {
+        ctx.issues.push({
+          code: 'custom',
+          input: undefined,
+          message: `secret #${index + 1} is not a Standard Webhooks secret ("whsec_" followed by base64)`,
+        });
+      }
+    });
+    return secrets;
+  });
+
+/** Every setting of the service by its environment name; what is required depends on the role. */
+function settingsShape(role: Role) {
+  const needsDocspace = role !== 'api';
+  return {
+    PORT: wholeNumber(3000, 0, 65535),
+    WORKER_METRICS_PORT: wholeNumber(9464, 0, 65535),
+    ...REDIS_SETTINGS,
+    QUEUE_PREFIX: z
+      .string()
+      .refine((prefix) => !prefix.includes(':') || /^\{[^}]+\}$/.test(prefix), {
+        error: 'may not contain ":"',
+      })
+      .default('docspace-onboarding'),
+    DOCSPACE_URL: needsDocspace
+      ? url(['http:', 'https:'], 'is required (e.g. https://yourportal.onlyoffice.com)')
+      : url(['http:', 'https:']).default(''),
+    DOCSPACE_API_KEY: needsDocspace
+      ? z.string({ error: 'is required (Settings → Developer Tools → API keys)' })
+      : z.string().default(''),
+    DOCSPACE_USER_TYPE: oneOf(USER_TYPE_NAMES, 'User'),
+    DOCSPACE_MAX_RPS: wholeNumber(20, 1, 10_000),
+    DOCSPACE_CONCURRENCY: wholeNumber(10, 1, 1_000),
+    DOCSPACE_TIMEOUT_MS: wholeNumber(15_000, 100, 600_000),
+    DOCSPACE_CIRCUIT_THRESHOLD: wholeNumber(5, 0, 1_000),
+    DOCSPACE_CIRCUIT_WAIT_MS: wholeNumber(5_000, 10, 3_600_000),
+    DOCSPACE_CIRCUIT_MAX_WAIT_MS: wholeNumber(300_000, 10, 86_400_000),
+    INVITE_MODE: oneOf(INVITE_MODES, 'invite'),
+    INVITE_BATCH_SIZE: wholeNumber(50, 1, 1_000),
+    INVITE_BATCH_MAX_WAIT_MS: wholeNumber(5_000, 10, 86_400_000),
+    JOB_ATTEMPTS: wholeNumber(12, 1, 100),
+    JOB_BACKOFF_MS: wholeNumber(2_000, 1, 3_600_000),
+    WORKER_LOCK_DURATION_MS: wholeNumber(5_000, 500, 600_000),
+    WORKER_STALLED_INTERVAL_MS: wholeNumber(1_000, 100, 600_000),
+    FAILED_JOB_RETENTION_DAYS: wholeNumber(DEFAULT_FAILED_RETENTION_DAYS, 1, 3_650),
+    WEBHOOK_SECRET: webhookSecrets,
+    ADMIN_TOKEN: longSecret(),
+    METRICS_TOKEN: longSecret(),
+    WEBHOOK_RATE_LIMIT_PER_MINUTE: wholeNumber(0, 0, 1_000_000),
+    TRUST_PROXY: wholeNumber(0, 0, 10),
+    LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
+    DOCSPACE_SIM_PORT: wholeNumber(8090, 0, 65535),
+    ...providerSettingsShape(PROVIDERS),
   };
-  readonly invite: {
-    readonly mode: InviteMode;
-    readonly batchSize: number;
-    readonly maxWaitMs: number;
-  };
-  readonly jobs: {
-    readonly attempts: number;
-    readonly backoffMs: number;
-    /** A job's lock; a killed worker's job is taken over after about lock + stalled interval. */
-    readonly lockDurationMs: number;
-    readonly stalledIntervalMs: number;
-    /** Failed jobs (people's data) are removed this many days after they failed. */
-    readonly failedRetentionDays: number;
-  };
-  /** Standard Webhooks secrets (`whsec_…`); more than one while a secret is being rotated. */
-  readonly webhookSecrets: readonly string[];
-  readonly adminToken: string | undefined;
-  /** Bearer token `/metrics` asks for (API and worker); unset: `/metrics` is public. */
-  readonly metricsToken: string | undefined;
-  /**
-   * Webhook deliveries per minute per client address; 0 (the default): no limit. Off by default:
-   * an HR bulk import sends hundreds a minute from one address, and BambooHR and Personio never
-   * deliver again after a 4xx (README "Reliability").
-   */
-  readonly webhookRateLimitPerMinute: number;
-  /** Proxies in front whose `X-Forwarded-For` is believed (0: the peer is the client). */
-  readonly trustProxyHops: number;
-  readonly logLevel: string;
-  readonly simPort: number;
-  /** HR systems with their own webhook format, by name (`bamboohr`, …). */
-  readonly providers: Readonly<Record<string, ProviderConfig>>;
 }
 
-const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'];
+type Settings = z.output<z.ZodObject<ReturnType<typeof settingsShape>>>;
+
+/**
+ * The settings schema for a role: each setting's own checks, then the rules between settings.
+ * Those run even when a setting is wrong on its own (`when`), so one start lists every problem.
+ */
+export function settingsSchema(role: Role) {
+  return z
+    .object(settingsShape(role))
+    .check(
+      z.superRefine(
+        (value: Partial<Record<string, unknown>>, ctx) => {
+          const wait = value['DOCSPACE_CIRCUIT_WAIT_MS'];
+          const maxWait = value['DOCSPACE_CIRCUIT_MAX_WAIT_MS'];
+          if (typeof wait === 'number' && typeof maxWait === 'number' && maxWait < wait) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['DOCSPACE_CIRCUIT_MAX_WAIT_MS'],
+              message: `must not be shorter than DOCSPACE_CIRCUIT_WAIT_MS (${wait})`,
+              input: undefined,
+            });
+          }
+          checkRedisSettings(value, ctx);
+          checkProviderSettings(PROVIDERS, role !== 'api', value, ctx);
+        },
+        { when: () => true },
+      ),
+    )
+    .transform((settings) => toConfig(settings, role));
+}
+
+/** The settings as the code uses them. */
+function toConfig(s: Settings, role: Role) {
+  return {
+    port: s.PORT,
+    /** Port of a worker-only process' /healthz, /readyz and /metrics; 0: no such server. */
+    workerMetricsPort: s.WORKER_METRICS_PORT,
+    /** `REDIS_URL` as given; {@link Config.redis} says how to connect (one server, Sentinel, Cluster). */
+    redisUrl: s.REDIS_URL,
+    redis: redisSettingsOf(s),
+    queuePrefix: s.QUEUE_PREFIX,
+    docspace: {
+      url: s.DOCSPACE_URL,
+      apiKey: s.DOCSPACE_API_KEY,
+      userType: s.DOCSPACE_USER_TYPE,
+      maxRps: s.DOCSPACE_MAX_RPS,
+      concurrency: s.DOCSPACE_CONCURRENCY,
+      timeoutMs: s.DOCSPACE_TIMEOUT_MS,
+      /** The shared circuit breaker (README "Reliability"); threshold 0 turns it off. */
+      circuit: {
+        threshold: s.DOCSPACE_CIRCUIT_THRESHOLD,
+        waitMs: s.DOCSPACE_CIRCUIT_WAIT_MS,
+        maxWaitMs: s.DOCSPACE_CIRCUIT_MAX_WAIT_MS,
+      },
+    },
+    invite: {
+      mode: s.INVITE_MODE,
+      batchSize: s.INVITE_BATCH_SIZE,
+      maxWaitMs: s.INVITE_BATCH_MAX_WAIT_MS,
+    },
+    jobs: {
+      attempts: s.JOB_ATTEMPTS,
+      backoffMs: s.JOB_BACKOFF_MS,
+      /** A job's lock; a killed worker's job is taken over after about lock + stalled interval. */
+      lockDurationMs: s.WORKER_LOCK_DURATION_MS,
+      stalledIntervalMs: s.WORKER_STALLED_INTERVAL_MS,
+      /** Failed jobs (people's data) are removed this many days after they failed. */
+      failedRetentionDays: s.FAILED_JOB_RETENTION_DAYS,
+    },
+    /** Standard Webhooks secrets (`whsec_…`); more than one while a secret is being rotated. */
+    webhookSecrets: s.WEBHOOK_SECRET,
+    adminToken: s.ADMIN_TOKEN,
+    /** Bearer token `/metrics` asks for (API and worker); unset: `/metrics` is public. */
+    metricsToken: s.METRICS_TOKEN,
+    /**
+     * Webhook deliveries per minute per client address; 0 (the default): no limit. Off by default:
+     * an HR bulk import sends hundreds a minute from one address, and BambooHR and Personio never
+     * deliver again after a 4xx (README "Reliability").
+     */
+    webhookRateLimitPerMinute: s.WEBHOOK_RATE_LIMIT_PER_MINUTE,
+    /** Proxies in front whose `X-Forwarded-For` is believed (0: the peer is the client). */
+    trustProxyHops: s.TRUST_PROXY,
+    logLevel: s.LOG_LEVEL,
+    simPort: s.DOCSPACE_SIM_PORT,
+    /** HR systems with their own webhook format, by name (`bamboohr`, …). */
+    providers: providerConfigsOf(PROVIDERS, role !== 'api', s),
+  };
+}
+
+/** The service's settings, as read from the environment (the type follows the schema). */
+export type Config = DeepReadonly<z.output<ReturnType<typeof settingsSchema>>>;
+
+type DeepReadonly<T> = T extends (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
 
 /**
  * Reads the settings from `env` (DESIGN.md "Settings"). Pure: the caller passes `process.env`.
  * Every problem is collected and thrown at once in one {@link ConfigError}.
  */
-export function loadConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): Readonly<Config> {
-  const problems: ErrorDetail[] = [];
-  const read = (name: string): string | undefined => {
-    const value = env[name]?.trim();
-    return value === undefined || value === '' ? undefined : value;
-  };
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = read(name);
-    if (raw === undefined) return fallback;
-    const value = Number(raw);
-    if (!/^\d+$/.test(raw) || value < min || value > max) {
-      problems.push({
-        path: name,
-        message: `must be a whole number from ${min} to ${max}, got "${raw}"`,
-      });
-      return fallback;
-    }
-    return value;
-  };
-  const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
-    const raw = read(name) ?? fallback;
-    if ((allowed as readonly string[]).includes(raw)) return raw as T;
-    problems.push({ path: name, message: `must be one of ${allowed.join(', ')}, got "${raw}"` });
-    return fallback;
-  };
-  const url = (
-    name: string,
-    fallback: string | undefined,
-    protocols: readonly string[],
-  ): string => {
-    const raw = read(name) ?? fallback;
-    if (raw === undefined) return '';
-    try {
-      const parsed = new URL(raw);
-      if (!protocols.includes(parsed.protocol)) throw new Error('protocol');
-      return raw.replace(/\/+$/, '');
-    } catch {
-      problems.push({
-        path: name,
-        message: `must be a ${protocols.join(' or ')} URL, got "${redactUrl(raw)}"`,
-      });
-      return raw;
-    }
-  };
-
-  const needsDocspace = role !== 'api';
-  const docspaceUrl = url('DOCSPACE_URL', undefined, ['http:', 'https:']);
-  if (needsDocspace && docspaceUrl === '') {
-    problems.push({
-      path: 'DOCSPACE_URL',
-      message: 'is required (e.g. https://yourportal.onlyoffice.com)',
-    });
-  }
-  const apiKey = read('DOCSPACE_API_KEY') ?? '';
-  if (needsDocspace && apiKey === '') {
-    problems.push({
-      path: 'DOCSPACE_API_KEY',
-      message: 'is required (Settings → Developer Tools → API keys)',
-    });
-  }
-
-  const webhookSecrets = (read('WEBHOOK_SECRET') ?? '').split(/\s+/).filter((s) => s !== '');
-  webhookSecrets.forEach((secret, index) => {
-    if (!secret.startsWith('whsec_') || decodeWebhookSecret(secret) === undefined) {
-      problems.push({
-        path: 'WEBHOOK_SECRET',
-        message: `secret #${index + 1} is not a Standard Webhooks secret ("whsec_" followed by base64)`,
-      });
-    }
-  });
-
-  const adminToken = read('ADMIN_TOKEN');
-  if (adminToken !== undefined && adminToken.length < 16) {
-    problems.push({ path: 'ADMIN_TOKEN', message: 'must be at least 16 characters' });
-  }
-
-  const metricsToken = read('METRICS_TOKEN');
-  if (metricsToken !== undefined && metricsToken.length < 16) {
-    problems.push({ path: 'METRICS_TOKEN', message: 'must be at least 16 characters' });
-  }
-
-  const queuePrefix = read('QUEUE_PREFIX') ?? 'docspace-onboarding';
-  if (queuePrefix.includes(':') && !/^\{[^}]+\}$/.test(queuePrefix)) {
-    problems.push({ path: 'QUEUE_PREFIX', message: 'may not contain ":"' });
-  }
-
-  const redisUrl = url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']);
-  const redis = parseRedisSettings(
-    {
-      url: redisUrl,
-      sentinels: read('REDIS_SENTINELS'),
-      sentinelMaster: read('REDIS_SENTINEL_MASTER'),
-      sentinelPassword: read('REDIS_SENTINEL_PASSWORD'),
-      clusterNodes: read('REDIS_CLUSTER_NODES'),
-      tlsCaFile: read('REDIS_TLS_CA_FILE'),
-      queuePrefix,
-    },
-    problems,
-  );
-
-  const config: Config = {
-    port: int('PORT', 3000, 0, 65535),
-    workerMetricsPort: int('WORKER_METRICS_PORT', 9464, 0, 65535),
-    redisUrl,
-    redis,
-    queuePrefix,
-    docspace: {
-      url: docspaceUrl,
-      apiKey,
-      userType: oneOf('DOCSPACE_USER_TYPE', Object.keys(USER_TYPES) as UserTypeName[], 'User'),
-      maxRps: int('DOCSPACE_MAX_RPS', 20, 1, 10_000),
-      concurrency: int('DOCSPACE_CONCURRENCY', 10, 1, 1_000),
-      timeoutMs: int('DOCSPACE_TIMEOUT_MS', 15_000, 100, 600_000),
-      circuit: {
-        threshold: int('DOCSPACE_CIRCUIT_THRESHOLD', 5, 0, 1_000),
-        waitMs: int('DOCSPACE_CIRCUIT_WAIT_MS', 5_000, 10, 3_600_000),
-        maxWaitMs: int('DOCSPACE_CIRCUIT_MAX_WAIT_MS', 300_000, 10, 86_400_000),
-      },
-    },
-    invite: {
-      mode: oneOf('INVITE_MODE', INVITE_MODES, 'invite'),
-      batchSize: int('INVITE_BATCH_SIZE', 50, 1, 1_000),
-      maxWaitMs: int('INVITE_BATCH_MAX_WAIT_MS', 5_000, 10, 86_400_000),
-    },
-    jobs: {
-      attempts: int('JOB_ATTEMPTS', 12, 1, 100),
-      backoffMs: int('JOB_BACKOFF_MS', 2_000, 1, 3_600_000),
-      lockDurationMs: int('WORKER_LOCK_DURATION_MS', 5_000, 500, 600_000),
-      stalledIntervalMs: int('WORKER_STALLED_INTERVAL_MS', 1_000, 100, 600_000),
-      failedRetentionDays: int(
-        'FAILED_JOB_RETENTION_DAYS',
-        DEFAULT_FAILED_RETENTION_DAYS,
-        1,
-        3_650,
-      ),
-    },
-    webhookSecrets,
-    adminToken,
-    metricsToken,
-    webhookRateLimitPerMinute: int('WEBHOOK_RATE_LIMIT_PER_MINUTE', 0, 0, 1_000_000),
-    trustProxyHops: int('TRUST_PROXY', 0, 0, 10),
-    logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
-    simPort: int('DOCSPACE_SIM_PORT', 8090, 0, 65535),
-    providers: readProviderSettings(env, PROVIDERS, needsDocspace, problems),
-  };
-
-  if (config.docspace.circuit.maxWaitMs < config.docspace.circuit.waitMs) {
-    problems.push({
-      path: 'DOCSPACE_CIRCUIT_MAX_WAIT_MS',
-      message: `must not be shorter than DOCSPACE_CIRCUIT_WAIT_MS (${config.docspace.circuit.waitMs})`,
-    });
-  }
-
-  if (problems.length > 0) throw new ConfigError(problems);
-  return deepFreeze(config);
-}
-
-/** Hides a password in a URL before it is shown in an error. */
-function redactUrl(raw: string): string {
-  // Everything up to the last "@": passwords may themselves hold "@" or "/".
-  return raw.includes('@') ? raw.replace(/\/\/.*@/s, '//***@') : raw;
+export function loadConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): Config {
+  const schema = settingsSchema(role);
+  const parsed = schema.safeParse(readEnv(env, Object.keys(schema.in.shape)));
+  if (!parsed.success) throw new ConfigError(problemsOf(parsed.error.issues));
+  return deepFreeze(parsed.data);
 }
 
 function deepFreeze<T extends object>(value: T): T {

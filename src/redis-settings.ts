@@ -1,4 +1,5 @@
-import type { ErrorDetail } from './errors.js';
+import { z } from 'zod';
+import { url } from './settings.js';
 
 /** One `host:port` of a Sentinel or Cluster node. */
 export interface RedisNode {
@@ -23,100 +24,111 @@ export interface RedisSettings {
   readonly tlsCaFile?: string;
 }
 
-/** The settings as read from the environment, before they are checked. */
-export interface RawRedisSettings {
-  readonly url: string;
-  readonly sentinels: string | undefined;
-  readonly sentinelMaster: string | undefined;
-  readonly sentinelPassword: string | undefined;
-  readonly clusterNodes: string | undefined;
-  readonly tlsCaFile: string | undefined;
-  readonly queuePrefix: string;
-}
-
 /**
  * A prefix whose keys all hash to one Cluster slot: it starts with a non-empty hash tag, so Redis
  * Cluster hashes only what is between the first braces (https://redis.io/docs/latest/operate/oss_and_stack/reference/cluster-spec/#hash-tags).
  */
 export const HASH_TAGGED = /^\{[^{}]+\}/;
 
+const NODE = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
+
+/** `host:port,host:port` (IPv6 as `[::1]:26379`); each bad item is its own problem. */
+function nodeList(examplePort: number) {
+  return z
+    .string()
+    .transform((raw, ctx) => {
+      const nodes: RedisNode[] = [];
+      for (const item of raw.split(',').map((part) => part.trim())) {
+        const match = NODE.exec(item);
+        const port = Number(match?.[2]);
+        if (match?.[1] === undefined || port < 1 || port > 65535) {
+          ctx.issues.push({
+            code: 'custom',
+            input: raw,
+            message: `"${item}" is not host:port (e.g. redis-0.redis:${examplePort})`,
+          });
+          continue;
+        }
+        nodes.push({ host: match[1].replace(/^\[|\]$/g, ''), port });
+      }
+      return nodes;
+    })
+    .optional();
+}
+
+/** The Redis settings, one schema each (part of `loadConfig`'s schema). */
+export const REDIS_SETTINGS = {
+  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  REDIS_SENTINELS: nodeList(26379),
+  REDIS_SENTINEL_MASTER: z.string().default('mymaster'),
+  REDIS_SENTINEL_PASSWORD: z.string().optional(),
+  REDIS_CLUSTER_NODES: nodeList(6379),
+  REDIS_TLS_CA_FILE: z.string().optional(),
+};
+
+type RedisValues = z.output<z.ZodObject<typeof REDIS_SETTINGS>>;
+
 /**
- * Checks the Redis topology settings; every problem goes to `problems`. Pure: loadConfig passes
- * what it read from the environment.
+ * The rules between the Redis settings (and `QUEUE_PREFIX`), added to `ctx` as problems. Called
+ * even when some setting is wrong on its own, so the values are checked for their type first.
  */
-export function parseRedisSettings(raw: RawRedisSettings, problems: ErrorDetail[]): RedisSettings {
-  const sentinels = nodeList('REDIS_SENTINELS', raw.sentinels, problems);
-  const clusterNodes = nodeList('REDIS_CLUSTER_NODES', raw.clusterNodes, problems);
-  if (sentinels !== undefined && clusterNodes !== undefined) {
-    problems.push({
-      path: 'REDIS_CLUSTER_NODES',
-      message: 'cannot be used together with REDIS_SENTINELS: set the one your Redis runs',
-    });
+export function checkRedisSettings(
+  value: Partial<Record<keyof RedisValues | 'QUEUE_PREFIX', unknown>>,
+  ctx: z.RefinementCtx,
+): void {
+  const problem = (path: string, message: string) => {
+    ctx.addIssue({ code: 'custom', path: [path], message, input: undefined });
+  };
+  const redisUrl = typeof value.REDIS_URL === 'string' ? value.REDIS_URL : '';
+  const cluster = value.REDIS_CLUSTER_NODES !== undefined;
+  if (value.REDIS_SENTINELS !== undefined && cluster) {
+    problem(
+      'REDIS_CLUSTER_NODES',
+      'cannot be used together with REDIS_SENTINELS: set the one your Redis runs',
+    );
   }
-  if (clusterNodes !== undefined) {
-    if (!HASH_TAGGED.test(raw.queuePrefix)) {
-      problems.push({
-        path: 'QUEUE_PREFIX',
-        message:
-          `must start with a hash tag in braces on Redis Cluster, e.g. {${raw.queuePrefix.replace(/[{}]/g, '')}}: ` +
-          'BullMQ scripts and our own transactions touch several keys at once, which Redis Cluster ' +
-          'allows only within one hash slot, and braces make every key hash on the prefix alone',
-      });
-    }
-    if (databaseOf(raw.url) !== 0) {
-      problems.push({
-        path: 'REDIS_URL',
-        message: 'names a database other than 0, and Redis Cluster has only database 0',
-      });
-    }
+  const prefix = typeof value.QUEUE_PREFIX === 'string' ? value.QUEUE_PREFIX : '';
+  if (cluster && !HASH_TAGGED.test(prefix)) {
+    problem(
+      'QUEUE_PREFIX',
+      `must start with a hash tag in braces on Redis Cluster, e.g. {${prefix.replace(/[{}]/g, '')}}: ` +
+        'BullMQ scripts and our own transactions touch several keys at once, which Redis Cluster ' +
+        'allows only within one hash slot, and braces make every key hash on the prefix alone',
+    );
   }
-  const tls = raw.url.startsWith('rediss:');
-  if (raw.tlsCaFile !== undefined && !tls) {
-    problems.push({
-      path: 'REDIS_TLS_CA_FILE',
-      message: 'is set but REDIS_URL is not rediss://: use rediss:// to connect with TLS',
-    });
+  if (cluster && databaseOf(redisUrl) !== 0) {
+    problem('REDIS_URL', 'names a database other than 0, and Redis Cluster has only database 0');
   }
+  if (value.REDIS_TLS_CA_FILE !== undefined && !redisUrl.startsWith('rediss:')) {
+    problem(
+      'REDIS_TLS_CA_FILE',
+      'is set but REDIS_URL is not rediss://: use rediss:// to connect with TLS',
+    );
+  }
+}
+
+/** How to connect, from the checked settings. */
+export function redisSettingsOf(value: RedisValues): RedisSettings {
+  const sentinels = value.REDIS_SENTINELS;
   return {
-    url: raw.url,
+    url: value.REDIS_URL,
     ...(sentinels === undefined
       ? {}
       : {
           sentinels,
-          sentinelMaster: raw.sentinelMaster ?? 'mymaster',
-          ...(raw.sentinelPassword === undefined ? {} : { sentinelPassword: raw.sentinelPassword }),
+          sentinelMaster: value.REDIS_SENTINEL_MASTER,
+          ...(value.REDIS_SENTINEL_PASSWORD === undefined
+            ? {}
+            : { sentinelPassword: value.REDIS_SENTINEL_PASSWORD }),
         }),
-    ...(clusterNodes === undefined ? {} : { clusterNodes }),
-    ...(raw.tlsCaFile === undefined ? {} : { tlsCaFile: raw.tlsCaFile }),
+    ...(value.REDIS_CLUSTER_NODES === undefined ? {} : { clusterNodes: value.REDIS_CLUSTER_NODES }),
+    ...(value.REDIS_TLS_CA_FILE === undefined ? {} : { tlsCaFile: value.REDIS_TLS_CA_FILE }),
   };
 }
 
-/** `host:port,host:port` (IPv6 as `[::1]:26379`), or undefined when unset. */
-function nodeList(
-  name: string,
-  raw: string | undefined,
-  problems: ErrorDetail[],
-): RedisNode[] | undefined {
-  if (raw === undefined) return undefined;
-  const nodes: RedisNode[] = [];
-  for (const item of raw.split(',').map((part) => part.trim())) {
-    const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/.exec(item);
-    const port = Number(match?.[2]);
-    if (match?.[1] === undefined || port < 1 || port > 65535) {
-      problems.push({
-        path: name,
-        message: `"${item}" is not host:port (e.g. redis-0.redis:${name === 'REDIS_SENTINELS' ? 26379 : 6379})`,
-      });
-      continue;
-    }
-    nodes.push({ host: match[1].replace(/^\[|\]$/g, ''), port });
-  }
-  return nodes;
-}
-
-function databaseOf(url: string): number {
+function databaseOf(redisUrl: string): number {
   try {
-    const path = new URL(url).pathname.replace(/^\//, '');
+    const path = new URL(redisUrl).pathname.replace(/^\//, '');
     return path === '' ? 0 : Number(path);
   } catch {
     return 0;

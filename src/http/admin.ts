@@ -1,18 +1,21 @@
 import { Router, type Request } from 'express';
-import { parseDuration } from '../domain/duration.js';
-import { PayloadError, ServiceError, type ErrorDetail } from '../errors.js';
+import type { z } from 'zod';
+import { problemsOf } from '../domain/problems.js';
+import { PayloadError, ServiceError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { HireStore } from '../queue/hire-store.js';
-import {
-  isListState,
-  isQueueName,
-  LIST_STATES,
-  QUEUE_NAMES,
-  type ListState,
-  type QueueName,
-} from '../queue/job-listing.js';
 import type { Replayer } from '../queue/replay.js';
 import { createAdminAuth } from './admin-auth.js';
+import {
+  BulkRetryQuery,
+  JobListQuery,
+  NoQuery,
+  RetryOneQuery,
+  type BulkRetryAnswer,
+  type HireRecordAnswer,
+  type JobList,
+  type RetryOneAnswer,
+} from './admin-schemas.js';
 import { sameOriginChanges } from './same-origin.js';
 
 export interface AdminDeps {
@@ -22,8 +25,6 @@ export interface AdminDeps {
   readonly store: Pick<HireStore, 'get' | 'timeline' | 'keyOf'>;
   readonly logger: Pick<Logger, 'info' | 'warn'>;
 }
-
-const MAX_LIMIT = 500;
 
 /**
  * The admin API of DESIGN.md (`/admin/jobs…`, `/admin/hires/:email`), behind the admin token.
@@ -42,27 +43,13 @@ export function createAdminRoutes(deps: AdminDeps): Router {
   );
 
   router.get('/admin/jobs', async (req, res) => {
-    const query = readQuery(req, ['state', 'queue', 'start', 'limit']);
-    const problems: ErrorDetail[] = [];
-    const state = readState(query['state'], LIST_STATES, problems);
-    const queue = readQueue(query['queue'], problems);
-    const start = readInt(query['start'], 'start', 0, 0, 1_000_000_000, problems);
-    const limit = readInt(query['limit'], 'limit', 50, 1, MAX_LIMIT, problems);
-    rejectIf(problems);
+    const { state, queue, start, limit } = readQuery(req, JobListQuery);
     const page = await replayer.list({ state, start, limit, ...(queue ? { queue } : {}) });
-    res.json({ jobs: page.jobs, start, limit, total: page.total });
+    res.json({ jobs: page.jobs, start, limit, total: page.total } satisfies JobList);
   });
 
   router.post('/admin/jobs/retry', async (req, res) => {
-    const query = readQuery(req, ['state', 'since', 'reason', 'queue', 'dryRun']);
-    const problems: ErrorDetail[] = [];
-    readState(query['state'], ['failed'], problems);
-    const queue = readQueue(query['queue'], problems);
-    const since = readSince(query['since'], problems);
-    const reason = query['reason'];
-    if (reason === '') problems.push({ path: 'reason', message: 'must not be empty' });
-    const dryRun = readBoolean(query['dryRun'], 'dryRun', problems);
-    rejectIf(problems);
+    const { queue, since, reason, dryRun } = readQuery(req, BulkRetryQuery);
     logger.info('admin bulk replay requested', {
       dryRun,
       queue: queue ?? 'all',
@@ -80,103 +67,33 @@ export function createAdminRoutes(deps: AdminDeps): Router {
       matched: result.matched,
       dryRun: result.dryRun,
       ids: result.jobs.map((job) => job.id),
-    });
+    } satisfies BulkRetryAnswer);
   });
 
   router.post('/admin/jobs/:id/retry', async (req, res) => {
-    const query = readQuery(req, ['queue']);
-    const problems: ErrorDetail[] = [];
-    const queue = readQueue(query['queue'], problems);
-    rejectIf(problems);
+    const { queue } = readQuery(req, RetryOneQuery);
     const replayed = await replayer.replayOne(req.params.id, queue);
-    res.json({ status: 'replayed', id: replayed.id, queue: replayed.queue });
+    res.json({
+      status: 'replayed',
+      id: replayed.id,
+      queue: replayed.queue,
+    } satisfies RetryOneAnswer);
   });
 
   router.get('/admin/hires/:email', async (req, res) => {
-    readQuery(req, []);
+    readQuery(req, NoQuery);
     const key = store.keyOf(req.params.email);
     const [record, timeline] = await Promise.all([store.get(key), store.timeline(key)]);
     if (record === undefined) throw new ServiceError('ERR_NOT_FOUND', 'no hire with this email');
-    res.json({ ...record, timeline });
+    res.json({ ...record, timeline } satisfies HireRecordAnswer);
   });
 
   return router;
 }
 
-type Query = Partial<Record<string, string>>;
-
-/** The query as single strings; unknown or repeated parameters are refused, so a typo such as
- * `reson=` cannot silently widen a bulk replay to every failed job. */
-function readQuery(req: Request, allowed: readonly string[]): Query {
-  const raw = req.query as Record<string, unknown>;
-  const query: Query = {};
-  const problems: ErrorDetail[] = [];
-  for (const [name, value] of Object.entries(raw)) {
-    if (!allowed.includes(name)) {
-      const known = allowed.length === 0 ? 'none' : allowed.join(', ');
-      problems.push({ path: name, message: `unknown query parameter (known: ${known})` });
-    } else if (typeof value !== 'string') {
-      problems.push({ path: name, message: 'give it once, as a plain value' });
-    } else {
-      query[name] = value;
-    }
-  }
-  rejectIf(problems);
-  return query;
-}
-
-function rejectIf(problems: readonly ErrorDetail[]): void {
-  if (problems.length > 0) throw new PayloadError('invalid query', problems);
-}
-
-function readState(
-  raw: string | undefined,
-  allowed: readonly ListState[],
-  problems: ErrorDetail[],
-): ListState {
-  const value = raw ?? 'failed';
-  if (isListState(value) && allowed.includes(value)) return value;
-  const message =
-    allowed.length === 1 ? `must be ${allowed.join('')}` : `must be one of ${allowed.join(', ')}`;
-  problems.push({ path: 'state', message });
-  return 'failed';
-}
-
-function readQueue(raw: string | undefined, problems: ErrorDetail[]): QueueName | undefined {
-  if (raw === undefined || isQueueName(raw)) return raw;
-  problems.push({ path: 'queue', message: `must be one of ${QUEUE_NAMES.join(', ')}` });
-  return undefined;
-}
-
-function readInt(
-  raw: string | undefined,
-  path: string,
-  fallback: number,
-  min: number,
-  max: number,
-  problems: ErrorDetail[],
-): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (/^\d+$/.test(raw) && value >= min && value <= max) return value;
-  problems.push({ path, message: `must be a whole number from ${min} to ${max}` });
-  return fallback;
-}
-
-function readSince(raw: string | undefined, problems: ErrorDetail[]): number | undefined {
-  if (raw === undefined) return undefined;
-  try {
-    return parseDuration(raw, 'since');
-  } catch (err: unknown) {
-    if (!(err instanceof PayloadError)) throw err;
-    problems.push(...err.details);
-    return undefined;
-  }
-}
-
-function readBoolean(raw: string | undefined, path: string, problems: ErrorDetail[]): boolean {
-  if (raw === undefined || raw === 'false' || raw === '0') return false;
-  if (raw === 'true' || raw === '1' || raw === '') return true;
-  problems.push({ path, message: 'must be true or false' });
-  return false;
+/** The query as `schema` reads it; every problem at once, as a 400 (`ERR_PAYLOAD`). */
+function readQuery<T extends z.ZodType>(req: Request, schema: T): z.output<T> {
+  const parsed = schema.safeParse(req.query);
+  if (!parsed.success) throw new PayloadError('invalid query', problemsOf(parsed.error.issues));
+  return parsed.data;
 }

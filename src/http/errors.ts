@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import { z } from 'zod';
 import { ServiceError, type ErrorCode, type ErrorDetail } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { routeOf } from './route-of.js';
@@ -43,7 +44,21 @@ const BODY_PARSER: Record<string, [ErrorCode, string]> = {
  */
 const WEBHOOKS = /^\/webhooks(\/|$)/;
 
-/** Writes the DESIGN error body: `{"error":{"code","message","details"}}`. */
+/** The error body of every failed request: `{"error":{"code","message","details"}}`. */
+export const ErrorBody = z
+  .object({
+    error: z.object({
+      code: z.string().regex(/^ERR_/).meta({ description: 'Stable, for machines' }),
+      message: z.string().meta({ description: 'For people' }),
+      details: z
+        .array(z.object({ path: z.string(), message: z.string() }))
+        .readonly()
+        .meta({ description: 'Every problem found, where and what (empty when not about input)' }),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+/** Writes the error body ({@link ErrorBody}). */
 export function sendError(
   res: Response,
   status: number,
@@ -53,7 +68,9 @@ export function sendError(
 ): void {
   // A limiter that knows when its window ends has set its own Retry-After already.
   if (status === 503 && !res.hasHeader('Retry-After')) res.setHeader('Retry-After', '5');
-  res.status(status).json({ error: { code, message, details } });
+  res
+    .status(status)
+    .json({ error: { code, message, details } } satisfies z.input<typeof ErrorBody>);
 }
 
 /** The last middleware: every error becomes a JSON answer; 5xx are logged at error, 4xx at info. */

@@ -1,4 +1,5 @@
 import express, { type RequestHandler, type Router } from 'express';
+import { z } from 'zod';
 import { parseHiresEvent } from '../domain/hire.js';
 import { createSignatureVerifier } from '../domain/signature.js';
 import { PayloadError } from '../errors.js';
@@ -9,6 +10,19 @@ import { noteWebhookRejection, setWebhookOutcome } from './metrics-route.js';
 
 /** DESIGN: bodies over 1 MiB are answered 413, before anything is parsed. */
 export const BODY_LIMIT = '1mb';
+
+/** The 200 answer of every webhook route. */
+export const WebhookAnswer = z
+  .object({
+    status: z.enum(['accepted', 'duplicate', 'ignored', 'ok']).meta({
+      description:
+        'accepted: stored now; duplicate: this webhook-id was stored before; ignored: not an event the service acts on; ok: a connection test',
+    }),
+    hires: z.number().int().optional().meta({ description: 'People in the delivery' }),
+    type: z.string().optional().meta({ description: 'The ignored event type' }),
+  })
+  .meta({ id: 'WebhookAnswer' });
+export type WebhookAnswer = z.input<typeof WebhookAnswer>;
 
 export interface HiresWebhookDeps {
   readonly secrets: readonly string[];
@@ -41,10 +55,12 @@ export function createHiresWebhook(deps: HiresWebhookDeps): Router {
       });
       const event = parseHiresEvent(parseJson(raw));
       const log = deps.logger.child({ route: 'hires', deliveryId, type: event.type });
-      if (event.kind === 'ignored') {
+      // Movers, leavers and cancellations are checked above but not acted on yet: ignored, as
+      // any type the service does not handle.
+      if (event.kind !== 'hires') {
         log.info('webhook ignored', { outcome: 'ignored' });
         setWebhookOutcome(res, 'ignored');
-        res.status(200).json({ status: 'ignored', type: event.type });
+        res.status(200).json({ status: 'ignored', type: event.type } satisfies WebhookAnswer);
         return;
       }
       const { outcome, jobIds } = await deps.intake('hires', deliveryId, event.hires);
@@ -55,7 +71,7 @@ export function createHiresWebhook(deps: HiresWebhookDeps): Router {
         jobIds,
       });
       setWebhookOutcome(res, outcome);
-      res.status(200).json({ status: outcome, hires: event.hires.length });
+      res.status(200).json({ status: outcome, hires: event.hires.length } satisfies WebhookAnswer);
     },
   );
   return router;

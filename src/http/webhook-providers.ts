@@ -4,7 +4,7 @@ import type { Intake } from '../queue/intake.js';
 import type { ProviderConfig } from '../providers/settings.js';
 import type { Provider, WebhookAdapter } from '../providers/types.js';
 import { setWebhookOutcome } from './metrics-route.js';
-import { BODY_LIMIT, requireConfigured } from './webhook-hires.js';
+import { BODY_LIMIT, requireConfigured, type WebhookAnswer } from './webhook-hires.js';
 
 export interface ProviderWebhooksDeps {
   readonly providers: readonly Provider[];
@@ -52,13 +52,13 @@ export function createProviderWebhooks(deps: ProviderWebhooksDeps): Router {
         if (event.kind === 'ping') {
           log.info('webhook ping answered', { outcome: 'ping' });
           setWebhookOutcome(res, 'ignored');
-          res.status(200).json({ status: 'ok' });
+          res.status(200).json({ status: 'ok' } satisfies WebhookAnswer);
           return;
         }
         if (event.kind === 'ignored') {
           log.info('webhook ignored', { outcome: 'ignored', type: event.type });
           setWebhookOutcome(res, 'ignored');
-          res.status(200).json({ status: 'ignored', type: event.type });
+          res.status(200).json({ status: 'ignored', type: event.type } satisfies WebhookAnswer);
           return;
         }
         const { outcome, jobIds } = await deps.intake(
@@ -75,7 +75,9 @@ export function createProviderWebhooks(deps: ProviderWebhooksDeps): Router {
           jobIds,
         });
         setWebhookOutcome(res, outcome);
-        res.status(200).json({ status: outcome, hires: event.items.length });
+        res
+          .status(200)
+          .json({ status: outcome, hires: event.items.length } satisfies WebhookAnswer);
       },
     );
   }

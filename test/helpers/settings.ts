@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { settingsSchema } from '../../src/config.js';
 import { PROVIDERS } from '../../src/providers/registry.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -9,7 +10,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CODE_DIRS = ['src', 'workers', 'docspace-sim', 'demo'];
 
 /**
- * Every environment name the code reads: src/config.ts's helpers (`read('…')`, `int('…', …)`, …),
+ * Every environment name the code reads: src/config.ts's settings schema,
  * the entry points' `env['…']` and `env.…`, and the settings the HR providers declare (loadConfig
  * reads those through the registry). Shared by the checks that .env.example, docker-compose.yml
  * and docs/configuration.md leave none out.
@@ -21,12 +22,8 @@ export function settingsReadByCode(): Set<string> {
       .map((file) => join(dir, file)),
   );
   const text = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
-  const names = new Set<string>();
-  for (const match of text('src/config.ts').matchAll(
-    /\b(?:int|read|oneOf|url)\(\s*'([A-Z][A-Z0-9_]*)'/g,
-  )) {
-    if (match[1] !== undefined) names.add(match[1]);
-  }
+  // The settings schema names every setting loadConfig reads, the HR systems' included.
+  const names = new Set<string>(Object.keys(settingsSchema('all').in.shape));
   for (const file of files) {
     for (const match of text(file).matchAll(
       /\benv(?:\[\s*'([A-Z][A-Z0-9_]*)'\s*\]|\.([A-Z][A-Z0-9_]*))/g,

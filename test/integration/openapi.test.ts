@@ -42,6 +42,14 @@ function routesOf(app: Express): Set<string> {
   return found;
 }
 
+interface DocOperation {
+  parameters?: {
+    name: string;
+    in: string;
+    schema: { default?: unknown; const?: unknown; enum?: unknown[]; examples?: unknown[] };
+  }[];
+}
+
 function documented(): Set<string> {
   const ops = new Set<string>();
   for (const [path, item] of Object.entries(OPENAPI_DOCUMENT.paths)) {
@@ -105,6 +113,46 @@ describe('GET /openapi.json describes the routes the app really has', () => {
     const inApp = [...routesOf(app)].filter((op) => !op.includes('/admin/queues/')).sort();
     const inDoc = [...documented()].filter((op) => op !== 'GET /admin/queues').sort();
     assert.deepEqual(inApp, inDoc);
+  });
+
+  it('every $ref points at a component the document has', () => {
+    const refs = [...JSON.stringify(OPENAPI_DOCUMENT).matchAll(/"\$ref":"([^"]*)"/g)].map(
+      ([, target = '']) => target,
+    );
+    const components = OPENAPI_DOCUMENT.components as Record<string, Record<string, unknown>>;
+    assert.ok(refs.length > 10, `only ${refs.length} references found`);
+    for (const target of refs) {
+      const [, kind = '', name = ''] = /^#\/components\/(\w+)\/(\w+)$/.exec(target) ?? [];
+      assert.ok(components[kind]?.[name] !== undefined, `${target} is not a component`);
+    }
+  });
+
+  it("every documented query parameter is one its route accepts (the document is generated from the route's schema)", async () => {
+    let checked = 0;
+    for (const [template, item] of Object.entries(OPENAPI_DOCUMENT.paths)) {
+      for (const [method, operation] of Object.entries(item as Record<string, DocOperation>)) {
+        const query = new URLSearchParams();
+        for (const parameter of operation.parameters ?? []) {
+          if (parameter.in !== 'query') continue;
+          const { schema } = parameter;
+          const sample = schema.default ?? schema.const ?? schema.enum?.[0] ?? schema.examples?.[0];
+          query.set(
+            parameter.name,
+            sample === undefined ? 'x' : JSON.stringify(sample).replace(/^"|"$/g, ''),
+          );
+        }
+        if (query.size === 0) continue;
+        checked += query.size;
+        const path = template.replace('{id}', 'no-such-job');
+        const response = await fetch(`${base}${path}?${query.toString()}`, {
+          method: method.toUpperCase(),
+          headers: { authorization: `Bearer ${TOKEN}` },
+        });
+        const text = await response.text();
+        assert.notEqual(response.status, 400, `${method} ${template}?${query.toString()}: ${text}`);
+      }
+    }
+    assert.ok(checked >= 10, `only ${checked} parameters checked`);
   });
 
   it('every documented operation answers from a real route, not the catch-all 404', async () => {

@@ -98,6 +98,32 @@ describe('POST /webhooks/hires answers exactly as DESIGN.md says', () => {
     const response = await stack.post(alice, { type: 'employee.updated' });
     assert.equal(response.status, 200);
     assert.deepEqual(await response.json(), { status: 'ignored', type: 'employee.updated' });
+    const leaver = { employeeId: 'E-1', email: alice.email, terminationDate: '2026-12-31' };
+    const terminated = await stack.post(leaver, { type: 'employee.terminated' });
+    assert.equal(terminated.status, 200);
+    assert.deepEqual(await terminated.json(), { status: 'ignored', type: 'employee.terminated' });
+    const other = await stack.post([42], { type: 'employee.promoted' });
+    assert.deepEqual(await other.json(), { status: 'ignored', type: 'employee.promoted' });
+    assert.equal(await jobCount(), 0);
+  });
+
+  it('when a termination or cancellation is malformed, then 400 with its problems', async () => {
+    const terminated = await stack.post(
+      { email: 'alice', terminationDate: 'tomorrow' },
+      { type: 'employee.terminated' },
+    );
+    assert.equal(terminated.status, 400);
+    const { error } = (await terminated.json()) as ErrorBody;
+    assert.equal(error.code, 'ERR_PAYLOAD');
+    assert.deepEqual(
+      error.details.map((d) => d.path),
+      ['data.email', 'data.terminationDate'],
+    );
+    const cancelled = await stack.post([], { type: 'employee.termination_cancelled' });
+    assert.equal(cancelled.status, 400);
+    assert.deepEqual(((await cancelled.json()) as ErrorBody).error.details, [
+      { path: 'data', message: 'empty array' },
+    ]);
     assert.equal(await jobCount(), 0);
   });
 

@@ -146,6 +146,30 @@ describe('loadConfig', () => {
     for (const name of expected) assert.match(err.message, new RegExp(`- ${name}: `));
   });
 
+  it('when settings are wrong on their own and together, then one ConfigError lists both kinds', () => {
+    const err = configErrorOf(() =>
+      loadConfig(
+        {
+          PORT: 'eighty',
+          LOG_LEVEL: 'loud',
+          DOCSPACE_CIRCUIT_WAIT_MS: '100',
+          DOCSPACE_CIRCUIT_MAX_WAIT_MS: '50',
+          REDIS_SENTINELS: 'a:26379',
+          REDIS_CLUSTER_NODES: 'b:6379',
+        },
+        'api',
+      ),
+    );
+
+    assert.deepEqual(paths(err), [
+      'PORT',
+      'LOG_LEVEL',
+      'DOCSPACE_CIRCUIT_MAX_WAIT_MS',
+      'REDIS_CLUSTER_NODES',
+      'QUEUE_PREFIX',
+    ]);
+  });
+
   it('reports a bad number with its range and the value received', () => {
     const err = configErrorOf(() => loadConfig({ PORT: '65536' }, 'api'));
 

@@ -171,10 +171,86 @@ describe('parseHiresEvent', () => {
     });
   }
 
-  it('when type is another event, then it is ignored without looking at data', () => {
-    const body = { type: 'employee.terminated', data: [{ email: 'not an email' }, 42] };
+  it('when type is an event the payload does not define, then it is ignored without looking at data', () => {
+    const body = { type: 'employee.promoted', data: [{ email: 'not an email' }, 42] };
 
-    assert.deepEqual(parseHiresEvent(body), { kind: 'ignored', type: 'employee.terminated' });
+    assert.deepEqual(parseHiresEvent(body), { kind: 'ignored', type: 'employee.promoted' });
+  });
+
+  it('when type is employee.updated, then data is read as for a hire', () => {
+    assert.deepEqual(parseHiresEvent({ type: 'employee.updated', data: person(1) }), {
+      kind: 'updates',
+      type: 'employee.updated',
+      hires: [
+        {
+          source: 'hires',
+          hireId: 'E-1001',
+          email: 'alice.smith1@example.com',
+          firstName: 'Alice',
+          lastName: 'Smith',
+        },
+      ],
+    });
+    const err = payloadErrorOf(() =>
+      parseHiresEvent({ type: 'employee.updated', data: [person(1, { firstName: null })] }),
+    );
+    assert.deepEqual(err.details, [{ path: 'data[0].firstName', message: 'required' }]);
+  });
+
+  it('when type is employee.terminated, then it gives each leaver with the termination date', () => {
+    const body = {
+      type: 'employee.terminated',
+      data: [
+        { employeeId: 'E-1', email: ' leaver@example.com ', terminationDate: '2026-12-31' },
+        { employeeId: 2, email: 'other@example.com' },
+      ],
+    };
+
+    assert.deepEqual(parseHiresEvent(body), {
+      kind: 'terminations',
+      type: 'employee.terminated',
+      leavers: [
+        {
+          source: 'hires',
+          hireId: 'E-1',
+          email: 'leaver@example.com',
+          terminationDate: '2026-12-31',
+        },
+        { source: 'hires', hireId: '2', email: 'other@example.com' },
+      ],
+    });
+  });
+
+  it('when a termination has a bad email or date, then every problem is listed', () => {
+    const err = payloadErrorOf(() =>
+      parseHiresEvent({
+        type: 'employee.terminated',
+        data: { email: 'a@b', terminationDate: '31.12.2026' },
+      }),
+    );
+
+    assert.deepEqual(err.details, [
+      { path: 'data.email', message: EMAIL_PROBLEM },
+      { path: 'data.terminationDate', message: 'must be a date as YYYY-MM-DD' },
+    ]);
+  });
+
+  it('when type is employee.termination_cancelled, then it names the people', () => {
+    const body = {
+      type: 'employee.termination_cancelled',
+      data: { employeeId: 'E-1', email: 'stays@example.com' },
+    };
+
+    assert.deepEqual(parseHiresEvent(body), {
+      kind: 'cancellations',
+      type: 'employee.termination_cancelled',
+      people: [{ source: 'hires', hireId: 'E-1', email: 'stays@example.com' }],
+    });
+    const err = payloadErrorOf(() =>
+      parseHiresEvent({ type: 'employee.termination_cancelled', data: { employeeId: 'E-1' } }),
+    );
+    assert.deepEqual(err.details, [{ path: 'data.email', message: 'required' }]);
+    assert.equal(err.message, '"data.email" required');
   });
 
   it('when type differs only in case, then it is ignored (types are exact)', () => {
@@ -267,6 +343,14 @@ describe('parseHiresEvent', () => {
     const err = payloadErrorOf(() => parseHiresEvent(hired(person(1, { employeeId: true }))));
 
     assert.deepEqual(err.details, [{ path: 'data.employeeId', message: 'must be a string' }]);
+  });
+
+  it('when an optional field is blank, then the hire has no such key', () => {
+    const hire = only(hired(person(1, { department: '  ', title: '', startDate: null })));
+
+    assert.equal('department' in hire, false);
+    assert.equal('title' in hire, false);
+    assert.equal('startDate' in hire, false);
   });
 
   it('when a field has 255 characters, then it is accepted; with 256, it is refused', () => {
