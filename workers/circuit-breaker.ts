@@ -5,32 +5,11 @@ import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics.js';
 import type { CircuitBreaker, CircuitState, Verdict } from '../src/queue/circuit-breaker.js';
 import type { RequestGate } from '../src/queue/rate-gate.js';
-import { isPassingStatus, UpstreamError } from '../src/upstream-error.js';
+import { CircuitOpenError, UpstreamError } from '../src/errors.js';
+import { isPassingStatus } from '../src/retry-table.js';
 
 /** The shortest hold of the queues (BullMQ needs a positive rate-limit time). */
 export const MIN_CIRCUIT_WAIT_MS = 100;
-
-/**
- * The shared DocSpace circuit is open (or a probe is out): this request was not sent. Its job goes
- * back to waiting without using an attempt (README "Reliability").
- */
-export class CircuitOpenError extends UpstreamError {
-  override name = 'CircuitOpenError' as const;
-  readonly waitMs: number;
-  readonly state: 'open' | 'half-open';
-
-  constructor(state: 'open' | 'half-open', waitMs: number) {
-    const wait = Math.max(MIN_CIRCUIT_WAIT_MS, Math.ceil(waitMs));
-    super('ERR_DOCSPACE_PASSING', {
-      kind: 'passing',
-      endpoint: 'DocSpace',
-      retryAfterMs: wait,
-      message: `DocSpace is unavailable: the circuit is ${state}; requests wait ${wait} ms, then one probes`,
-    });
-    this.waitMs = wait;
-    this.state = state;
-  }
-}
 
 /** What the job processors need of the circuit: its state after a failure, and a queue hold. */
 export interface CircuitHold {
@@ -120,7 +99,8 @@ export function guardWithCircuit(gate: RequestGate, deps: CircuitGateDeps): Requ
         const ticket = randomUUID();
         const admission = await breaker.admit(ticket);
         if (admission.kind === 'refused') {
-          throw new CircuitOpenError(admission.state, admission.waitMs);
+          const wait = Math.max(MIN_CIRCUIT_WAIT_MS, Math.ceil(admission.waitMs));
+          throw new CircuitOpenError(admission.state, wait);
         }
         if (admission.kind === 'probe' && admission.halfOpened) {
           logger.info('docspace circuit half-open', { circuit: 'half-open' });

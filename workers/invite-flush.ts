@@ -1,14 +1,14 @@
 import { RateLimitError, UnrecoverableError, type Job } from 'bullmq';
 import type { InviteMode } from '../src/config.js';
 import type { DocspaceClient } from '../src/docspace/client.js';
-import { DocspaceError } from '../src/docspace/errors.js';
+import { CircuitOpenError, DocspaceError } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics.js';
 import { FLUSH_FULL_JOB, type InviteFlushJobData } from '../src/queue/contract.js';
 import type { HireRecord, HireStore } from '../src/queue/hire-store.js';
 import type { Keys } from '../src/queue/keys.js';
 import type { RedisConnection } from '../src/queue/redis.js';
-import { CircuitOpenError, type CircuitHold } from './circuit-breaker.js';
+import type { CircuitHold } from './circuit-breaker.js';
 import { DEFAULT_RETRY_AFTER_MS, MAX_RATE_LIMITED_STARTS } from './provision.js';
 
 export interface InviteFlushDeps {

@@ -1,6 +1,5 @@
 import type { DocspaceUser, DocspaceUserType } from '../src/docspace/client.js';
-import { DocspaceError } from '../src/docspace/errors.js';
-import { CircuitOpenError } from './circuit-breaker.js';
+import { CircuitOpenError, DocspaceError } from '../src/errors.js';
 
 /**
  * How far DocSpace's clock may lag ours when we decide, after a lost answer, whether a user was

@@ -1,7 +1,7 @@
 import { DelayedError, RateLimitError, UnrecoverableError, type Job } from 'bullmq';
 import type { InviteMode } from '../src/config.js';
 import type { CreateUserResult, DocspaceClient, DocspaceUser } from '../src/docspace/client.js';
-import { DocspaceError } from '../src/docspace/errors.js';
+import { CircuitOpenError, DocspaceError } from '../src/errors.js';
 import { cleanName } from '../src/domain/names.js';
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics.js';
@@ -9,7 +9,7 @@ import type { ProvisionJobData, ProvisionResult } from '../src/queue/contract.js
 import type { HireStore } from '../src/queue/hire-store.js';
 import type { HireFetcher } from '../src/providers/types.js';
 import type { Locks } from '../src/queue/locks.js';
-import { CircuitOpenError, type CircuitHold } from './circuit-breaker.js';
+import type { CircuitHold } from './circuit-breaker.js';
 import { downgradedFrom, madeByUs, provablyNotCreated } from './ownership.js';
 import { resolveHire } from './resolve-hire.js';
 

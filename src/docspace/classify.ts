@@ -1,7 +1,5 @@
-import { isPassingStatus, networkCode, PASSING_CODES, parseRetryAfter } from '../upstream-error.js';
-import { DocspaceError } from './errors.js';
-
-export { isPassingStatus, parseRetryAfter } from '../upstream-error.js';
+import { DocspaceError } from '../errors.js';
+import { isPassingStatus, networkCode, PASSING_CODES, parseRetryAfter } from '../retry-table.js';
 
 /** What DocSpace answered, as far as the classification needs it. */
 export interface Answer {

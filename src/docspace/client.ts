@@ -1,7 +1,7 @@
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import type { RequestGate } from '../queue/rate-gate.js';
 import { classifyAnswer, classifyFailure } from './classify.js';
-import { DocspaceError } from './errors.js';
+import { DocspaceError } from '../errors.js';
 
 /** DocSpace's user types by name, as read from an EmployeeFullDto's flags. */
 export type DocspaceUserType = 'User' | 'RoomAdmin' | 'DocSpaceAdmin' | 'Guest';

@@ -1,7 +1,8 @@
 import type { AxiosInstance } from 'axios';
 import type { Hire } from '../domain/hire.js';
 import { isValidEmail } from '../domain/email.js';
-import { HireIncompleteError, hrRequest } from './hr-http.js';
+import { HireIncompleteError } from '../errors.js';
+import { hrRequest } from './hr-http.js';
 import type { HireFetcher, HireRef, ProviderSettings } from './types.js';
 
 /**

@@ -1,7 +1,8 @@
 import type { AxiosInstance } from 'axios';
 import { isValidEmail } from '../domain/email.js';
 import type { Hire } from '../domain/hire.js';
-import { HireIncompleteError, HrApiError, hrRequest } from './hr-http.js';
+import { HireIncompleteError, HrApiError } from '../errors.js';
+import { hrRequest } from './hr-http.js';
 import type { HireFetcher, HireRef } from './types.js';
 
 /**

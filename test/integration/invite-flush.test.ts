@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Job, Queue } from 'bullmq';
 import type { DocspaceClient, DocspaceUser } from '../../src/docspace/client.js';
-import { DocspaceError } from '../../src/docspace/errors.js';
+import { DocspaceError } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
 import {
   FLUSH_TICK_JOB,

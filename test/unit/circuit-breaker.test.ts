@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../src/config.js';
-import { DocspaceError } from '../../src/docspace/errors.js';
-import { ConfigError } from '../../src/errors.js';
+import { CircuitOpenError, ConfigError, DocspaceError } from '../../src/errors.js';
 import type {
   Admission,
   CircuitBreaker,
@@ -11,7 +10,6 @@ import type {
 } from '../../src/queue/circuit-breaker.js';
 import type { RequestGate } from '../../src/queue/rate-gate.js';
 import {
-  CircuitOpenError,
   createCircuitHold,
   guardWithCircuit,
   MIN_CIRCUIT_WAIT_MS,
@@ -168,6 +166,18 @@ describe('guardWithCircuit: what each request tells the breaker', () => {
     assert.equal(sent, false);
     assert.deepEqual(reports, []);
   });
+
+  it('when the circuit refuses with a wait below the minimum, the CircuitOpenError asks for the minimum', async () => {
+    const { breaker } = fakeBreaker({ kind: 'refused', state: 'half-open', waitMs: 3 });
+    const guarded = guardWithCircuit(gate, { breaker, logger: recordingLogger().logger });
+    await assert.rejects(
+      guarded.run(() => Promise.resolve(answer(200))),
+      (err) =>
+        err instanceof CircuitOpenError &&
+        err.waitMs === MIN_CIRCUIT_WAIT_MS &&
+        err.retryAfterMs === MIN_CIRCUIT_WAIT_MS,
+    );
+  });
 });
 
 describe('guardWithCircuit: transitions are logged once, with a metric', () => {
@@ -231,11 +241,12 @@ describe('guardWithCircuit: transitions are logged once, with a metric', () => {
 });
 
 describe('CircuitOpenError and the queue hold', () => {
-  it('is a passing failure whose Retry-After is the wait, never shorter than the minimum', () => {
-    const err = new CircuitOpenError('half-open', 3);
-    assert.equal(err.waitMs, MIN_CIRCUIT_WAIT_MS);
-    assert.equal(err.retryAfterMs, MIN_CIRCUIT_WAIT_MS);
-    assert.equal(err.code, 'ERR_DOCSPACE_PASSING');
+  it('is a passing failure with its own code, whose Retry-After is the wait', () => {
+    const err = new CircuitOpenError('half-open', 250);
+    assert.equal(err.waitMs, 250);
+    assert.equal(err.retryAfterMs, 250);
+    assert.equal(err.kind, 'passing');
+    assert.equal(err.code, 'ERR_DOCSPACE_CIRCUIT_OPEN');
     assert.match(err.message, /circuit is half-open/);
   });
 

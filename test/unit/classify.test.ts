@@ -5,12 +5,10 @@ import {
   classifyAnswer,
   classifyFailure,
   errorMessage,
-  isPassingStatus,
-  parseRetryAfter,
   type Answer,
 } from '../../src/docspace/classify.js';
-import { DocspaceError } from '../../src/docspace/errors.js';
-import { ServiceError } from '../../src/errors.js';
+import { DocspaceError, ServiceError } from '../../src/errors.js';
+import { isPassingStatus, parseRetryAfter } from '../../src/retry-table.js';
 
 const CREATE = 'POST /api/2.0/people';
 const INVITE = 'POST /api/2.0/people/invite';

@@ -9,7 +9,7 @@ import {
   BAMBOOHR_MAX_AGE_MS,
   parseBambooHrTimestamp,
 } from '../../src/providers/bamboohr.js';
-import { HireIncompleteError } from '../../src/providers/hr-http.js';
+import { HireIncompleteError } from '../../src/errors.js';
 import type { WebhookRequest } from '../../src/providers/types.js';
 import { growthRatio } from '../helpers/growth.js';
 

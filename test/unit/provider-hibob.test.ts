@@ -3,7 +3,7 @@ import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { ConfigError, PayloadError, SignatureError } from '../../src/errors.js';
-import { HireIncompleteError, HrApiError } from '../../src/providers/hr-http.js';
+import { HireIncompleteError, HrApiError } from '../../src/errors.js';
 import { toHire } from '../../src/providers/hibob-api.js';
 import { createHibobWebhook, hibob } from '../../src/providers/hibob.js';
 import type { ProviderEvent, WebhookRequest } from '../../src/providers/types.js';
