@@ -8,7 +8,7 @@ import { FLUSH_FULL_JOB, type InviteFlushJobData } from '../src/queue/contract.j
 import type { HireRecord, HireStore } from '../src/queue/hire-store.js';
 import type { Keys } from '../src/queue/keys.js';
 import type { RedisConnection } from '../src/queue/redis.js';
-import type { CircuitHold } from './circuit-breaker.js';
+import type { CircuitHold } from './circuit-hold.js';
 import { DEFAULT_RETRY_AFTER_MS, MAX_RATE_LIMITED_STARTS } from './provision.js';
 
 export interface InviteFlushDeps {

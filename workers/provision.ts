@@ -9,7 +9,7 @@ import type { ProvisionJobData, ProvisionResult } from '../src/queue/contract.js
 import type { HireStore } from '../src/queue/hire-store.js';
 import type { HireFetcher } from '../src/providers/types.js';
 import type { Locks } from '../src/queue/locks.js';
-import type { CircuitHold } from './circuit-breaker.js';
+import type { CircuitHold } from './circuit-hold.js';
 import { downgradedFrom, madeByUs, provablyNotCreated } from './ownership.js';
 import { resolveHire } from './resolve-hire.js';
 

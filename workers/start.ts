@@ -1,10 +1,7 @@
 import { Queue, Worker, type Job } from 'bullmq';
 import { USER_TYPES, type Config } from '../src/config.js';
-import {
-  createDocspaceClient,
-  createDocspaceHttp,
-  type RequestReport,
-} from '../src/docspace/client.js';
+import type { RequestReport } from '../src/docspace/client.js';
+import { createDocspaceStack } from '../src/docspace/stack.js';
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics.js';
 import {
@@ -12,17 +9,15 @@ import {
   type InviteFlushJobData,
   type ProvisionJobData,
 } from '../src/queue/contract.js';
-import { createCircuitBreaker } from '../src/queue/circuit-breaker.js';
 import { createHireStore } from '../src/queue/hire-store.js';
 import { createKeys, QUEUES } from '../src/queue/keys.js';
 import { createLocks } from '../src/queue/locks.js';
-import { createRequestGate } from '../src/queue/rate-gate.js';
 import type { RedisConnection } from '../src/queue/redis.js';
 import { DAY_MS, startFailedJobSweep } from '../src/queue/retention.js';
 import { PROVIDERS } from '../src/providers/registry.js';
 import type { Provider } from '../src/providers/types.js';
 import { createBackoffStrategy } from './backoff.js';
-import { createCircuitHold, guardWithCircuit } from './circuit-breaker.js';
+import { createCircuitHold } from './circuit-hold.js';
 import { createFetchers } from './fetchers.js';
 import { createInviteFlushProcessor } from './invite-flush.js';
 import { createInviteReconciler } from './invite-reconcile.js';
@@ -44,9 +39,6 @@ export interface WorkerTuning {
   /** How often Redis is checked for what it may have forgotten (default: see redisCheckInterval). */
   readonly redisCheckMs?: number;
 }
-
-/** A probe may take the request timeout plus this, then another request probes instead. */
-export const PROBE_MARGIN_MS = 2_000;
 
 export const DEFAULT_TUNING: WorkerTuning = {
   lockDurationMs: 5_000,
@@ -86,41 +78,18 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
   const prefix = config.queuePrefix;
   const keys = createKeys(prefix);
   const store = createHireStore({ redis: connection, keys });
-  const gate = createRequestGate({
-    redis: connection,
-    keys,
-    maxRps: config.docspace.maxRps,
-    concurrency: config.docspace.concurrency,
-    // A request holds its slot at most this long before its answer (timeout plus a margin).
-    inFlightMs: config.docspace.timeoutMs + 1_000,
-  });
   const { metrics } = deps;
   const { circuit } = config.docspace;
-  const breaker =
-    circuit.threshold > 0
-      ? createCircuitBreaker({
-          redis: connection,
-          keys,
-          settings: { ...circuit, probeLeaseMs: config.docspace.timeoutMs + PROBE_MARGIN_MS },
-        })
-      : undefined;
-  const onRequest = combine(
-    deps.onRequest,
-    metrics &&
-      ((report) => {
-        metrics.docspaceRequest(report);
-      }),
-  );
-  const docspace = createDocspaceClient({
-    http: createDocspaceHttp({
-      baseURL: config.docspace.url,
-      apiKey: config.docspace.apiKey,
-      timeoutMs: config.docspace.timeoutMs,
-    }),
-    gate: breaker
-      ? guardWithCircuit(gate, { breaker, logger, ...(metrics ? { metrics } : {}) })
-      : gate,
-    ...(onRequest ? { onRequest } : {}),
+  const {
+    client: docspace,
+    budget,
+    breaker,
+  } = createDocspaceStack(config.docspace, {
+    connection,
+    keys,
+    logger,
+    metrics,
+    onRequest: deps.onRequest,
   });
   const userType = USER_TYPES[config.docspace.userType];
   const backoff = { type: 'docspace', delay: config.jobs.backoffMs };
@@ -148,7 +117,7 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
       queue: queue.name,
       pauseMs: ms,
     });
-    await gate.pause(ms);
+    await budget.pause(ms);
     await queue.rateLimit(ms);
   };
 
@@ -309,17 +278,6 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
  */
 export function redisCheckInterval(maxWaitMs: number): number {
   return Math.min(30_000, Math.max(1_000, maxWaitMs));
-}
-
-/** Both request observers, or the one that is set. */
-function combine(
-  ...observers: readonly (((report: RequestReport) => void) | undefined)[]
-): ((report: RequestReport) => void) | undefined {
-  const set = observers.filter((observer) => observer !== undefined);
-  if (set.length === 0) return undefined;
-  return (report) => {
-    for (const observer of set) observer(report);
-  };
 }
 
 function hireIdOf(job: Job): string | undefined {

@@ -12,7 +12,7 @@ import {
 import { createHireStore } from '../../src/queue/hire-store.js';
 import { createKeys, QUEUES } from '../../src/queue/keys.js';
 import { createRedis } from '../../src/queue/redis.js';
-import { createCircuitHold } from '../../workers/circuit-breaker.js';
+import { createCircuitHold } from '../../workers/circuit-hold.js';
 import { createInviteFlushProcessor } from '../../workers/invite-flush.js';
 import { deletePrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 import { inviteCounts, startStack } from '../helpers/stack.js';

@@ -1,6 +1,6 @@
-import { defineScript } from './scripts.js';
-import type { Keys } from './keys.js';
-import type { RedisConnection } from './redis.js';
+import type { Keys } from '../queue/keys.js';
+import type { RedisConnection } from '../queue/redis.js';
+import { defineScript } from '../queue/scripts.js';
 
 /**
  * The shared circuit breaker's state in Redis: one hash, `<prefix>:state:docspace:circuit`, that
@@ -136,6 +136,12 @@ export interface CircuitBreaker {
   /** The state now, and how long a job should stay away (0 when closed). */
   read(): Promise<{ state: CircuitState; waitMs: number }>;
 }
+
+/**
+ * The shortest wait the circuit asks of a refused request, and the shortest hold of the queues
+ * (BullMQ needs a positive rate-limit time).
+ */
+export const MIN_CIRCUIT_WAIT_MS = 100;
 
 /** A failure count with no new failure for this long starts again from zero. */
 export const FAILURE_MEMORY_MS = 60 * 60 * 1000;

@@ -2,18 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../src/config.js';
 import { CircuitOpenError, ConfigError, DocspaceError } from '../../src/errors.js';
-import type {
-  Admission,
-  CircuitBreaker,
-  RequestOutcome,
-  Verdict,
-} from '../../src/queue/circuit-breaker.js';
-import type { RequestGate } from '../../src/queue/rate-gate.js';
 import {
-  createCircuitHold,
-  guardWithCircuit,
   MIN_CIRCUIT_WAIT_MS,
-} from '../../workers/circuit-breaker.js';
+  type Admission,
+  type CircuitBreaker,
+  type RequestOutcome,
+  type Verdict,
+} from '../../src/docspace/circuit.js';
+import { createCircuitGuard } from '../../src/docspace/circuit-guard.js';
+import { createCircuitHold } from '../../workers/circuit-hold.js';
 
 const CLOSED: Verdict = {
   state: 'closed',
@@ -37,9 +34,6 @@ function fakeBreaker(admission: Admission, verdict: Verdict = CLOSED) {
   return { breaker, reports };
 }
 
-/** A gate that runs at once (the rate limits are tested elsewhere). */
-const gate: RequestGate = { run: (request) => request(), pause: () => Promise.resolve() };
-
 function recordingLogger() {
   const lines: { level: string; message: string; meta: Record<string, unknown> }[] = [];
   const log =
@@ -51,6 +45,8 @@ function recordingLogger() {
 }
 
 const answer = (status: number, data: unknown = {}) => ({ status, data });
+const CREATE = 'POST /api/2.0/people';
+const LOOKUP = 'GET /api/2.0/people/email';
 const passing = () =>
   new DocspaceError({
     kind: 'passing',
@@ -60,31 +56,34 @@ const passing = () =>
 const GO: Admission = { kind: 'go', failures: 0 };
 const PROBE: Admission = { kind: 'probe', halfOpened: true };
 
-describe('guardWithCircuit: what each request tells the breaker', () => {
+describe('createCircuitGuard: what each request tells the breaker', () => {
   it('when the circuit is closed and nothing was counted, an answer costs no report', async () => {
     const { breaker, reports } = fakeBreaker(GO);
-    const guarded = guardWithCircuit(gate, { breaker, logger: recordingLogger().logger });
-    assert.deepEqual(await guarded.run(() => Promise.resolve(answer(200))), answer(200));
+    const guarded = createCircuitGuard({ breaker, logger: recordingLogger().logger });
+    assert.deepEqual(await guarded.run(CREATE, () => Promise.resolve(answer(200))), answer(200));
     assert.deepEqual(reports, []);
   });
 
   it('when failures were counted, an answer (2xx or a lasting 4xx) resets the count', async () => {
     const { breaker, reports } = fakeBreaker({ kind: 'go', failures: 2 });
-    const guarded = guardWithCircuit(gate, { breaker, logger: recordingLogger().logger });
-    await guarded.run(() => Promise.resolve(answer(200)));
-    await guarded.run(() => Promise.resolve(answer(403)));
+    const guarded = createCircuitGuard({ breaker, logger: recordingLogger().logger });
+    await guarded.run(CREATE, () => Promise.resolve(answer(200)));
+    await guarded.run(CREATE, () => Promise.resolve(answer(403)));
     assert.deepEqual(reports, ['answered', 'answered']);
   });
 
   it('when DocSpace answers 5xx, 408 or 425, or gives no answer, a failure is counted and the result passes through unchanged', async () => {
     const { breaker, reports } = fakeBreaker(GO);
-    const guarded = guardWithCircuit(gate, { breaker, logger: recordingLogger().logger });
+    const guarded = createCircuitGuard({ breaker, logger: recordingLogger().logger });
     for (const status of [500, 502, 503, 504, 408, 425]) {
-      assert.deepEqual(await guarded.run(() => Promise.resolve(answer(status))), answer(status));
+      assert.deepEqual(
+        await guarded.run(CREATE, () => Promise.resolve(answer(status))),
+        answer(status),
+      );
     }
     const error = passing();
     await assert.rejects(
-      guarded.run(() => Promise.reject(error)),
+      guarded.run(CREATE, () => Promise.reject(error)),
       (err) => err === error,
     );
     assert.deepEqual(reports, Array(7).fill('failed'));
@@ -92,15 +91,16 @@ describe('guardWithCircuit: what each request tells the breaker', () => {
 
   it("when DocSpace answers 429, nothing is counted (Retry-After pauses everyone), but a probe's 429 closes the circuit", async () => {
     const closed = fakeBreaker(GO);
-    await guardWithCircuit(gate, { breaker: closed.breaker, logger: recordingLogger().logger }).run(
+    await createCircuitGuard({ breaker: closed.breaker, logger: recordingLogger().logger }).run(
+      CREATE,
       () => Promise.resolve(answer(429)),
     );
     assert.deepEqual(closed.reports, []);
     const probing = fakeBreaker(PROBE);
-    await guardWithCircuit(gate, {
+    await createCircuitGuard({
       breaker: probing.breaker,
       logger: recordingLogger().logger,
-    }).run(() => Promise.resolve(answer(429)));
+    }).run(CREATE, () => Promise.resolve(answer(429)));
     assert.deepEqual(probing.reports, ['answered']);
   });
 
@@ -110,31 +110,25 @@ describe('guardWithCircuit: what each request tells the breaker', () => {
   ]) {
     it(`when an old server answers a create 500 with its own error ("${message}"), nothing is counted: the lookup that follows decides, whatever the language`, async () => {
       const counted = fakeBreaker({ kind: 'go', failures: 1 });
-      const create = {
-        ...answer(500, { error: { message }, status: 1, statusCode: 500 }),
-        config: { method: 'post', url: '/api/2.0/people' },
-      };
-      await guardWithCircuit(gate, {
+      const create = answer(500, { error: { message }, status: 1, statusCode: 500 });
+      await createCircuitGuard({
         breaker: counted.breaker,
         logger: recordingLogger().logger,
-      }).run(() => Promise.resolve(create));
+      }).run(CREATE, () => Promise.resolve(create));
       assert.deepEqual(counted.reports, [], 'neither a failure nor an answer');
       const probing = fakeBreaker(PROBE);
-      await guardWithCircuit(gate, {
+      await createCircuitGuard({
         breaker: probing.breaker,
         logger: recordingLogger().logger,
-      }).run(() => Promise.resolve(create));
+      }).run(CREATE, () => Promise.resolve(create));
       assert.deepEqual(probing.reports, ['unsent'], 'the probe slot goes to the next request');
     });
   }
 
   it('when a lookup answers 500 with an error body, it counts as a failure (DocSpace is unwell)', async () => {
     const { breaker, reports } = fakeBreaker({ kind: 'go', failures: 1 });
-    const lookup = {
-      ...answer(500, { error: { message: 'boom' }, status: 1, statusCode: 500 }),
-      config: { method: 'get', url: '/api/2.0/people/email' },
-    };
-    await guardWithCircuit(gate, { breaker, logger: recordingLogger().logger }).run(() =>
+    const lookup = answer(500, { error: { message: 'boom' }, status: 1, statusCode: 500 });
+    await createCircuitGuard({ breaker, logger: recordingLogger().logger }).run(LOOKUP, () =>
       Promise.resolve(lookup),
     );
     assert.deepEqual(reports, ['failed']);
@@ -142,17 +136,17 @@ describe('guardWithCircuit: what each request tells the breaker', () => {
 
   it('when a probe could not be sent (a lasting error before the wire), the probe slot is given back', async () => {
     const { breaker, reports } = fakeBreaker(PROBE);
-    const guarded = guardWithCircuit(gate, { breaker, logger: recordingLogger().logger });
-    await assert.rejects(guarded.run(() => Promise.reject(new TypeError('bad request'))));
+    const guarded = createCircuitGuard({ breaker, logger: recordingLogger().logger });
+    await assert.rejects(guarded.run(CREATE, () => Promise.reject(new TypeError('bad request'))));
     assert.deepEqual(reports, ['unsent']);
   });
 
   it('when the circuit refuses, the request is never sent and a CircuitOpenError carries the wait', async () => {
     const { breaker, reports } = fakeBreaker({ kind: 'refused', state: 'open', waitMs: 4_321 });
-    const guarded = guardWithCircuit(gate, { breaker, logger: recordingLogger().logger });
+    const guarded = createCircuitGuard({ breaker, logger: recordingLogger().logger });
     let sent = false;
     await assert.rejects(
-      guarded.run(() => {
+      guarded.run(CREATE, () => {
         sent = true;
         return Promise.resolve(answer(200));
       }),
@@ -169,9 +163,9 @@ describe('guardWithCircuit: what each request tells the breaker', () => {
 
   it('when the circuit refuses with a wait below the minimum, the CircuitOpenError asks for the minimum', async () => {
     const { breaker } = fakeBreaker({ kind: 'refused', state: 'half-open', waitMs: 3 });
-    const guarded = guardWithCircuit(gate, { breaker, logger: recordingLogger().logger });
+    const guarded = createCircuitGuard({ breaker, logger: recordingLogger().logger });
     await assert.rejects(
-      guarded.run(() => Promise.resolve(answer(200))),
+      guarded.run(CREATE, () => Promise.resolve(answer(200))),
       (err) =>
         err instanceof CircuitOpenError &&
         err.waitMs === MIN_CIRCUIT_WAIT_MS &&
@@ -180,7 +174,7 @@ describe('guardWithCircuit: what each request tells the breaker', () => {
   });
 });
 
-describe('guardWithCircuit: transitions are logged once, with a metric', () => {
+describe('createCircuitGuard: transitions are logged once, with a metric', () => {
   it('when a failure opens the circuit, "docspace circuit open" is logged with the wait and the opening is counted', async () => {
     const { breaker } = fakeBreaker(GO, {
       state: 'open',
@@ -191,7 +185,7 @@ describe('guardWithCircuit: transitions are logged once, with a metric', () => {
     });
     const { lines, logger } = recordingLogger();
     let openings = 0;
-    const guarded = guardWithCircuit(gate, {
+    const guarded = createCircuitGuard({
       breaker,
       logger,
       metrics: {
@@ -200,7 +194,7 @@ describe('guardWithCircuit: transitions are logged once, with a metric', () => {
         },
       },
     });
-    await guarded.run(() => Promise.resolve(answer(503)));
+    await guarded.run(CREATE, () => Promise.resolve(answer(503)));
     assert.equal(openings, 1);
     assert.deepEqual(lines, [
       {
@@ -220,7 +214,7 @@ describe('guardWithCircuit: transitions are logged once, with a metric', () => {
       outageMs: 12_345,
     });
     const { lines, logger } = recordingLogger();
-    await guardWithCircuit(gate, { breaker, logger }).run(() => Promise.resolve(answer(200)));
+    await createCircuitGuard({ breaker, logger }).run(CREATE, () => Promise.resolve(answer(200)));
     assert.deepEqual(
       lines.map((l) => [l.level, l.message, l.meta]),
       [
@@ -234,8 +228,8 @@ describe('guardWithCircuit: transitions are logged once, with a metric', () => {
     const { breaker } = fakeBreaker(PROBE);
     breaker.report = () => Promise.reject(new Error('Connection is closed.'));
     const { lines, logger } = recordingLogger();
-    const guarded = guardWithCircuit(gate, { breaker, logger });
-    assert.deepEqual(await guarded.run(() => Promise.resolve(answer(201))), answer(201));
+    const guarded = createCircuitGuard({ breaker, logger });
+    assert.deepEqual(await guarded.run(CREATE, () => Promise.resolve(answer(201))), answer(201));
     assert.ok(lines.some((l) => l.message === 'docspace circuit: outcome not recorded'));
   });
 });

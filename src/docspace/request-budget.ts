@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
-import { defineScript } from './scripts.js';
-import type { Keys } from './keys.js';
-import type { RedisConnection } from './redis.js';
+import type { Keys } from '../queue/keys.js';
+import type { RedisConnection } from '../queue/redis.js';
+import { defineScript } from '../queue/scripts.js';
 
 // KEYS: request log (ZSET), pause-until key. ARGV: max requests, window ms, member, in-flight ms.
 // Returns 0 when the request may go now (and logs it), else how many ms to wait. Redis' own clock
@@ -62,13 +62,13 @@ export const WINDOW_MS = 1_000;
 export const DEFAULT_IN_FLIGHT_MS = 20_000;
 
 /** Runs DocSpace requests within the shared limits. */
-export interface RequestGate {
+export interface RequestBudget {
   run<T>(request: () => Promise<T>): Promise<T>;
   /** Holds every worker's requests for `ms` (after a 429). */
   pause(ms: number): Promise<void>;
 }
 
-export interface RequestGateOptions {
+export interface RequestBudgetOptions {
   readonly redis: RedisConnection;
   readonly keys: Keys;
   /** Requests per second across all workers (`DOCSPACE_MAX_RPS`). */
@@ -88,7 +88,7 @@ export interface RequestGateOptions {
  * (a request log in Redis, checked and written by one script), at most `concurrency` in flight per
  * process, and a shared pause that a 429 sets for everyone.
  */
-export function createRequestGate(options: RequestGateOptions): RequestGate {
+export function createRequestBudget(options: RequestBudgetOptions): RequestBudget {
   const { redis, keys } = options;
   const acquire = defineScript(redis, 'onboardingRateAcquire', 2, ACQUIRE);
   const release = defineScript(redis, 'onboardingRateRelease', 1, RELEASE);

@@ -7,7 +7,7 @@ import {
   type CircuitBreaker,
   type CircuitSettings,
   type Verdict,
-} from '../../src/queue/circuit-breaker.js';
+} from '../../src/docspace/circuit.js';
 import { createKeys } from '../../src/queue/keys.js';
 import { createRedis } from '../../src/queue/redis.js';
 import { startWorkers } from '../../workers/start.js';
