@@ -1,4 +1,4 @@
-import type { Queue } from 'bullmq';
+import type { JobsOptions, Queue } from 'bullmq';
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics.js';
 import { FLUSH_TICK_JOB, type InviteFlushJobData } from '../src/queue/contract.js';
@@ -9,7 +9,7 @@ export interface InviteSetup {
   /** The flush tick's period: half the allowed wait (see `ensure`). */
   readonly tickEveryMs: number;
   /** Options of every flush job (attempts, backoff, retention). */
-  readonly jobOptions: Readonly<Record<string, unknown>>;
+  readonly jobOptions: JobsOptions;
 }
 
 export interface RedisSetupDeps {

@@ -36,7 +36,7 @@ export interface ResolveHireDeps {
  * turns (a lease), so the skip of a create and the update that follows it at once cannot cross.
  */
 export async function resolveHire(
-  job: Job<ProvisionJobData>,
+  job: Pick<Job<ProvisionJobData>, 'id' | 'data' | 'moveToDelayed' | 'updateData'>,
   deps: ResolveHireDeps,
   token?: string,
 ): Promise<Hire | undefined> {

@@ -61,6 +61,24 @@ export function provisionJobOptions(
   };
 }
 
+/**
+ * Options of every flush job (the tick's and the size trigger's): retried like `provision` jobs,
+ * gone once done, failed ones kept no longer than provision jobs (their failure reasons may quote
+ * DocSpace's texts about people).
+ */
+export function inviteFlushJobOptions(
+  attempts: number,
+  backoffMs: number,
+  failedRetentionDays: number = DEFAULT_FAILED_RETENTION_DAYS,
+): JobsOptions {
+  return {
+    attempts,
+    backoff: { type: 'docspace', delay: backoffMs },
+    removeOnComplete: true,
+    removeOnFail: { count: 10_000, age: failedRetentionDays * 24 * 3600 },
+  };
+}
+
 /** Job id of the n-th hire of a delivery: stable across redeliveries, free of ":" (BullMQ rule). */
 export function provisionJobId(deliveryHash: string, index: number): string {
   return `hire-${deliveryHash}-${index}`;

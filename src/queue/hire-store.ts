@@ -80,20 +80,6 @@ end
 return '=' .. current
 `;
 
-// KEYS: hire, invite buffer, owed index. ARGV: the person's key, score. Puts a person owed an
-// invitation back in the buffer when they are still `created` and not in it; drops them from the
-// index when they are no longer `created` (or their record is gone). Returns 1 when put back.
-const REQUEUE = `
-local state = redis.call('HGET', KEYS[1], 'state')
-if state ~= 'created' then
-  redis.call('ZREM', KEYS[3], ARGV[1])
-  return 0
-end
-if redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 0 end
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
-return 1
-`;
-
 // KEYS: hire. ARGV: the mark to remove. Removes firstAttemptAt only if it still holds that value
 // (a concurrent or later attempt's mark is left alone).
 const FORGET_ATTEMPT = `
@@ -117,7 +103,6 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
   const { redis, keys } = deps;
   const now = deps.now ?? Date.now;
   const transition = defineScript(redis, 'onboardingHireTransition', 4, TRANSITION);
-  const requeue = defineScript(redis, 'onboardingHireRequeue', 3, REQUEUE);
   const forget = defineScript(redis, 'onboardingHireForgetAttempt', 1, FORGET_ATTEMPT);
 
   const entry = (event: string, jobId?: string, detail?: string): string =>
@@ -301,18 +286,6 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
      */
     owedSince: (before: number, limit: number): Promise<string[]> =>
       redis.zrangebyscore(keys.inviteOwed, '-inf', `(${before}`, 'LIMIT', 0, limit),
-
-    /**
-     * Puts `key` back in the invite buffer if it is still `created` and not there (a lost entry);
-     * clears it from the owed index if it is not `created` any more. True when put back.
-     */
-    async requeueForInvite(key: string): Promise<boolean> {
-      const result = await requeue.run(
-        [keys.hire(key), keys.invitePending, keys.inviteOwed],
-        [key, now()],
-      );
-      return result === 1;
-    },
 
     async get(key: string): Promise<HireRecord | undefined> {
       const raw = await redis.hgetall(keys.hire(key));
