@@ -1,5 +1,6 @@
 import { DocspaceError } from '../errors.js';
 import { isPassingStatus, networkCode, PASSING_CODES, parseRetryAfter } from '../retry-table.js';
+import { isObject } from '../domain/is-object.js';
 
 /** The create call, whose refusals the worker settles by a lookup (see {@link isRefusedCreate}). */
 export const CREATE_USER = 'POST /api/2.0/people';
@@ -128,8 +129,4 @@ function fail(
   upstreamMessage: string | undefined,
 ): never {
   throw new DocspaceError({ kind, endpoint, status, message, retryAfterMs, upstreamMessage });
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,6 +1,7 @@
 import { PayloadError, type ErrorDetail } from '../errors.js';
 import { EMAIL_MAX_LENGTH, isValidEmail } from './email.js';
 import { cleanName } from './names.js';
+import { isObject } from './is-object.js';
 
 /** One new hire, the same whatever system sent it. */
 export interface Hire {
@@ -124,8 +125,4 @@ function parseHire(
     ...(title === undefined ? {} : { title }),
     ...(startDate === undefined ? {} : { startDate }),
   };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,6 +1,6 @@
 import type { JobsOptions } from 'bullmq';
 import type { Hire } from '../domain/hire.js';
-import type { HireRef } from '../providers/types.js';
+import type { HireRef } from '../domain/hire-item.js';
 
 /** Job names on the `hires` queue. */
 export const PROVISION_JOB = 'provision';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Hire } from '../domain/hire.js';
-import type { HireItem } from '../providers/types.js';
+import type { HireItem } from '../domain/hire-item.js';
 import { QueueUnavailableError } from '../errors.js';
 import {
   DELIVERY_MARKER_TTL_SECONDS,

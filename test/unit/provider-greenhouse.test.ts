@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PayloadError, ServiceError, SignatureError } from '../../src/errors.js';
 import { greenhouse } from '../../src/providers/greenhouse.js';
-import type { HireItem, ProviderEvent, WebhookRequest } from '../../src/providers/types.js';
+import type { HireItem } from '../../src/domain/hire-item.js';
+import type { ProviderEvent, WebhookRequest } from '../../src/providers/types.js';
 import {
   fixtureText,
   greenhouseJson,
