@@ -14,7 +14,7 @@ export interface HiresWebhookDeps {
   readonly secrets: readonly string[];
   readonly intake: Intake;
   readonly logger: Logger;
-  readonly now?: () => Date;
+  readonly now?: () => number;
   /** Counts every delivery by outcome, rejections included (`docspace_onboarding_webhooks_total`). */
 }
 

@@ -8,7 +8,8 @@ export interface WebhookRequest {
   /** A header's value (case-insensitive name), or undefined. */
   readonly header: (name: string) => string | undefined;
   readonly contentType: string | undefined;
-  readonly now: Date;
+  /** When the request arrived, in ms since the epoch (the clock convention: `now: () => number`). */
+  readonly now: number;
 }
 
 /** What a verified delivery asks for. */

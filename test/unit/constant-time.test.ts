@@ -53,7 +53,7 @@ function webhookRequest(body: string, headers: Record<string, string>): WebhookR
     raw: Buffer.from(body),
     header: (name) => lower[name.toLowerCase()],
     contentType: 'application/json',
-    now: new Date(),
+    now: Date.now(),
   };
 }
 

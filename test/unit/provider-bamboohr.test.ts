@@ -54,7 +54,7 @@ function request(
     header: (name) => headers[name.toLowerCase()] ?? undefined,
     contentType:
       options.contentType === undefined ? 'application/json' : (options.contentType ?? undefined),
-    now: options.now ?? NOW,
+    now: (options.now ?? NOW).getTime(),
   };
 }
 

@@ -24,7 +24,7 @@ function request(
     raw: Buffer.isBuffer(raw) ? raw : Buffer.from(raw, 'utf8'),
     header: (name) => lower[name.toLowerCase()],
     contentType,
-    now: new Date('2026-11-26T10:00:00Z'),
+    now: Date.parse('2026-11-26T10:00:00Z'),
   };
 }
 

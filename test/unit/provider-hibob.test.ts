@@ -41,7 +41,7 @@ function request(body: string, signature?: string): WebhookRequest {
     raw: Buffer.from(body),
     header: (name) => headers[name.toLowerCase()],
     contentType: 'application/json',
-    now: new Date(),
+    now: Date.now(),
   };
 }
 
