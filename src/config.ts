@@ -65,7 +65,6 @@ export interface Config {
   /** Proxies in front whose `X-Forwarded-For` is believed (0: the peer is the client). */
   readonly trustProxyHops: number;
   readonly logLevel: string;
-  readonly simPort: number;
   /** HR systems with their own webhook format, by name (`bamboohr`, …). */
   readonly providers: Readonly<Record<string, ProviderConfig>>;
 }
@@ -218,7 +217,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): Readonly
     webhookRateLimitPerMinute: int('WEBHOOK_RATE_LIMIT_PER_MINUTE', 0, 0, 1_000_000),
     trustProxyHops: int('TRUST_PROXY', 0, 0, 10),
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
-    simPort: int('DOCSPACE_SIM_PORT', 8090, 0, 65535),
     providers: readProviderSettings(env, PROVIDERS, needsDocspace, problems),
   };
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { Job, UnrecoverableError, Worker } from 'bullmq';
 import express from 'express';
-import { DEMO_API_KEY } from '../../src/docspace-sim/constants.js';
+import { DEMO_API_KEY } from '../../docspace-sim/constants.js';
 import { createAdminRoutes } from '../../src/http/admin.js';
 import { createErrorHandler, notFound } from '../../src/http/errors.js';
 import { QUEUES } from '../../src/queue/keys.js';

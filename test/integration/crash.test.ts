@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SIM_LANGS } from '../../src/docspace-sim/server.js';
+import { SIM_LANGS } from '../../docspace-sim/server.js';
 import { kill, spawnWorker } from '../helpers/child-worker.js';
 import { waitFor } from '../helpers/redis.js';
 import { inviteCounts, startStack } from '../helpers/stack.js';

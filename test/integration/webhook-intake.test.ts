@@ -7,7 +7,7 @@ import { createLogger } from '../../src/logger.js';
 import { startApi } from '../../src/server.js';
 import { waitFor } from '../helpers/redis.js';
 import { startStack, type Stack } from '../helpers/stack.js';
-import { freePort } from '../../workers/demo-redis.js';
+import { freePort } from '../../demo/redis.js';
 
 const alice = {
   employeeId: 'E-1',

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort } from '../../../workers/demo-redis.js';
+import { freePort } from '../../../demo/redis.js';
 import { waitFor } from '../../helpers/redis.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { SimCall, SimState } from '../../../src/docspace-sim/server.js';
+import type { SimCall, SimState } from '../../../docspace-sim/server.js';
 
 const PEOPLE = '/api/2.0/people';
 const INVITE = '/api/2.0/people/invite';

@@ -1,13 +1,13 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Cluster } from 'ioredis';
-import type { RedisSettings } from '../src/redis-settings.js';
 import {
   createRedis,
   describeRedis,
   waitForRedis,
   type RedisConnection,
 } from '../src/queue/redis.js';
+import type { RedisSettings } from '../src/redis-settings.js';
 
 /** The Redis the demo uses, and how to stop it when the demo started its own. */
 export interface DemoRedis {

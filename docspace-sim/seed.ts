@@ -1,4 +1,3 @@
-import { isValidEmail } from '../domain/email.js';
 import {
   ACTIVATION_STATUS,
   EMPLOYEE_STATUS,
@@ -7,6 +6,8 @@ import {
   employeeTypeFromName,
 } from './constants.js';
 import type { EmployeeTypeName } from './constants.js';
+import { parseMailAddress } from './mail-address.js';
+import { testEmailRegex } from './people-rules.js';
 import type { SimStore } from './store.js';
 import type { SimUser } from './types.js';
 
@@ -43,7 +44,9 @@ export class SeedUserError extends Error {
  * @throws SeedUserError
  */
 export function seedUser(store: SimStore, input: SeedUser): SimUser {
-  if (!isValidEmail(input.email)) throw new SeedUserError(`invalid email: ${input.email}`);
+  if (!testEmailRegex(input.email) || parseMailAddress(input.email) === undefined) {
+    throw new SeedUserError(`invalid email: ${input.email}`);
+  }
   if (store.findByEmail(input.email)) {
     throw new SeedUserError(`email already registered: ${input.email}`);
   }

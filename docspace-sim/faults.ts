@@ -49,7 +49,7 @@ const RESEND_PATH = '/api/2.0/people/invite';
  * 429s carry no body, like RedisRateLimiting's `OnRejected` (§6); 5xx carry the error envelope.
  */
 export function createFaultInjector(deps: {
-  now: () => Date;
+  now: () => number;
   random: () => number;
 }): FaultInjector {
   let knobs = defaultFaults();
@@ -133,7 +133,7 @@ export function createFaultInjector(deps: {
         knobs.script.splice(index, 1);
         return fromScript(scripted);
       }
-      const limited = limiters(method, path, deps.now().getTime());
+      const limited = limiters(method, path, deps.now());
       if (limited) return limited;
       const roll = deps.random();
       if (roll < knobs.rateReset) return { action: 'reset', cause: 'reset' };

@@ -1,4 +1,3 @@
-import { isValidName } from '../domain/names.js';
 import {
   bindEmployeeType,
   bindString,
@@ -14,6 +13,7 @@ import { ACTIVATION_STATUS, EMPLOYEE_STATUS, EMPLOYEE_TYPE, effectiveType } from
 import { toEmployeeFullDto, type Viewer } from './dto.js';
 import { ACCESS_DENIED, apiError, success, validationProblem } from './envelope.js';
 import { parseMailAddress } from './mail-address.js';
+import { isValidUserName, storedName } from './people-rules.js';
 import type { SimMessages } from './messages.js';
 import type { Route } from './router.js';
 import type { SimStore } from './store.js';
@@ -90,8 +90,8 @@ export function createPeopleRoutes(deps: PeopleRouteDeps): Route[] {
     if (firstName === null) {
       return apiError('argumentNull', "Value cannot be null. (Parameter 'input')", ADD_MEMBER);
     }
-    const lastOk = lastName === null || lastName === '' || isValidName(lastName);
-    if (!isValidName(firstName) || !lastOk) {
+    const lastOk = lastName === null || lastName === '' || isValidUserName(lastName);
+    if (!isValidUserName(firstName) || !lastOk) {
       return apiError('argument', messages.incorrectUserName, ADD_MEMBER);
     }
     if (store.findByEmail(address)) {
@@ -100,8 +100,8 @@ export function createPeopleRoutes(deps: PeopleRouteDeps): Route[] {
     }
     const user = store.createUser({
       email: address,
-      firstName,
-      lastName: lastName ?? '',
+      firstName: storedName(firstName),
+      lastName: storedName(lastName ?? ''),
       type: withinPaidSeats(effectiveType(type)),
       status: EMPLOYEE_STATUS.Active,
       activationStatus: ACTIVATION_STATUS.Pending,

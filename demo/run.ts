@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { DEMO_API_KEY, createDocspaceSim } from '../docspace-sim/server.js';
+import { loadSimSettings } from '../docspace-sim/settings.js';
 import { loadConfig } from '../src/config.js';
-import { DEMO_API_KEY } from '../src/docspace-sim/constants.js';
-import { createDocspaceSim, parseSimLang } from '../src/docspace-sim/server.js';
 import { signStandardWebhook } from '../src/domain/signature.js';
 import { createLogger } from '../src/logger.js';
 import { createHireStore, type HireRecord } from '../src/queue/hire-store.js';
@@ -9,8 +9,8 @@ import { createKeys } from '../src/queue/keys.js';
 import { createRedis } from '../src/queue/redis.js';
 import { startApi } from '../src/server.js';
 import { exitOnSignals } from '../src/lifecycle.js';
-import { deleteKeys, ensureRedis } from './demo-redis.js';
-import { startWorkers } from './start.js';
+import { startWorkers } from '../workers/start.js';
+import { deleteKeys, ensureRedis } from './redis.js';
 
 const SAMPLE = [
   {
@@ -62,14 +62,12 @@ export async function runDemo(env: NodeJS.ProcessEnv): Promise<void> {
   // The settings as the service reads them, to find the Redis (or start a private one).
   const redisUrl = await ensureRedis(loadConfig({ ...env, DOCSPACE_URL: '' }, 'api').redis, out);
 
-  // The demo's portal answers in DOCSPACE_SIM_LANG (en or de; anything else: en), as a real one
-  // answers in its API key owner's language.
-  const sim = createDocspaceSim({
-    apiKeys: [DEMO_API_KEY],
-    lang: parseSimLang(env['DOCSPACE_SIM_LANG']) ?? 'en',
-  });
-  const simPort = Number(env['DOCSPACE_SIM_PORT'] ?? 8090);
-  const { url: simUrl } = await sim.listen(simPort).catch(() => sim.listen(0));
+  // The simulator's own settings (DOCSPACE_SIM_PORT, DOCSPACE_SIM_LANG…), read where the
+  // simulator reads them. Its portal answers in DOCSPACE_SIM_LANG, as a real one answers in its
+  // API key owner's language; it always takes the demo key, whatever DOCSPACE_API_KEY says.
+  const simSettings = loadSimSettings(env);
+  const sim = createDocspaceSim({ apiKeys: [DEMO_API_KEY], lang: simSettings.lang });
+  const { url: simUrl } = await sim.listen(simSettings.port).catch(() => sim.listen(0));
   sim.addUser({ email: 'erin.existing@example.com', firstName: 'Erin', lastName: 'Existing' });
 
   const secret = env['WEBHOOK_SECRET'] ?? `whsec_${randomBytes(24).toString('base64')}`;

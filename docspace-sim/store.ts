@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { normalizeEmail } from '../domain/email.js';
 import { ACTIVATION_STATUS, EMPLOYEE_STATUS, EMPLOYEE_TYPE } from './constants.js';
 import { formatApiDate } from './format.js';
+import { sameEmailKey } from './people-rules.js';
 import type { CreatedVia, MailKind, SimCall, SimMail, SimUser } from './types.js';
 
 /** Fields needed to create a user; the store fills id, userName and registrationDate. */
@@ -50,7 +50,7 @@ export interface SimStore {
  * Creates the store. Emails are indexed case-insensitively, as DocSpace's MySQL collation
  * compares them (§2.2 step 7); deleted users are forgotten, so their email becomes free again.
  */
-export function createSimStore(deps: { now: () => Date }): SimStore {
+export function createSimStore(deps: { now: () => number }): SimStore {
   let users: SimUser[] = [];
   let byEmail = new Map<string, SimUser>();
   let mails: SimMail[] = [];
@@ -87,7 +87,7 @@ export function createSimStore(deps: { now: () => Date }): SimStore {
     users: () => users,
     mails: () => mails,
     calls: () => calls,
-    findByEmail: (email) => byEmail.get(normalizeEmail(email)),
+    findByEmail: (email) => byEmail.get(sameEmailKey(email)),
     findById: (id) => {
       const wanted = id.toLowerCase();
       return users.find((u) => u.id === wanted);
@@ -101,9 +101,9 @@ export function createSimStore(deps: { now: () => Date }): SimStore {
         (u) => u.type === EMPLOYEE_TYPE.RoomAdmin || u.type === EMPLOYEE_TYPE.DocSpaceAdmin,
       ).length,
     createUser: (input) => {
-      const key = normalizeEmail(input.email);
+      const key = sameEmailKey(input.email);
       if (byEmail.has(key)) throw new Error(`user ${input.email} already exists`);
-      const registrationDate = formatApiDate(input.registeredAt ?? deps.now());
+      const registrationDate = formatApiDate(input.registeredAt ?? new Date(deps.now()));
       const user: SimUser = {
         id: randomUUID(),
         email: input.email.trim(),
@@ -126,16 +126,16 @@ export function createSimStore(deps: { now: () => Date }): SimStore {
       const user = users.find((u) => u.id === id);
       if (!user) return;
       users = users.filter((u) => u !== user);
-      byEmail.delete(normalizeEmail(user.email));
+      byEmail.delete(sameEmailKey(user.email));
     },
     sendMail: (user, kind) => {
-      mails.push({ to: user.email, userId: user.id, kind, at: deps.now().getTime() });
+      mails.push({ to: user.email, userId: user.id, kind, at: deps.now() });
     },
     recordCall: (input) => {
       seq += 1;
       const call: SimCall = {
         seq,
-        at: deps.now().getTime(),
+        at: deps.now(),
         method: input.method,
         path: input.path,
         status: 0,

@@ -15,7 +15,7 @@ export interface StatusRouteDeps {
   readonly store: SimStore;
   readonly legacy: boolean;
   readonly messages: SimMessages;
-  readonly now: () => Date;
+  readonly now: () => number;
 }
 
 const STATUS_NAMES: Readonly<Record<string, number>> = {
@@ -53,7 +53,7 @@ export function createStatusRoutes(deps: StatusRouteDeps): Route[] {
     for (const user of users) {
       user.status = status;
       if (status === EMPLOYEE_STATUS.Terminated) {
-        user.terminated = formatApiDate(now());
+        user.terminated = formatApiDate(new Date(now()));
       } else {
         delete user.terminated;
       }

@@ -32,7 +32,7 @@ export interface DocspaceSimOptions {
   /** Behave like a ≤ v3.0 server: duplicate email → 500, invite skips bad entries silently. */
   readonly legacy?: boolean;
   /** Sim clock for registration dates, mail and call times, and the rate limiters. */
-  readonly now?: () => Date;
+  readonly now?: () => number;
   /** Source of randomness for latency jitter and the random fault rates. */
   readonly random?: () => number;
   /** Receives one line per API call; never sees keys or headers. */
@@ -70,7 +70,7 @@ export interface DocspaceSim {
  * sim.setFaults({ script: [{ kind: '429', retryAfterSec: 2 }] });
  */
 export function createDocspaceSim(options: DocspaceSimOptions): DocspaceSim {
-  const now = options.now ?? (() => new Date());
+  const now = options.now ?? Date.now;
   const legacy = options.legacy ?? false;
   const keys = new Set(options.apiKeys);
   const store = createSimStore({ now });

@@ -1,4 +1,3 @@
-import { isStrictEmail } from '../domain/email.js';
 import type { Binder } from './binding.js';
 import {
   bindBool,
@@ -23,6 +22,7 @@ import { toEmployeeDto, toEmployeeFullDto } from './dto.js';
 import { ACCESS_DENIED, apiError, success, validationProblem } from './envelope.js';
 import type { SimMessages } from './messages.js';
 import type { Route } from './router.js';
+import { testEmailPunyCode, testEmailRegex } from './people-rules.js';
 import { keyOwnerViewer } from './routes-people.js';
 import { stringsIn } from './router.js';
 import type { SimStore } from './store.js';
@@ -73,7 +73,8 @@ export function createInviteRoutes(deps: InviteRouteDeps): Route[] {
 
     // One by one, no transaction: an error leaves the earlier invitations processed.
     for (const { email, type } of invitations) {
-      if (email === null || !isStrictEmail(email) || isPunycode(email)) {
+      // UserController.InviteUsers: `!invite.Email.TestEmailRegex() || invite.Email.TestEmailPunyCode()`.
+      if (email === null || !testEmailRegex(email) || testEmailPunyCode(email)) {
         if (legacy) continue;
         return apiError('argument', messages.incorrectEmail, INVITE);
       }
@@ -216,9 +217,4 @@ function upgradeType(user: SimUser, requested: number): void {
   const wanted = TYPE_RANK[requested];
   const current = TYPE_RANK[user.type] ?? 0;
   if (wanted !== undefined && wanted > current) user.type = requested;
-}
-
-function isPunycode(email: string): boolean {
-  const domain = email.trim().split('@').pop() ?? '';
-  return /(^|\.)xn--/i.test(domain);
 }
