@@ -58,6 +58,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 # Owned by root and only readable by the service user: the process cannot rewrite its own code.
 COPY --from=build /app/dist ./dist
+# The pre-script of npm start and npm run replay: without TypeScript it does nothing, so
+# `docker compose exec worker npm run replay -- --failed` runs the compiled CLI.
+COPY scripts/prebuild.js ./scripts/prebuild.js
 USER node
 EXPOSE 3000
 # GET /healthz answers 200 while the API process runs. Slim images have no curl, so node asks.

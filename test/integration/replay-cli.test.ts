@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { Job } from 'bullmq';
@@ -200,5 +203,60 @@ describe('replay command line (npm run replay)', () => {
       help.stdout,
       /Exit codes:[\s\S]*2 +usage error[\s\S]*3 +--job[\s\S]*4 +Redis unreachable/,
     );
+  });
+});
+
+/** Runs `command args` in `cwd` with `env`; resolves with its exit code and output. */
+function run(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv) {
+  return new Promise<Run>((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('npm run replay where the service runs (compiled JavaScript, no tsx)', () => {
+  it('runs dist/src/cli/main.js with plain node, built first by its pre-script in a checkout', async (t) => {
+    const scripts = (
+      JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+        scripts: Record<string, string>;
+      }
+    ).scripts;
+    assert.match(scripts['replay'] ?? '', /^node (--\S+ )*dist\/src\/cli\/main\.js$/);
+    assert.equal(scripts['prereplay'], 'node scripts/prebuild.js');
+
+    const stack = await failedHires(1);
+    t.after(() => stack.close());
+    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+    const result = await run(
+      npm,
+      ['run', '--silent', 'replay', '--', '--failed', '--dry-run'],
+      ROOT,
+      {
+        ...process.env,
+        ...envOf(stack),
+        LOG_LEVEL: 'info',
+      },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^1 job matched \(dry run: nothing replayed\)/m);
+  });
+
+  it('where TypeScript is not installed (the production image), the pre-script builds nothing and succeeds', async (t) => {
+    const empty = mkdtempSync(join(tmpdir(), 'dso-prebuild-'));
+    t.after(() => {
+      rmSync(empty, { recursive: true, force: true });
+    });
+    const result = await run(process.execPath, [join(ROOT, 'scripts/prebuild.js')], empty, {
+      PATH: process.env['PATH'] ?? '',
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(readdirSync(empty), [], 'nothing written');
   });
 });
