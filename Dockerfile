@@ -11,7 +11,7 @@
 # not pulled here (no Docker engine on the project's machines). To move to a newer build (Node and
 # Debian security fixes), take the first digest of that file, or run
 #   docker buildx imagetools inspect node:22-bookworm-slim
-# and replace both FROM lines; README "Security" says when.
+# and replace every FROM line; docs/security.md says when.
 
 # The service's build: install everything and compile src/ and workers/ (tsconfig.json: rootDir
 # ".", outDir "dist").

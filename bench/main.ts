@@ -142,7 +142,7 @@ async function main(options: Options): Promise<void> {
     const scale = await runScale({
       hires: options.scaleHires ?? (quick ? 60 : 1500),
       workerCounts: quick ? [1, 2] : [1, 2, 4],
-      // DocSpace cloud: 1,500 requests a minute per portal (README "How DocSpace behaves").
+      // DocSpace cloud: 1,500 requests a minute per portal (docs/docspace.md#how-docspace-behaves).
       caps: [25, null],
       latencyMs: options.scaleLatency,
       concurrency: options.concurrency,

@@ -4,7 +4,7 @@ import type { ModelErrors } from './envelope.js';
 /**
  * ASP.NET Core model binding as DocSpace's `[ApiController]`s do it with System.Text.Json:
  * property names match case-insensitively, wrong JSON types are binding errors keyed `$.name`,
- * and any binding error also reports the missing `inDto` (§2.1, §5.2).
+ * and any binding error also reports the missing `inDto` (ASP.NET Core's model validation of MemberRequestDto and InviteUsersRequestDto).
  */
 
 /** A JSON object as parsed. */

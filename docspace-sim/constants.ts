@@ -1,6 +1,6 @@
 /**
  * DocSpace enums and fixed values the simulator shares with its callers
- * (reference/docspace-api.md §1, §2.3, §3.2).
+ * (ONLYOFFICE/DocSpace-server: common/ASC.Core.Common/Core/EmployeeType.cs, common/ASC.Api.Core/Model/EmployeeFullDto.cs; docs/docspace.md).
  */
 
 /**
@@ -29,7 +29,7 @@ export const ACTIVATION_STATUS = { NotActivated: 0, Activated: 1, Pending: 2 } a
 
 /**
  * Rank used by `POST /people/invite` to decide whether an existing user's type is upgraded:
- * DocSpaceAdmin > RoomAdmin > User > Guest > All (§3.3).
+ * DocSpaceAdmin > RoomAdmin > User > Guest > All (UserController.InviteUsers).
  */
 export const TYPE_RANK: Readonly<Record<number, number>> = {
   [EMPLOYEE_TYPE.All]: 0,
@@ -50,7 +50,7 @@ export function employeeTypeFromName(name: string): number | undefined {
 
 /**
  * The type a user ends up with: DocSpace derives it from group membership and only Guest,
- * DocSpaceAdmin and User get a group, so `All` and anything else becomes Room admin (§2.4).
+ * DocSpaceAdmin and User get a group, so `All` and anything else becomes Room admin (UserController.AddMember).
  */
 export function effectiveType(type: number): number {
   return type === EMPLOYEE_TYPE.Guest ||

@@ -56,7 +56,7 @@ export function createApiDispatcher(deps: DispatchDeps): (exchange: Exchange) =>
       url: `${origin(ex.req)}${ex.req.url ?? path}`,
       origin: origin(ex.req),
     };
-    // ASP.NET's challenge: 401 with an empty body, no envelope (§1.2).
+    // ASP.NET's challenge: 401 with an empty body, no envelope (common/ASC.Api.Core/Core/BaseStartup.cs).
     const isApi = path.toLowerCase().startsWith('/api/');
     if (isApi && !deps.isAuthorized(ex.req.headers.authorization)) return emptyResponse(401);
     if (!match) return httpError(404, 'Not Found');

@@ -2,7 +2,7 @@ import { EMPLOYEE_TYPE } from './constants.js';
 import { displayNameOf } from './format.js';
 import type { SimUser } from './types.js';
 
-/** `EmployeeDto`: what `POST /people/invite` lists. No email, type or status (§3.3). */
+/** `EmployeeDto`: what `POST /people/invite` lists. No email, type or status (UserController.InviteUsers). */
 export interface EmployeeDto {
   id: string;
   displayName: string;
@@ -16,7 +16,7 @@ export interface EmployeeDto {
   isAnonim: boolean;
 }
 
-/** `EmployeeFullDto` (the fields the simulator knows; DocSpace omits null ones, §2.3). */
+/** `EmployeeFullDto` (the fields the simulator knows; DocSpace omits null ones: common/ASC.Api.Core/Model/EmployeeFullDto.cs). */
 export interface EmployeeFullDto extends EmployeeDto {
   firstName: string;
   lastName: string;
@@ -64,14 +64,14 @@ export function toEmployeeDto(user: SimUser, origin: string): EmployeeDto {
 
 /** Who asks: the simulator's API key belongs to the portal owner, a DocSpace admin. */
 export interface Viewer {
-  /** Id of the portal owner (`isOwner`; `isAdmin` is false for them, §2.3). */
+  /** Id of the portal owner (`isOwner`; `isAdmin` is false for them: EmployeeFullDto.GetFullAsync). */
   readonly ownerId: string;
   /** Finds the account a `createdBy` id names. */
   readonly findAnyone: (id: string) => SimUser | undefined;
 }
 
 /**
- * Builds `EmployeeFullDto`, with the type flags of §2.3 as the server sets them
+ * Builds `EmployeeFullDto`, with the type flags as the server sets them
  * (ONLYOFFICE/DocSpace-server:common/ASC.Api.Core/Model/EmployeeFullDto.cs, `GetFullAsync`:
  * `IsAdmin` = DocSpaceAdmin and not the owner, `IsRoomAdmin`, `IsCollaborator` = User,
  * `IsVisitor` = Guest) and `createdBy`, which an admin caller (the key owner) always sees.

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ApiRequest, SimResponse } from './types.js';
 
 /**
- * The .NET exceptions DocSpace's `CustomExceptionHandler` maps to HTTP statuses (§5.1).
+ * The .NET exceptions DocSpace's `CustomExceptionHandler` maps to HTTP statuses (common/ASC.Api.Core/Middleware/ResponseWrapper.cs).
  * `type` and `hresult` are what the real server puts in `error`; clients must not depend on them.
  */
 const EXCEPTIONS = {
@@ -20,10 +20,10 @@ const EXCEPTIONS = {
 /** A .NET exception kind the simulator can "throw". */
 export type ExceptionKind = keyof typeof EXCEPTIONS;
 
-/** The message every 403 from a security exception carries (§5.1). */
+/** The message every 403 from a security exception carries (CustomExceptionHandler, ResponseWrapper.cs). */
 export const ACCESS_DENIED = 'Access denied';
 
-/** Success envelope: `{response, count, links, status: 0, statusCode}` (§5.1). */
+/** Success envelope: `{response, count, links, status: 0, statusCode}` (common/ASC.Api.Core/Middleware/CommonApiResponse.cs). */
 export function success(req: ApiRequest, payload: unknown): SimResponse {
   const count = Array.isArray(payload) ? payload.length : payload === null ? 0 : 1;
   return {
@@ -66,7 +66,7 @@ export type ModelErrors = Record<string, string[]>;
 
 /**
  * ASP.NET's `ValidationProblemDetails`, which DocSpace wraps in `response` with `status: 1`
- * (§5.2). Clients must look in `response.errors` as well as `error.message`.
+ * (ASP.NET Core's model validation). Clients must look in `response.errors` as well as `error.message`.
  */
 export function validationProblem(req: ApiRequest, errors: ModelErrors): SimResponse {
   return {

@@ -46,7 +46,7 @@ const RESEND_PATH = '/api/2.0/people/invite';
 /**
  * Creates the fault layer. Order per request: `down`, then the scripted FIFO (deterministic),
  * then the limiters (`rateLimitPerSecond`, `sensitiveApiPer15Min`), then the random rates.
- * 429s carry no body, like RedisRateLimiting's `OnRejected` (§6); 5xx carry the error envelope.
+ * 429s carry no body, like RedisRateLimiting's `OnRejected` (the server's rate limiter policies: common/ASC.Api.Core/Core/BaseStartup.cs); 5xx carry the error envelope.
  */
 export function createFaultInjector(deps: {
   now: () => number;

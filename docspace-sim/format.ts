@@ -7,7 +7,7 @@ export function formatApiDate(date: Date): string {
   return `${date.toISOString().slice(0, 23)}0000+00:00`;
 }
 
-/** `displayName`: "First Last", or the email while a user has no name yet (invited users, §3.3). */
+/** `displayName`: "First Last", or the email while a user has no name yet (invited users: UserController.InviteUsers). */
 export function displayNameOf(user: {
   readonly firstName: string;
   readonly lastName: string;

@@ -6,7 +6,7 @@ const LITERAL = /^\[[^[\]\\\r\n]*\]$/u;
 
 /**
  * An approximation of .NET's `new MailAddress(email).Address`, which `POST /people` applies after
- * the lax `[EmailAddress]` check (§2.2 step 5): surrounding white space is dropped, the local part
+ * the lax `[EmailAddress]` check (UserManagerWrapper.AddUserAsync, web/ASC.Web.Core/Users/UserManagerWrapper.cs): surrounding white space is dropped, the local part
  * must be a dot-atom or a quoted string, and the domain a dot-atom or an address literal.
  * Returns the address, or `undefined` where .NET would throw `FormatException` (→ HTTP 500).
  * Display-name forms (`Alice <a@b.c>`) are not supported and count as malformed.

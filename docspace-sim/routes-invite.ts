@@ -32,9 +32,9 @@ import type { ApiRequest, SimResponse, SimUser } from './types.js';
 /** What the invitation endpoints need. */
 export interface InviteRouteDeps {
   readonly store: SimStore;
-  /** ≤ v3.6 server: bad emails, Guest and terminated users are skipped, not errors (§3.3). */
+  /** ≤ v3.6 server: bad emails, Guest and terminated users are skipped, not errors (UserController.InviteUsers before v3.7.1-server). */
   readonly legacy: boolean;
-  /** Most emails per `POST /people/invite`, or null for no limit (§3.1). */
+  /** Most emails per `POST /people/invite`, or null for no limit (web/ASC.Web.Core/Users/UserInvitationLimitHelper.cs). */
   readonly invitationLimit: () => number | null;
   /** Texts in the key owner's language (messages.ts). */
   readonly messages: SimMessages;
@@ -50,7 +50,7 @@ interface Invitation {
 const INVITE = 'ASC.People.Api.UserController.InviteUsers(InviteUsersRequestDto inDto)';
 const RESEND = 'ASC.People.Api.UserController.ResendUserInvites(UpdateMembersRequestDto inDto)';
 
-/** `POST /people/invite` and `PUT /people/invite` (§3.3, §3.5). */
+/** `POST /people/invite` and `PUT /people/invite` (UserController.InviteUsers, UserController.ResendUserInvites). */
 export function createInviteRoutes(deps: InviteRouteDeps): Route[] {
   const { store, legacy, messages } = deps;
   const viewer = keyOwnerViewer(store);
@@ -212,7 +212,7 @@ function bindInvitations(binder: Binder, body: unknown, limit: number | null): I
   return invitations;
 }
 
-/** Raises an existing user's type when the invitation asks for a higher one (§3.3). */
+/** Raises an existing user's type when the invitation asks for a higher one (UserController.InviteUsers). */
 function upgradeType(user: SimUser, requested: number): void {
   const wanted = TYPE_RANK[requested];
   const current = TYPE_RANK[user.type] ?? 0;

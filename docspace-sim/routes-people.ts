@@ -34,7 +34,7 @@ const ADD_MEMBER = 'ASC.People.Api.UserController.AddMember(MemberRequestDto inD
 const BY_EMAIL = 'ASC.People.Api.UserController.GetProfileByEmail(String email)';
 const BY_ID = 'ASC.People.Api.UserController.GetById(String userid)';
 /**
- * Message of DocSpace's ItemNotFoundException for users, by server version (§5.1): up to v3.1 the
+ * Message of DocSpace's ItemNotFoundException for users, by server version (ResponseWrapper.cs): up to v3.1 the
  * server wrote its own English text, since then the resource `ErrorUserNotFound`.
  */
 export function userNotFoundMessage(legacy: boolean, messages: SimMessages): string {
@@ -49,7 +49,7 @@ export function keyOwnerViewer(store: SimStore): Viewer {
   return { ownerId: store.keyOwner.id, findAnyone: store.findAnyone };
 }
 
-/** `POST /people`, `GET /people/email`, `GET /people/:id` (§2, §4). */
+/** `POST /people`, `GET /people/email`, `GET /people/:id` (UserController.AddMember, GetProfileByEmail, GetProfileByUserId). */
 export function createPeopleRoutes(deps: PeopleRouteDeps): Route[] {
   const { store, legacy, messages } = deps;
   const viewer = keyOwnerViewer(store);
@@ -77,7 +77,7 @@ export function createPeopleRoutes(deps: PeopleRouteDeps): Route[] {
     }
     if (finish(binder)) return validationProblem(req, binder.errors);
 
-    // Guests cannot be created here by anyone (§2.2 step 2).
+    // Guests cannot be created here by anyone (UserController.AddMember).
     if (type === EMPLOYEE_TYPE.Guest) return apiError('security', ACCESS_DENIED, ADD_MEMBER);
     if (email === null) {
       return apiError('argumentNull', "Value cannot be null. (Parameter 'address')", ADD_MEMBER);
@@ -109,7 +109,7 @@ export function createPeopleRoutes(deps: PeopleRouteDeps): Route[] {
       // UserController.AddMember: `user.CreatedBy = securityContext.CurrentAccount.ID`.
       createdBy: store.keyOwner.id,
     });
-    // POST /people sends the activation letter itself (§2.3).
+    // POST /people sends the activation letter itself (UserController.AddMember).
     store.sendMail(user, 'activation');
     return success(req, toEmployeeFullDto(user, req.origin, viewer));
   }

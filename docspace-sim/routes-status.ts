@@ -27,7 +27,7 @@ const STATUS_NAMES: Readonly<Record<string, number>> = {
 const UPDATE_STATUS = 'ASC.People.Api.UserController.UpdateUserStatus(EmployeeStatus status)';
 const DELETE_MEMBER = 'ASC.People.Api.UserController.DeleteMember(String userid)';
 
-/** `PUT /people/status/{status}` and `DELETE /people/{userid}` (§8). */
+/** `PUT /people/status/{status}` and `DELETE /people/{userid}` (UserController.UpdateUserStatus, UserController.DeleteMember). */
 export function createStatusRoutes(deps: StatusRouteDeps): Route[] {
   const { store, legacy, messages, now } = deps;
   const viewer = keyOwnerViewer(store);

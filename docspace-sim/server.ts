@@ -61,7 +61,8 @@ export interface DocspaceSim {
 
 /**
  * Creates the built-in DocSpace simulator: a real HTTP server for the people API that follows
- * reference/docspace-api.md (auth, envelopes, error texts, validation order, invite semantics)
+ * the DocSpace server's sources (auth, envelopes, error texts, validation order, invite semantics;
+ * ONLYOFFICE/DocSpace-server at v3.7.2-server, cited by file and method; docs/docspace.md)
  * and injects faults on demand. It shows what it did at `GET /sim/state`.
  *
  * @example
@@ -179,7 +180,7 @@ export function createDocspaceSim(options: DocspaceSimOptions): DocspaceSim {
 
 /**
  * `Bearer <key>` with a known key. A bare token works only when it is not an `sk-` API key:
- * DocSpace routes a bare header to the cookie handler, which takes tokens but not API keys (§1.1).
+ * DocSpace routes a bare header to the cookie handler, which takes tokens but not API keys (BaseStartup.cs, `ForwardDefaultSelector`).
  */
 function isAuthorized(keys: ReadonlySet<string>, header: string | undefined): boolean {
   if (header === undefined) return false;

@@ -48,7 +48,7 @@ export interface SimStore {
 
 /**
  * Creates the store. Emails are indexed case-insensitively, as DocSpace's MySQL collation
- * compares them (§2.2 step 7); deleted users are forgotten, so their email becomes free again.
+ * compares them (UserQueries.UserByEmailAsync, common/ASC.Core.Common/EF/Queries/UserQueries.cs); deleted users are forgotten, so their email becomes free again.
  */
 export function createSimStore(deps: { now: () => number }): SimStore {
   let users: SimUser[] = [];

@@ -74,9 +74,9 @@ export interface SimFaults {
   rateReset: number;
   retryAfterSec: number | null;
   rateLimitPerSecond: number | null;
-  /** `SensitiveApi` policy on `PUT /people/invite`: at most N calls per 15 minutes (§6). */
+  /** `SensitiveApi` policy on `PUT /people/invite`: at most N calls per 15 minutes (BaseStartup.cs, `RateLimiterPolicy.SensitiveApi`). */
   sensitiveApiPer15Min: number | null;
-  /** Most emails one `POST /people/invite` may carry (`MaxEmailInvitations`, §3.1). */
+  /** Most emails one `POST /people/invite` may carry (`MaxEmailInvitations`, UserInvitationLimitHelper.cs). */
   invitationLimit: number | null;
   /**
    * Paid seats (Room admins and DocSpace admins) the plan allows, or null for no limit. Over it a

@@ -5,7 +5,7 @@ import { DEFAULT_FAILED_RETENTION_DAYS } from './queue/contract.js';
 import { readProviderSettings, type ProviderConfig } from './providers/settings.js';
 import { parseRedisSettings, type RedisSettings } from './redis-settings.js';
 
-/** DocSpace's EmployeeType integers (docspace-api.md §3.2); names changed in v3.0, integers did not. */
+/** DocSpace's EmployeeType integers (common/ASC.Core.Common/Core/EmployeeType.cs; docs/docspace.md); names changed in v3.0, integers did not. */
 export const USER_TYPES = { User: 4, RoomAdmin: 1, DocSpaceAdmin: 3 } as const;
 export type UserTypeName = keyof typeof USER_TYPES;
 
@@ -30,7 +30,7 @@ export interface Config {
     readonly maxRps: number;
     readonly concurrency: number;
     readonly timeoutMs: number;
-    /** The shared circuit breaker (README "Reliability"); threshold 0 turns it off. */
+    /** The shared circuit breaker (docs/reliability.md); threshold 0 turns it off. */
     readonly circuit: {
       readonly threshold: number;
       readonly waitMs: number;
@@ -59,7 +59,7 @@ export interface Config {
   /**
    * Webhook deliveries per minute per client address; 0 (the default): no limit. Off by default:
    * an HR bulk import sends hundreds a minute from one address, and BambooHR and Personio never
-   * deliver again after a 4xx (README "Reliability").
+   * deliver again after a 4xx (docs/reliability.md).
    */
   readonly webhookRateLimitPerMinute: number;
   /** Proxies in front whose `X-Forwarded-For` is believed (0: the peer is the client). */
@@ -72,7 +72,7 @@ export interface Config {
 const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'];
 
 /**
- * Reads the settings from `env` (DESIGN.md "Settings"). Pure: the caller passes `process.env`.
+ * Reads the settings from `env` (docs/configuration.md). Pure: the caller passes `process.env`.
  * Every problem is collected and thrown at once in one {@link ConfigError}.
  */
 export function loadConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): Readonly<Config> {

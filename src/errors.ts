@@ -123,7 +123,7 @@ export class UpstreamError extends ServiceError {
   readonly endpoint: string;
   /**
    * The other side's own error text, as it sent it: DocSpace writes it in the API key owner's
-   * language. Shown to people; no decision may depend on its wording (DESIGN rule 10), only on
+   * language. Shown to people; no decision may depend on its wording (docs/design.md, rule 10), only on
    * data in it (an email address it names).
    */
   readonly upstreamMessage: string | undefined;
@@ -158,7 +158,7 @@ export class DocspaceError extends UpstreamError {
 /**
  * The shared DocSpace circuit is open (or a probe is out): this request was not sent. A passing
  * failure with its own code, whose `Retry-After` is what is left of the wait; its job goes back to
- * waiting without using an attempt (README "Reliability").
+ * waiting without using an attempt (docs/reliability.md).
  */
 export class CircuitOpenError extends UpstreamError {
   override name = 'CircuitOpenError' as const;

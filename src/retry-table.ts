@@ -4,7 +4,7 @@
  * Everything else is lasting. The error classes are in src/errors.ts.
  */
 
-/** Statuses worth retrying: the server may answer differently later (DESIGN rule 5). */
+/** Statuses worth retrying: the server may answer differently later (docs/design.md, rule 5). */
 export function isPassingStatus(status: number): boolean {
   return status === 408 || status === 425 || status === 429 || (status >= 500 && status <= 599);
 }

@@ -115,7 +115,7 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-/** DESIGN.md's error body: `{"error":{"code","message","details"}}`. */
+/** The error body of README.md#http: `{"error":{"code","message","details"}}`. */
 function error(res: ServerResponse, status: number, code: ErrorCode, message: string): void {
   json(res, status, { error: { code, message, details: [] } });
 }

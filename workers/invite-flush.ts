@@ -51,7 +51,7 @@ interface Target {
 
 /**
  * The flush job: sends the invitations of people we created, in calls of at most `batchSize`
- * (reference/bullmq.md §4.4). One flush runs at a time across all workers (global concurrency 1).
+ * (a buffer and a flush job, as https://docs.bullmq.io/guide/queues/global-concurrency allows). One flush runs at a time across all workers (global concurrency 1).
  *
  * A batch is written to the job's data before it leaves the buffer, so it is always in the buffer,
  * in a flush job, or invited: a worker killed mid-call leaves a stalled flush job that resumes the
@@ -269,7 +269,7 @@ export function createInviteFlushProcessor(deps: InviteFlushDeps) {
    * Who in a refused batch is disabled. UserController.InviteUsers
    * (ONLYOFFICE/DocSpace-server:products/ASC.People/Server/Api/UserController.cs) stops at a
    * terminated user with `Resource.ErrorUserDisabled + ": " + invite.Email`: the text is in the key owner's language,
-   * but the email it ends with is data (DESIGN rule 10). When no email matches (another wording,
+   * but the email it ends with is data (docs/design.md, rule 10). When no email matches (another wording,
    * another server), each person is looked up and those whose status is Terminated are named.
    */
   async function disabledAmong(err: DocspaceError, targets: readonly Target[]): Promise<Target[]> {

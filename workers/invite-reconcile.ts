@@ -27,7 +27,7 @@ export interface InviteReconcilerDeps {
 /**
  * Finds people recorded `created` whose invitation is overdue (created more than
  * `maxWaitMs + RECONCILE_MARGIN_MS` ago) and who are in no invite buffer and in no flush job's
- * batch, and puts them back in the buffer (DESIGN rule 9). A person is always in the buffer, in a
+ * batch, and puts them back in the buffer (docs/design.md, rule 9). A person is always in the buffer, in a
  * flush job's data, or past `created` (workers/invite-flush.ts writes a batch to its job before
  * taking it out of the buffer), so such a person was lost: Redis forgot (a restart without
  * persistence, a failover to a replica that lagged), or a flush job vanished.

@@ -21,7 +21,7 @@ export interface OwnershipQuestion {
 
 /**
  * After DocSpace refused a create, whether the account it has for the email is ours: made by an
- * earlier create of ours whose answer was lost (then it is invited, DESIGN rule 7), or not (then
+ * earlier create of ours whose answer was lost (then it is invited, docs/design.md, rule 7), or not (then
  * it existed and is never invited, rule 2). Decided from the account, never from DocSpace's text
  * (rule 10):
  *

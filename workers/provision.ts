@@ -131,7 +131,7 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
       }
       if (result.kind === 'created') return await recordCreated(result.user, 'created');
 
-      // DocSpace refused. Its text is in the key owner's language (DESIGN rule 10): ask for the
+      // DocSpace refused. Its text is in the key owner's language (docs/design.md, rule 10): ask for the
       // account instead. None: the refusal stands (a 400 fails the job with DocSpace's reason, a
       // 500 is retried). One: whose it is decides (workers/ownership.ts).
       const refusal = result.error;

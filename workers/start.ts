@@ -215,7 +215,7 @@ function buildProcessors(
 
 /**
  * What this worker keeps in Redis (the invite tick, one flush at a time), written now and put back
- * whenever Redis forgets it (DESIGN rule 9), with the reconciler of lost invitations. Resolves to
+ * whenever Redis forgets it (docs/design.md, rule 9), with the reconciler of lost invitations. Resolves to
  * the function that stops keeping it.
  */
 async function keepRedisState(

@@ -40,7 +40,7 @@ export interface CircuitGuard {
  * - a create that DocSpace refused itself ({@link isRefusedCreate}: servers up to v3.0 answer a
  *   duplicate email 500 with their own error) is left out too: whether it was a duplicate is told
  *   by the lookup that follows (it counts), never by the text, which is in the API key owner's
- *   language (DESIGN rule 10).
+ *   language (docs/design.md, rule 10).
  *
  * Each transition is logged once, by the worker that made it: `docspace circuit open` (with the
  * wait), `docspace circuit half-open`, `docspace circuit closed`. Results and errors pass through

@@ -147,7 +147,7 @@ export const MIN_CIRCUIT_WAIT_MS = 100;
 export const FAILURE_MEMORY_MS = 60 * 60 * 1000;
 
 /**
- * The circuit breaker every worker shares (README "Reliability"): closed, it counts consecutive
+ * The circuit breaker every worker shares (docs/reliability.md): closed, it counts consecutive
  * passing failures; at `threshold` it opens for `waitMs`, doubling at each reopening up to
  * `maxWaitMs`; after a wait one request probes (half-open) while the others are refused; the
  * probe's answer closes it, its failure reopens it. Only the probe's outcome moves an open

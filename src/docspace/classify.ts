@@ -59,7 +59,7 @@ export function classifyAnswer(
  * Exception in web/ASC.Web.Core/Users/UserManagerWrapper.cs at v3.0.4-server). Such a refusal is
  * neither a success nor a sign of an unwell DocSpace: the worker looks the email up, and the account
  * it finds decides (workers/ownership.ts). It never reads the text, which is in the API key owner's
- * language (DESIGN rule 10); that there is one is all it asks.
+ * language (docs/design.md, rule 10); that there is one is all it asks.
  */
 export function isRefusedCreate(endpoint: string, status: number, body: unknown): boolean {
   if (endpoint !== CREATE_USER) return false;

@@ -11,7 +11,7 @@ export type DocspaceUserType = 'User' | 'RoomAdmin' | 'DocSpaceAdmin' | 'Guest';
 export interface DocspaceUser {
   readonly id: string;
   readonly email: string;
-  /** ISO date string; compared with our first attempt after a crash (DESIGN rule 7). */
+  /** ISO date string; compared with our first attempt after a crash (docs/design.md, rule 7). */
   readonly registrationDate: string | undefined;
   /** The type the account has, from its flags; undefined when the answer carries none. */
   readonly type: DocspaceUserType | undefined;
@@ -25,7 +25,7 @@ export interface DocspaceUser {
  * A create call's outcome: the user DocSpace made, or DocSpace's refusal (a 400, or a 500 that
  * carries its own error, as servers up to v3.0 answer a duplicate email). What a refusal means is
  * decided from the account (`GET /people/email`), never from its text, which is in the API key
- * owner's language (DESIGN rule 10).
+ * owner's language (docs/design.md, rule 10).
  */
 export type CreateUserResult =
   | { readonly kind: 'created'; readonly user: DocspaceUser }

@@ -28,7 +28,7 @@ export const MAX_HIRES_PER_DELIVERY = 500;
 const MAX_FIELD_LENGTH = 255;
 
 /**
- * Validates the generic payload of DESIGN.md (`{type, timestamp, data}`; `data` one hire or an
+ * Validates the generic payload (docs/hr-systems.md#the-payload) (`{type, timestamp, data}`; `data` one hire or an
  * array of up to 500). Collects every problem and throws one {@link PayloadError} listing them, so
  * the sender's developer can fix the whole body at once.
  */

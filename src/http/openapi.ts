@@ -6,7 +6,7 @@ const error = { $ref: '#/components/responses/Error' };
 const json = (schema: object) => ({ 'application/json': { schema } });
 const bearer = [{ bearerAuth: [] }];
 
-/** The HTTP contract of DESIGN.md as an OpenAPI 3.1 document, served at `GET /openapi.json`. */
+/** The HTTP contract (README.md#http) as an OpenAPI 3.1 document, served at `GET /openapi.json`. */
 const BASE_DOCUMENT = {
   openapi: '3.1.0',
   info: {

@@ -32,7 +32,7 @@ export interface HireRecord {
 
 /**
  * Who the person is, written again with `created` and `existed`: a worker can take a job up before
- * the intake has written the `received` record (the jobs are stored first, DESIGN rule 8), and the
+ * the intake has written the `received` record (the jobs are stored first, docs/design.md, rule 8), and the
  * record must still name its email, or the invite batch would name nobody.
  */
 export type PersonIdentity = Pick<Hire, 'email' | 'hireId' | 'source'>;
@@ -60,7 +60,7 @@ const TIMELINE_LENGTH = 50;
 // '1' to queue them for their invitation ('' not to), then field/value pairs. Applies the fields,
 // the timeline entry and the buffer entry together, and only when the current state is allowed;
 // returns '=<previous state>' or the refusing state. Queuing for the invitation also enters the
-// owed index; leaving `created` leaves it (DESIGN rule 9: the reconciler reads only this index).
+// owed index; leaving `created` leaves it (docs/design.md, rule 9: the reconciler reads only this index).
 const TRANSITION = `
 local current = redis.call('HGET', KEYS[1], 'state') or ''
 local allowed = ',' .. ARGV[4] .. ','
@@ -95,7 +95,7 @@ export type Transition =
   | { readonly applied: false; readonly state: string };
 
 /**
- * The per-person record (DESIGN rule 4 and 7 rest on it): every state change is one Lua script that
+ * The per-person record (docs/design.md, rules 4 and 7 rest on it): every state change is one Lua script that
  * checks the current state first, so two jobs for one email, or a job retried after a crash, can
  * never move a person backwards (an invited person is never queued for a second invitation).
  */

@@ -34,7 +34,7 @@ return false
 `;
 
 /**
- * Stores a verified delivery before it is acknowledged (DESIGN rule 8), once per delivery id.
+ * Stores a verified delivery before it is acknowledged (docs/design.md, rule 8), once per delivery id.
  *
  * The delivery marker goes `pending` → `done`. A delivery that finds `done` is a duplicate and adds
  * nothing. One that finds `pending` (a concurrent copy, or an earlier attempt that died half-way)

@@ -281,7 +281,7 @@ describe('DocSpace simulator: POST /api/2.0/people', () => {
       const reply = await h.call('POST', '/api/2.0/people', { ...alice, type });
       expectError(reply, 403, 'Access denied', 'System.Security.SecurityException');
     }
-    // Permission comes before the name check (§2.2 order).
+    // Permission comes before the name check (UserController.AddMember's order).
     const guestBadName = { ...alice, firstName: 'R2D2', type: 'Guest' };
     expectError(await h.call('POST', '/api/2.0/people', guestBadName), 403, 'Access denied');
     expectValidation(await h.call('POST', '/api/2.0/people', { ...alice, type: 'Collaborator' }), {

@@ -30,7 +30,7 @@ const account = (email: string, status: number): DocspaceUser => ({
   status,
 });
 
-describe('the invite flush when DocSpace refuses a batch for a disabled user (DESIGN rule 10)', () => {
+describe('the invite flush when DocSpace refuses a batch for a disabled user (docs/design.md, rule 10)', () => {
   it('when the refusal text names nobody we know (another wording), the disabled person is found by looking each one up; they fail alone and the others are sent', async (t) => {
     const prefix = uniquePrefix('flush');
     const redis = createRedis(REDIS_URL, 'worker');

@@ -11,9 +11,9 @@ const hire = (n: number, extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
-// DESIGN rule 10: a portal answers in its API key owner's language; every rule holds in each.
+// docs/design.md, rule 10: a portal answers in its API key owner's language; every rule holds in each.
 for (const lang of SIM_LANGS)
-  describe(`provisioning, end to end against the simulator (DESIGN rules 1-4), on a portal answering in ${lang}`, () => {
+  describe(`provisioning, end to end against the simulator (docs/design.md, rules 1-4), on a portal answering in ${lang}`, () => {
     let stack: Stack;
     before(async () => {
       stack = await startStack({}, { lang });

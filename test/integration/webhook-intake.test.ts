@@ -20,7 +20,7 @@ interface ErrorBody {
   error: { code: string; message: string; details: { path: string; message: string }[] };
 }
 
-describe('POST /webhooks/hires answers exactly as DESIGN.md says', () => {
+describe('POST /webhooks/hires answers exactly as the contract says (README.md#http)', () => {
   let stack: Stack;
   const jobCount = async (): Promise<number> => {
     const counts = await stack.hires.getJobCounts(

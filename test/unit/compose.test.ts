@@ -16,7 +16,7 @@ import { SHUTDOWN_TIMEOUT_MS } from '../../src/lifecycle.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const readText = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
 
-/** DESIGN.md's settings table (DESIGN.md lives outside the repository, so the names are copied). */
+/** The settings table of the outside contract (docs/configuration.md#required and the rows around it). */
 const DESIGN_SETTINGS = [
   'PORT',
   'REDIS_URL',
@@ -35,7 +35,7 @@ const DESIGN_SETTINGS = [
   'DOCSPACE_SIM_PORT',
 ] as const;
 
-/** What each process cannot run without (DESIGN.md: required settings). */
+/** What each process cannot run without (docs/configuration.md#required). */
 const REQUIRED: Readonly<Record<'api' | 'worker', readonly string[]>> = {
   api: ['WEBHOOK_SECRET'],
   worker: ['DOCSPACE_URL', 'DOCSPACE_API_KEY'],
@@ -445,7 +445,7 @@ function settingsReadByCode(): Set<string> {
 }
 
 describe('.env.example', () => {
-  it('lists every setting the code reads and every setting of DESIGN.md', () => {
+  it('lists every setting the code reads and every setting of the contract', () => {
     const example = readEnvExample();
     const read = settingsReadByCode();
     for (const name of DESIGN_SETTINGS) {

@@ -25,7 +25,7 @@ function configErrorOf(fn: () => unknown): ConfigError {
 const paths = (err: ConfigError) => err.details.map((d) => d.path);
 
 describe('loadConfig', () => {
-  it('when nothing is set for the api role, then every default of DESIGN.md applies', () => {
+  it('when nothing is set for the api role, then every default of docs/configuration.md applies', () => {
     const config = loadConfig({}, 'api');
 
     assert.equal(config.port, 3000);

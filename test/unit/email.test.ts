@@ -72,7 +72,7 @@ describe('isValidEmail (DocSpace strict rule)', () => {
   });
 
   // BUG (reported to the lead): DocSpace's invite loop refuses punycode with 400 "Incorrect email"
-  // and stops the batch (reference/docspace-api.md §3.3; the simulator's routes-invite.ts does the
+  // and stops the batch (UserController.InviteUsers, docs/docspace.md; the simulator's routes-invite.ts does the
   // same). isValidEmail says intake applies DocSpace's rule so that no hire reaches an invitation
   // batch DocSpace would refuse, yet it lets these through.
   it('refuses punycode (xn--) domains, as the invite endpoint does', () => {
