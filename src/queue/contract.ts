@@ -72,8 +72,7 @@ export function inviteFlushJobOptions(
   failedRetentionDays: number = DEFAULT_FAILED_RETENTION_DAYS,
 ): JobsOptions {
   return {
-    attempts,
-    backoff: { type: 'docspace', delay: backoffMs },
+    ...provisionJobOptions(attempts, backoffMs, failedRetentionDays),
     removeOnComplete: true,
     removeOnFail: { count: 10_000, age: failedRetentionDays * 24 * 3600 },
   };

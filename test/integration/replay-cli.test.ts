@@ -21,12 +21,22 @@ interface Run {
 
 /** `npm run replay -- …` as a script would run it: a child process, its own environment. */
 function replay(args: readonly string[], env: Record<string, string>): Promise<Run> {
+  return run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], ROOT, {
+    PATH: process.env['PATH'] ?? '',
+    LOG_LEVEL: 'info',
+    ...env,
+  });
+}
+
+/** Runs `command args` in `cwd` with `env`; resolves with its exit code and output. */
+function run(
+  command: string,
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'info', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -205,21 +215,6 @@ describe('replay command line (npm run replay)', () => {
     );
   });
 });
-
-/** Runs `command args` in `cwd` with `env`; resolves with its exit code and output. */
-function run(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv) {
-  return new Promise<Run>((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 describe('npm run replay where the service runs (compiled JavaScript, no tsx)', () => {
   it('runs dist/src/cli/main.js with plain node, built first by its pre-script in a checkout', async (t) => {
