@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CircuitOpenError, UpstreamError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { Metrics } from '../metrics.js';
 import { isPassingStatus } from '../retry-table.js';
 import { MIN_CIRCUIT_WAIT_MS, type CircuitBreaker, type Verdict } from './circuit.js';
 import { isRefusedCreate } from './classify.js';
@@ -9,7 +8,8 @@ import { isRefusedCreate } from './classify.js';
 export interface CircuitGuardDeps {
   readonly breaker: CircuitBreaker;
   readonly logger: Pick<Logger, 'info' | 'warn'>;
-  readonly metrics?: Pick<Metrics, 'circuitOpened'> | undefined;
+  /** Counts each opening (src/metrics.ts `circuitOpened`). */
+  readonly metrics?: { circuitOpened(): void } | undefined;
 }
 
 /** How a request went, as the breaker sees it. */
