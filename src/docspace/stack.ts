@@ -1,6 +1,5 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import type { Metrics } from '../metrics.js';
 import type { Keys } from '../queue/keys.js';
 import type { RedisConnection } from '../queue/redis.js';
 import { createCircuitBreaker, type CircuitBreaker } from './circuit.js';
@@ -24,7 +23,9 @@ export interface DocspaceStackDeps {
   readonly connection: RedisConnection;
   readonly keys: Keys;
   readonly logger: Pick<Logger, 'info' | 'warn'>;
-  readonly metrics?: Pick<Metrics, 'circuitOpened' | 'docspaceRequest'> | undefined;
+  /** Counts requests and circuit openings (src/metrics.ts). */
+  readonly metrics?:
+    { circuitOpened(): void; docspaceRequest(report: RequestReport): void } | undefined;
   /** Observes every finished request (tests, benchmarks), beside the metrics. */
   readonly onRequest?: ((report: RequestReport) => void) | undefined;
 }
