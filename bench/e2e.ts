@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
-import { DEMO_API_KEY } from '../src/docspace-sim/constants.js';
-import { createDocspaceSim, type DocspaceSim } from '../src/docspace-sim/server.js';
-import type { SimFaults, SimState } from '../src/docspace-sim/types.js';
+import { DEMO_API_KEY } from '../docspace-sim/constants.js';
+import { createDocspaceSim, type DocspaceSim } from '../docspace-sim/server.js';
+import type { SimFaults, SimState } from '../docspace-sim/types.js';
 import type { Redis } from 'ioredis';
 import { QUEUES } from '../src/queue/keys.js';
 import { newSecret, postDeliveries, workload, type Workload } from './hires.js';

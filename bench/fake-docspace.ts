@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 /**
  * A minimal DocSpace for the backlog benchmark: the three people endpoints the worker uses, with
  * the simulator's envelopes and texts, in O(1) per call. The built-in simulator makes a unique
- * user name by scanning every user on each create (src/docspace-sim/store.ts), which costs
+ * user name by scanning every user on each create (docspace-sim/store.ts), which costs
  * 14 ms per create at 50,000 users and would make a 100,000-hire drain measure the simulator.
  */
 export async function startFakeDocspace(latencyMs: number): Promise<{

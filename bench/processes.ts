@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { isObject } from '../src/domain/is-object.js';
 
 /** The repository root (the children run from there so `--import tsx` resolves). */
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -95,7 +96,7 @@ export async function startChild(
       };
     }
     child.on('message', (message: unknown) => {
-      if (isRecord(message) && message['type'] === 'ready') done(message);
+      if (isObject(message) && message['type'] === 'ready') done(message);
     });
     void exited.then((code) => {
       clearTimeout(timer);
@@ -138,10 +139,6 @@ export function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   } catch {
     return Number.NaN;
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
 }
 
 const cleanups = {
@@ -199,7 +196,7 @@ export function onStop(close: () => Promise<void>): void {
   // The benchmark went away (killed, or interrupted before it could stop us): do not linger.
   process.on('disconnect', stop);
   process.on('message', (message: unknown) => {
-    if (isRecord(message) && message['type'] === 'stop') stop();
+    if (isObject(message) && message['type'] === 'stop') stop();
   });
 }
 

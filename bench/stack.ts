@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { loadConfig } from '../src/config.js';
-import { DEMO_API_KEY } from '../src/docspace-sim/constants.js';
+import { DEMO_API_KEY } from '../docspace-sim/constants.js';
 import { createLogger } from '../src/logger.js';
 import { createKeys, QUEUES } from '../src/queue/keys.js';
 import { startApi, type RunningApi } from '../src/server.js';

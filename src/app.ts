@@ -45,7 +45,7 @@ export interface AppDeps {
   readonly webhookRateLimitPerMinute?: number;
   /** Proxies in front whose `X-Forwarded-For` is believed (`TRUST_PROXY`); unset: none. */
   readonly trustProxyHops?: number;
-  readonly now?: () => Date;
+  readonly now?: () => number;
 }
 
 /** The admin API's JSON routes and the OpenAPI document: safe headers, never cached. */

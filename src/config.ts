@@ -12,7 +12,7 @@ import { DEFAULT_FAILED_RETENTION_DAYS } from './queue/contract.js';
 import { checkRedisSettings, REDIS_SETTINGS, redisSettingsOf } from './redis-settings.js';
 import { longSecret, oneOf, readEnv, url, wholeNumber } from './settings.js';
 
-/** DocSpace's EmployeeType integers (docspace-api.md §3.2); names changed in v3.0, integers did not. */
+/** DocSpace's EmployeeType integers (common/ASC.Core.Common/Core/EmployeeType.cs; docs/docspace.md); names changed in v3.0, integers did not. */
 export const USER_TYPES = { User: 4, RoomAdmin: 1, DocSpaceAdmin: 3 } as const;
 export type UserTypeName = keyof typeof USER_TYPES;
 const USER_TYPE_NAMES = ['User', 'RoomAdmin', 'DocSpaceAdmin'] as const satisfies UserTypeName[];
@@ -83,7 +83,6 @@ function settingsShape(role: Role) {
     WEBHOOK_RATE_LIMIT_PER_MINUTE: wholeNumber(0, 0, 1_000_000),
     TRUST_PROXY: wholeNumber(0, 0, 10),
     LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
-    DOCSPACE_SIM_PORT: wholeNumber(8090, 0, 65535),
     ...providerSettingsShape(PROVIDERS),
   };
 }
@@ -136,7 +135,7 @@ function toConfig(s: Settings, role: Role) {
       maxRps: s.DOCSPACE_MAX_RPS,
       concurrency: s.DOCSPACE_CONCURRENCY,
       timeoutMs: s.DOCSPACE_TIMEOUT_MS,
-      /** The shared circuit breaker (README "Reliability"); threshold 0 turns it off. */
+      /** The shared circuit breaker (docs/reliability.md); threshold 0 turns it off. */
       circuit: {
         threshold: s.DOCSPACE_CIRCUIT_THRESHOLD,
         waitMs: s.DOCSPACE_CIRCUIT_WAIT_MS,
@@ -165,13 +164,12 @@ function toConfig(s: Settings, role: Role) {
     /**
      * Webhook deliveries per minute per client address; 0 (the default): no limit. Off by default:
      * an HR bulk import sends hundreds a minute from one address, and BambooHR and Personio never
-     * deliver again after a 4xx (README "Reliability").
+     * deliver again after a 4xx (docs/reliability.md).
      */
     webhookRateLimitPerMinute: s.WEBHOOK_RATE_LIMIT_PER_MINUTE,
     /** Proxies in front whose `X-Forwarded-For` is believed (0: the peer is the client). */
     trustProxyHops: s.TRUST_PROXY,
     logLevel: s.LOG_LEVEL,
-    simPort: s.DOCSPACE_SIM_PORT,
     /** HR systems with their own webhook format, by name (`bamboohr`, …). */
     providers: providerConfigsOf(PROVIDERS, role !== 'api', s),
   };
@@ -187,7 +185,7 @@ type DeepReadonly<T> = T extends (infer U)[]
     : T;
 
 /**
- * Reads the settings from `env` (DESIGN.md "Settings"). Pure: the caller passes `process.env`.
+ * Reads the settings from `env` (docs/configuration.md). Pure: the caller passes `process.env`.
  * Every problem is collected and thrown at once in one {@link ConfigError}.
  */
 export function loadConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): Config {

@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RequestReport } from './docspace/client.js';
 import type { Logger } from './logger.js';
-import type { CircuitState } from './queue/circuit-breaker.js';
+import type { CircuitState } from './docspace/circuit.js';
 import { withTimeout } from './timeout.js';
 
 /** What a webhook delivery came to: stored, already stored, not ours, or rejected (by HTTP status). */

@@ -8,7 +8,7 @@ export interface RedisNode {
 }
 
 /**
- * How the service reaches Redis (README "Settings"): one server at `url`, a master found through
+ * How the service reaches Redis (docs/configuration.md#redis): one server at `url`, a master found through
  * Sentinel, or a Cluster. In the last two, `url` only carries the user, password and TLS
  * (`rediss://`) of the data nodes; its host and port are not used.
  */

@@ -139,7 +139,7 @@ function closeServer(server: Server, drainMs: number): Promise<void> {
 /**
  * Node's HTTP parser errors, as the status Node itself would answer (431, 413; else 400), except
  * a request that did not arrive in time: that is trouble on the way, not a wrong delivery, so 503
- * with `Retry-After` rather than Node's 408 (DESIGN rule 11; BambooHR never retries a 4xx).
+ * with `Retry-After` rather than Node's 408 (docs/design.md, rule 11; BambooHR never retries a 4xx).
  */
 const CLIENT_ERRORS: Readonly<Record<string, [number, string]>> = {
   HPE_HEADER_OVERFLOW: [431, 'the request headers are larger than 16 KiB'],
@@ -150,7 +150,7 @@ const CLIENT_ERRORS: Readonly<Record<string, [number, string]>> = {
 /**
  * Requests Node's HTTP parser refuses (a control byte in a header, a body longer than its
  * Content-Length, bad chunking, oversized headers) never reach express; without this they get
- * Node's bare "400 Bad Request". DESIGN: every error body is JSON. Same rule as Node's default
+ * Node's bare "400 Bad Request". README.md#http: every error body is JSON. Same rule as Node's default
  * handler: nothing is written on a connection that already carried an answer.
  */
 function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {

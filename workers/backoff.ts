@@ -1,4 +1,4 @@
-import { UpstreamError } from '../src/upstream-error.js';
+import { UpstreamError } from '../src/errors.js';
 
 /** No retry waits longer than an hour, whatever the attempt number. */
 export const MAX_BACKOFF_MS = 60 * 60 * 1000;

@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { bearerToken, createTokenCheck, METRICS_UNAUTHORIZED } from '../src/domain/token.js';
 import type { ErrorCode } from '../src/errors.js';
+import { createHealth } from '../src/http/health.js';
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics.js';
-import { withTimeout } from '../src/timeout.js';
 
 export interface WorkerHttpDeps {
   /** 0 picks a free port (tests); the caller decides whether to start the server at all. */
@@ -29,32 +29,29 @@ export interface WorkerHttp {
 
 /**
  * The small HTTP side of a worker-only process, which has no API server: `GET /healthz` (200 while
- * the process runs), `GET /readyz` (200 when Redis answers a PING within the timeout, else 503) and
- * `GET /metrics` (Prometheus text). Plain node:http: three fixed routes need no framework, and
- * express stays in src/http (house style).
+ * the process runs), `GET /readyz` (200 when Redis answers a PING within the timeout, else 503),
+ * both from src/http/health.ts as the API answers them, and `GET /metrics` (Prometheus text).
+ * Plain node:http: three fixed routes need no framework.
  */
 export async function startWorkerHttp(deps: WorkerHttpDeps): Promise<WorkerHttp> {
-  const readyTimeoutMs = deps.readyTimeoutMs ?? 1_000;
+  const health = createHealth({
+    ping: deps.ping,
+    stopping: deps.stopping,
+    timeoutMs: deps.readyTimeoutMs,
+  });
   const metricsAllowed =
     deps.metricsToken === undefined ? () => true : createTokenCheck(deps.metricsToken);
   const routes: Readonly<
     Record<string, (res: ServerResponse, req: IncomingMessage) => Promise<void>>
   > = {
     '/healthz': (res) => {
-      json(res, 200, { status: 'ok' });
+      const { status, body } = health.live();
+      json(res, status, body);
       return Promise.resolve();
     },
     '/readyz': async (res) => {
-      if (deps.stopping?.() === true) {
-        json(res, 503, { status: 'stopping' });
-        return;
-      }
-      try {
-        await withTimeout(deps.ping(), readyTimeoutMs);
-        json(res, 200, { status: 'ready', redis: 'ok' });
-      } catch {
-        json(res, 503, { status: 'unavailable', redis: 'unreachable' });
-      }
+      const { status, body } = await health.ready();
+      json(res, status, body);
     },
     '/metrics': async (res, req) => {
       if (!metricsAllowed(bearerToken(req.headers.authorization))) {
@@ -118,7 +115,7 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-/** DESIGN.md's error body: `{"error":{"code","message","details"}}`. */
+/** The error body of README.md#http: `{"error":{"code","message","details"}}`. */
 function error(res: ServerResponse, status: number, code: ErrorCode, message: string): void {
   json(res, status, { error: { code, message, details: [] } });
 }

@@ -1,27 +1,30 @@
-import { RateLimitError, UnrecoverableError, type Job } from 'bullmq';
+import { UnrecoverableError, type Job } from 'bullmq';
 import type { InviteMode } from '../src/config.js';
 import type { DocspaceClient } from '../src/docspace/client.js';
-import { DocspaceError } from '../src/docspace/errors.js';
+import { CircuitOpenError, DocspaceError } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics.js';
 import { FLUSH_FULL_JOB, type InviteFlushJobData } from '../src/queue/contract.js';
 import type { HireRecord, HireStore } from '../src/queue/hire-store.js';
-import type { Keys } from '../src/queue/keys.js';
-import type { RedisConnection } from '../src/queue/redis.js';
-import { CircuitOpenError, type CircuitHold } from './circuit-breaker.js';
-import { DEFAULT_RETRY_AFTER_MS, MAX_RATE_LIMITED_STARTS } from './provision.js';
+import type { InviteBuffer } from '../src/queue/invite-buffer.js';
+import { BACKOFF, circuitFields, type JobWaits } from './job-waits.js';
+
+/** What the processor uses of a BullMQ job (a whole Job in production, a literal in unit tests). */
+export type FlushJob = Pick<
+  Job<InviteFlushJobData>,
+  'id' | 'name' | 'data' | 'opts' | 'attemptsMade' | 'attemptsStarted' | 'updateData'
+>;
 
 export interface InviteFlushDeps {
-  readonly redis: RedisConnection;
-  readonly keys: Keys;
-  readonly store: HireStore;
+  /** Where the people created by us wait for their call. */
+  readonly buffer: Pick<InviteBuffer, 'size' | 'peek' | 'take'>;
+  readonly store: Pick<HireStore, 'get' | 'invited' | 'failed' | 'note'>;
   readonly docspace: Pick<DocspaceClient, 'inviteByEmail' | 'resendInvites' | 'findUserByEmail'>;
   readonly mode: Exclude<InviteMode, 'none'>;
   readonly batchSize: number;
   readonly userType: number;
-  readonly rateLimited: (ms: number) => Promise<void>;
-  /** The shared circuit breaker: while it is open, the flush waits without using attempts. */
-  readonly circuit: CircuitHold;
+  /** How the flush waits after a 429, while the circuit is open, or after another passing failure. */
+  readonly waits: JobWaits;
   readonly logger: Logger;
   /** Observes the size of each successful invite call. */
   readonly metrics?: Pick<Metrics, 'inviteBatch'>;
@@ -48,7 +51,7 @@ interface Target {
 
 /**
  * The flush job: sends the invitations of people we created, in calls of at most `batchSize`
- * (reference/bullmq.md §4.4). One flush runs at a time across all workers (global concurrency 1).
+ * (a buffer and a flush job, as https://docs.bullmq.io/guide/queues/global-concurrency allows). One flush runs at a time across all workers (global concurrency 1).
  *
  * A batch is written to the job's data before it leaves the buffer, so it is always in the buffer,
  * in a flush job, or invited: a worker killed mid-call leaves a stalled flush job that resumes the
@@ -58,8 +61,8 @@ interface Target {
  * waits, which bounds each person's wait by the tick period.
  */
 export function createInviteFlushProcessor(deps: InviteFlushDeps) {
-  const pending = deps.keys.invitePending;
-  return async (job: Job<InviteFlushJobData>): Promise<InviteFlushResult> => {
+  const { buffer } = deps;
+  return async (job: FlushJob): Promise<InviteFlushResult> => {
     const fullOnly = job.name === FLUSH_FULL_JOB;
     const log = deps.logger.child({ jobId: job.id, queue: 'invites', mode: deps.mode });
     let calls = 0;
@@ -67,12 +70,12 @@ export function createInviteFlushProcessor(deps: InviteFlushDeps) {
     for (;;) {
       let batch = job.data.batch;
       if (batch === undefined) {
-        const waiting = await deps.redis.zcard(pending);
+        const waiting = await buffer.size();
         if (waiting === 0 || (fullOnly && waiting < deps.batchSize)) break;
-        batch = await deps.redis.zrange(pending, 0, deps.batchSize - 1);
+        batch = await buffer.peek(deps.batchSize);
         await job.updateData({ batch });
       }
-      if (batch.length > 0) await deps.redis.zrem(pending, ...batch);
+      await buffer.take(batch);
       const sent = await sendBatch(job, batch, log);
       calls += sent > 0 ? 1 : 0;
       invited += sent;
@@ -86,11 +89,7 @@ export function createInviteFlushProcessor(deps: InviteFlushDeps) {
   };
 
   /** Sends one batch; returns how many people it invited. */
-  async function sendBatch(
-    job: Job<InviteFlushJobData>,
-    batch: readonly string[],
-    log: Logger,
-  ): Promise<number> {
+  async function sendBatch(job: FlushJob, batch: readonly string[], log: Logger): Promise<number> {
     const jobId = job.id ?? '';
     const records = await Promise.all(
       batch.map(async (key) => ({ key, record: await deps.store.get(key) })),
@@ -149,7 +148,7 @@ export function createInviteFlushProcessor(deps: InviteFlushDeps) {
   }
 
   async function sendAsUsers(
-    job: Job<InviteFlushJobData>,
+    job: FlushJob,
     targets: readonly Target[],
     refusal: DocspaceError,
     log: Logger,
@@ -173,14 +172,14 @@ export function createInviteFlushProcessor(deps: InviteFlushDeps) {
 
   async function failure(
     err: unknown,
-    job: Job<InviteFlushJobData>,
+    job: FlushJob,
     targets: readonly Target[],
     log: Logger,
   ): Promise<unknown> {
     if (err instanceof CircuitOpenError) {
       // Nothing was sent; the batch stays in this job's data until the circuit closes.
       log.debug('invite batch waits for DocSpace', { circuit: err.state, waitMs: err.waitMs });
-      return await waitForCircuit(job, err.waitMs, err);
+      return (await deps.waits.apply(job, await deps.waits.plan(err))) ?? err;
     }
     if (!(err instanceof DocspaceError) || err.kind === 'passing') {
       return await retryLater(err, job, targets, log);
@@ -236,26 +235,22 @@ export function createInviteFlushProcessor(deps: InviteFlushDeps) {
    */
   async function retryLater(
     err: unknown,
-    job: Job<InviteFlushJobData>,
+    job: FlushJob,
     targets: readonly Target[],
     log: Logger,
   ): Promise<unknown> {
     const reason = err instanceof Error ? err.message : String(err);
     const passing = err instanceof DocspaceError ? err : undefined;
-    const circuit = passing?.rateLimited === false ? await deps.circuit.read() : undefined;
-    const open = circuit !== undefined && circuit.state !== 'closed';
+    const wait = passing ? await deps.waits.plan(passing) : BACKOFF;
     log.warn('invite batch will be retried', {
       outcome: 'retrying',
       reason,
       status: passing?.status,
       size: targets.length,
-      ...(open ? { circuit: circuit.state, waitMs: circuit.waitMs } : {}),
+      ...circuitFields(wait),
     });
-    if (passing?.rateLimited === true && job.attemptsStarted < MAX_RATE_LIMITED_STARTS) {
-      await deps.rateLimited(passing.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS);
-      return new RateLimitError();
-    }
-    if (open) return await waitForCircuit(job, circuit.waitMs, err as Error);
+    const held = await deps.waits.apply(job, wait);
+    if (held) return held;
     if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
       await giveUp(
         targets,
@@ -274,7 +269,7 @@ export function createInviteFlushProcessor(deps: InviteFlushDeps) {
    * Who in a refused batch is disabled. UserController.InviteUsers
    * (ONLYOFFICE/DocSpace-server:products/ASC.People/Server/Api/UserController.cs) stops at a
    * terminated user with `Resource.ErrorUserDisabled + ": " + invite.Email`: the text is in the key owner's language,
-   * but the email it ends with is data (DESIGN rule 10). When no email matches (another wording,
+   * but the email it ends with is data (docs/design.md, rule 10). When no email matches (another wording,
    * another server), each person is looked up and those whose status is Terminated are named.
    */
   async function disabledAmong(err: DocspaceError, targets: readonly Target[]): Promise<Target[]> {
@@ -296,17 +291,6 @@ export function createInviteFlushProcessor(deps: InviteFlushDeps) {
       }),
     );
     return targets.filter((_, i) => users[i]?.status === TERMINATED);
-  }
-
-  /** Back to waiting without using an attempt, every queue held while the circuit is open. */
-  async function waitForCircuit(
-    job: Job<InviteFlushJobData>,
-    ms: number,
-    err: Error,
-  ): Promise<Error> {
-    if (job.attemptsStarted >= MAX_RATE_LIMITED_STARTS) return err;
-    await deps.circuit.hold(ms);
-    return new RateLimitError();
   }
 }
 

@@ -3,6 +3,7 @@ import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics.js';
 import type { InviteFlushJobData } from '../src/queue/contract.js';
 import type { HireStore } from '../src/queue/hire-store.js';
+import type { InviteBuffer } from '../src/queue/invite-buffer.js';
 
 /** How much later than `INVITE_BATCH_MAX_WAIT_MS` an invitation counts as overdue. */
 export const RECONCILE_MARGIN_MS = 5_000;
@@ -13,7 +14,8 @@ export const RECONCILE_LIMIT = 500;
 const FLUSH_STATES = ['active', 'waiting', 'delayed', 'prioritized'] as const;
 
 export interface InviteReconcilerDeps {
-  readonly store: Pick<HireStore, 'owedSince' | 'requeueForInvite'>;
+  readonly store: Pick<HireStore, 'owedSince'>;
+  readonly buffer: Pick<InviteBuffer, 'putBack'>;
   readonly invites: Pick<Queue<InviteFlushJobData>, 'getJobs'>;
   /** `INVITE_BATCH_MAX_WAIT_MS`: nobody created should wait longer than this for the call. */
   readonly maxWaitMs: number;
@@ -25,7 +27,7 @@ export interface InviteReconcilerDeps {
 /**
  * Finds people recorded `created` whose invitation is overdue (created more than
  * `maxWaitMs + RECONCILE_MARGIN_MS` ago) and who are in no invite buffer and in no flush job's
- * batch, and puts them back in the buffer (DESIGN rule 9). A person is always in the buffer, in a
+ * batch, and puts them back in the buffer (docs/design.md, rule 9). A person is always in the buffer, in a
  * flush job's data, or past `created` (workers/invite-flush.ts writes a batch to its job before
  * taking it out of the buffer), so such a person was lost: Redis forgot (a restart without
  * persistence, a failover to a replica that lagged), or a flush job vanished.
@@ -52,7 +54,7 @@ export function createInviteReconciler(deps: InviteReconcilerDeps) {
     let requeued = 0;
     for (const key of overdue) {
       if (claimed.has(key)) continue;
-      if (await deps.store.requeueForInvite(key)) requeued += 1;
+      if (await deps.buffer.putBack(key)) requeued += 1;
     }
     if (requeued > 0) {
       deps.metrics?.invitesRequeued(requeued);

@@ -5,20 +5,18 @@ import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
 import { createRedis } from '../src/queue/redis.js';
 import { startApi } from '../src/server.js';
-import { runDemo } from './demo.js';
 import { startWorkerHttp } from './http.js';
 import { startWorkers } from './start.js';
 
 /**
- * Entry point of the worker side: `worker` (npm run start:worker), `all` (npm start: API and worker
- * in one process) or `demo` (npm run demo). The one place on this side that reads the environment.
+ * Entry point of the worker side: `worker` (npm run start:worker) or `all` (npm start: API and
+ * worker in one process). The one place on this side that reads the environment. The demo has its
+ * own entry point (demo/main.ts).
  */
 const mode = process.argv[2] ?? 'worker';
 try {
   loadDotEnv();
-  if (mode === 'demo') {
-    await runDemo(process.env);
-  } else if (mode === 'worker' || mode === 'all') {
+  if (mode === 'worker' || mode === 'all') {
     const role: Role = mode;
     const config = loadConfig(process.env, role);
     const logger = createLogger({ level: config.logLevel, service: `docspace-onboarding-${role}` });
@@ -58,7 +56,7 @@ try {
       await connection.quit();
     });
   } else {
-    throw new Error(`unknown mode "${mode}": use worker, all or demo`);
+    throw new Error(`unknown mode "${mode}": use worker or all (the demo is npm run demo)`);
   }
 } catch (err: unknown) {
   process.stderr.write(

@@ -1,6 +1,5 @@
 import type { DocspaceUser, DocspaceUserType } from '../src/docspace/client.js';
-import { DocspaceError } from '../src/docspace/errors.js';
-import { CircuitOpenError } from './circuit-breaker.js';
+import { CircuitOpenError, DocspaceError } from '../src/errors.js';
 
 /**
  * How far DocSpace's clock may lag ours when we decide, after a lost answer, whether a user was
@@ -22,7 +21,7 @@ export interface OwnershipQuestion {
 
 /**
  * After DocSpace refused a create, whether the account it has for the email is ours: made by an
- * earlier create of ours whose answer was lost (then it is invited, DESIGN rule 7), or not (then
+ * earlier create of ours whose answer was lost (then it is invited, docs/design.md, rule 7), or not (then
  * it existed and is never invited, rule 2). Decided from the account, never from DocSpace's text
  * (rule 10):
  *

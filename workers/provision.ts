@@ -1,7 +1,7 @@
-import { DelayedError, RateLimitError, UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { InviteMode } from '../src/config.js';
 import type { CreateUserResult, DocspaceClient, DocspaceUser } from '../src/docspace/client.js';
-import { DocspaceError } from '../src/docspace/errors.js';
+import { CircuitOpenError, DocspaceError } from '../src/errors.js';
 import { cleanName } from '../src/domain/names.js';
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics.js';
@@ -9,23 +9,36 @@ import type { ProvisionJobData, ProvisionResult } from '../src/queue/contract.js
 import type { HireStore } from '../src/queue/hire-store.js';
 import type { HireFetcher } from '../src/providers/types.js';
 import type { Locks } from '../src/queue/locks.js';
-import { CircuitOpenError, type CircuitHold } from './circuit-breaker.js';
+import type { InviteBuffer } from '../src/queue/invite-buffer.js';
+import { circuitFields, type JobWaits } from './job-waits.js';
 import { downgradedFrom, madeByUs, provablyNotCreated } from './ownership.js';
 import { resolveHire } from './resolve-hire.js';
 
-/** A 429 without `Retry-After` holds requests this long. */
-export const DEFAULT_RETRY_AFTER_MS = 1_000;
-/**
- * After this many starts, 429s and the circuit breaker's waits use attempts like other passing
- * failures (no endless loop).
- */
-export const MAX_RATE_LIMITED_STARTS = 200;
+/** What the processor uses of a BullMQ job (a whole Job in production, a literal in unit tests). */
+export type ProvisionJob = Pick<
+  Job<ProvisionJobData>,
+  'id' | 'data' | 'attemptsMade' | 'attemptsStarted' | 'moveToDelayed' | 'updateData'
+>;
 
 export interface ProvisionDeps {
   /** Per HR system (`source`): fetches the people its webhooks only name. */
   readonly fetchers?: Readonly<Record<string, HireFetcher>>;
   readonly docspace: Pick<DocspaceClient, 'createUser' | 'findUserByEmail' | 'keyOwner'>;
-  readonly store: HireStore;
+  readonly store: Pick<
+    HireStore,
+    | 'keyOf'
+    | 'get'
+    | 'beginAttempt'
+    | 'forgetAttempt'
+    | 'created'
+    | 'existed'
+    | 'failed'
+    | 'noteError'
+    | 'received'
+    | 'awaitEmail'
+    | 'isAwaitingEmail'
+    | 'stopAwaitingEmail'
+  >;
   readonly locks: Locks;
   readonly lockKey: (emailKey: string) => string;
   /** The lease on one HR record while it is read (see resolveHire). */
@@ -34,12 +47,10 @@ export interface ProvisionDeps {
   /** EmployeeType integer sent with every create (never omitted: omitted means a paid Room admin). */
   readonly userType: number;
   readonly inviteMode: InviteMode;
-  /** Called after a user was queued for invitation (the size trigger of the invite batch). */
-  readonly afterQueuedForInvite: () => Promise<void>;
-  /** Called on a 429: holds every worker's DocSpace requests and this queue for `ms`. */
-  readonly rateLimited: (ms: number) => Promise<void>;
-  /** The shared circuit breaker: while it is open, jobs wait without using attempts. */
-  readonly circuit: CircuitHold;
+  /** Told when a person created by us entered it (a full batch asks for its flush). */
+  readonly inviteBuffer: Pick<InviteBuffer, 'added'>;
+  /** How a job waits after a 429, while the circuit is open, or after another passing failure. */
+  readonly waits: JobWaits;
   readonly logger: Logger;
   /** Counts users DocSpace made as User although an admin type was asked. */
   readonly metrics?: Pick<Metrics, 'userDowngraded'>;
@@ -63,7 +74,7 @@ export interface ProvisionDeps {
  */
 export function createProvisionProcessor(deps: ProvisionDeps) {
   const now = deps.now ?? Date.now;
-  return async (job: Job<ProvisionJobData>, token?: string): Promise<ProvisionResult> => {
+  return async (job: ProvisionJob, token?: string): Promise<ProvisionResult> => {
     const jobId = job.id ?? '';
     const hire = await resolveHire(job, deps, token);
     if (hire === undefined) return { outcome: 'not-needed', userId: undefined };
@@ -120,7 +131,7 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
       }
       if (result.kind === 'created') return await recordCreated(result.user, 'created');
 
-      // DocSpace refused. Its text is in the key owner's language (DESIGN rule 10): ask for the
+      // DocSpace refused. Its text is in the key owner's language (docs/design.md, rule 10): ask for the
       // account instead. None: the refusal stands (a 400 fails the job with DocSpace's reason, a
       // 500 is retried). One: whose it is decides (workers/ownership.ts).
       const refusal = result.error;
@@ -194,7 +205,7 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
           fix: 'buy paid seats in DocSpace, then change the user type there',
         });
       }
-      if (invite) await deps.afterQueuedForInvite();
+      if (invite) await deps.inviteBuffer.added();
       return { outcome: 'created', userId: user.id };
     }
 
@@ -202,7 +213,7 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
       if (err instanceof CircuitOpenError) {
         // Nothing was sent: no timeline entry, and only a debug line (this repeats while it waits).
         log.debug('hire waits for DocSpace', { circuit: err.state, waitMs: err.waitMs });
-        return await waitForCircuit(err.waitMs, err);
+        return (await deps.waits.apply(job, await deps.waits.plan(err))) ?? err;
       }
       if (!(err instanceof DocspaceError)) return err;
       if (err.kind === 'lasting') {
@@ -211,28 +222,15 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
         return new UnrecoverableError(err.message);
       }
       await deps.store.noteError(key, err.message, jobId);
-      const circuit = err.rateLimited ? undefined : await deps.circuit.read();
-      const open = circuit !== undefined && circuit.state !== 'closed';
+      const wait = await deps.waits.plan(err);
       log.warn('hire will be retried', {
         outcome: 'retrying',
         reason: err.message,
         status: err.status,
-        ...(open ? { circuit: circuit.state, waitMs: circuit.waitMs } : {}),
+        ...circuitFields(wait),
         attempt: job.attemptsMade + 1,
       });
-      if (err.rateLimited && job.attemptsStarted < MAX_RATE_LIMITED_STARTS) {
-        // Back to waiting without using an attempt; the whole queue waits out Retry-After.
-        await deps.rateLimited(err.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS);
-        return new RateLimitError();
-      }
-      return open ? await waitForCircuit(circuit.waitMs, err) : err;
-    }
-
-    /** Back to waiting without using an attempt, every queue held while the circuit is open. */
-    async function waitForCircuit(ms: number, err: Error): Promise<Error> {
-      if (job.attemptsStarted >= MAX_RATE_LIMITED_STARTS) return err;
-      await deps.circuit.hold(ms);
-      return new RateLimitError();
+      return (await deps.waits.apply(job, wait)) ?? err;
     }
   };
 }

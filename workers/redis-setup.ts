@@ -1,4 +1,4 @@
-import type { Queue } from 'bullmq';
+import type { JobsOptions, Queue } from 'bullmq';
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics.js';
 import { FLUSH_TICK_JOB, type InviteFlushJobData } from '../src/queue/contract.js';
@@ -9,7 +9,7 @@ export interface InviteSetup {
   /** The flush tick's period: half the allowed wait (see `ensure`). */
   readonly tickEveryMs: number;
   /** Options of every flush job (attempts, backoff, retention). */
-  readonly jobOptions: Readonly<Record<string, unknown>>;
+  readonly jobOptions: JobsOptions;
 }
 
 export interface RedisSetupDeps {
@@ -29,11 +29,11 @@ export interface RedisSetupDeps {
 
 /**
  * What a worker sets up in Redis rather than in its own memory: the invite tick (a BullMQ job
- * scheduler, which bounds every person's wait, DESIGN rule 3) and the invites queue's global
+ * scheduler, which bounds every person's wait, docs/design.md, rule 3) and the invites queue's global
  * concurrency of 1 (one flush at a time across all workers). A Redis that forgets (a restart
  * without persistence, a failover to a replica that lagged, a flush) loses both while every
  * process keeps running; without the tick, people created afterwards wait for a full batch that
- * may never come (DESIGN rule 9).
+ * may never come (docs/design.md, rule 9).
  *
  * `ensure()` writes both at start; afterwards it reads both (two cheap reads) and puts back only
  * what is missing, so it can run on every reconnect and every few seconds on every worker without

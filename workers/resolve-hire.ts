@@ -2,13 +2,14 @@ import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Hire } from '../src/domain/hire.js';
 import { ServiceError } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
-import { HireIncompleteError } from '../src/providers/hr-http.js';
+import { HireIncompleteError } from '../src/errors.js';
 import { isSafeId, SAFE_ID_RULE } from '../src/providers/safe-id.js';
-import type { HireFetcher, HireRef } from '../src/providers/types.js';
+import type { HireRef } from '../src/domain/hire-item.js';
+import type { HireFetcher } from '../src/providers/types.js';
 import type { ProvisionJobData } from '../src/queue/contract.js';
 import type { HireStore } from '../src/queue/hire-store.js';
 import type { Locks } from '../src/queue/locks.js';
-import { UpstreamError } from '../src/upstream-error.js';
+import { UpstreamError } from '../src/errors.js';
 
 export interface ResolveHireDeps {
   /** Per HR system (`source`): fetches the people its webhooks only name. */
@@ -36,7 +37,7 @@ export interface ResolveHireDeps {
  * turns (a lease), so the skip of a create and the update that follows it at once cannot cross.
  */
 export async function resolveHire(
-  job: Job<ProvisionJobData>,
+  job: Pick<Job<ProvisionJobData>, 'id' | 'data' | 'moveToDelayed' | 'updateData'>,
   deps: ResolveHireDeps,
   token?: string,
 ): Promise<Hire | undefined> {

@@ -1,31 +1,28 @@
-import { Queue, Worker, type Job } from 'bullmq';
+import { Queue, Worker, type Job, type Processor } from 'bullmq';
 import { USER_TYPES, type Config } from '../src/config.js';
-import {
-  createDocspaceClient,
-  createDocspaceHttp,
-  type RequestReport,
-} from '../src/docspace/client.js';
+import type { RequestReport } from '../src/docspace/client.js';
+import { createDocspaceStack, type DocspaceStack } from '../src/docspace/stack.js';
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics.js';
 import {
-  FLUSH_FULL_JOB,
+  inviteFlushJobOptions,
   type InviteFlushJobData,
   type ProvisionJobData,
 } from '../src/queue/contract.js';
-import { createCircuitBreaker } from '../src/queue/circuit-breaker.js';
-import { createHireStore } from '../src/queue/hire-store.js';
-import { createKeys, QUEUES } from '../src/queue/keys.js';
+import { createHireStore, type HireStore } from '../src/queue/hire-store.js';
+import { createInviteBuffer, type InviteBuffer } from '../src/queue/invite-buffer.js';
+import { createKeys, QUEUES, type Keys } from '../src/queue/keys.js';
 import { createLocks } from '../src/queue/locks.js';
-import { createRequestGate } from '../src/queue/rate-gate.js';
 import type { RedisConnection } from '../src/queue/redis.js';
 import { DAY_MS, startFailedJobSweep } from '../src/queue/retention.js';
 import { PROVIDERS } from '../src/providers/registry.js';
 import type { Provider } from '../src/providers/types.js';
 import { createBackoffStrategy } from './backoff.js';
-import { createCircuitHold, guardWithCircuit } from './circuit-breaker.js';
+import { createCircuitHold } from './circuit-hold.js';
 import { createFetchers } from './fetchers.js';
 import { createInviteFlushProcessor } from './invite-flush.js';
 import { createInviteReconciler } from './invite-reconcile.js';
+import { createJobWaits } from './job-waits.js';
 import { createProvisionProcessor } from './provision.js';
 import { createRedisSetup, keepRedisSetup } from './redis-setup.js';
 
@@ -44,9 +41,6 @@ export interface WorkerTuning {
   /** How often Redis is checked for what it may have forgotten (default: see redisCheckInterval). */
   readonly redisCheckMs?: number;
 }
-
-/** A probe may take the request timeout plus this, then another request probes instead. */
-export const PROBE_MARGIN_MS = 2_000;
 
 export const DEFAULT_TUNING: WorkerTuning = {
   lockDurationMs: 5_000,
@@ -73,89 +67,205 @@ export interface RunningWorkers {
 
 /**
  * Starts the two workers of this process: `provision` jobs on the `hires` queue and invitation
- * flushes on the `invites` queue, sharing one DocSpace request budget.
+ * flushes on the `invites` queue, sharing one DocSpace request path. Composition only: each part
+ * is built by one of the builders below.
  */
 export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorkers> {
   const { config, logger, connection } = deps;
-  const tuning = {
+  const tuning: WorkerTuning = {
     ...DEFAULT_TUNING,
     lockDurationMs: config.jobs.lockDurationMs,
     stalledIntervalMs: config.jobs.stalledIntervalMs,
     ...deps.tuning,
   };
-  const prefix = config.queuePrefix;
-  const keys = createKeys(prefix);
+  const keys = createKeys(config.queuePrefix);
   const store = createHireStore({ redis: connection, keys });
-  const gate = createRequestGate({
+  const docspace = buildDocspace(deps, keys);
+  const queues = buildQueues(deps);
+  const buffer = createInviteBuffer({
     redis: connection,
     keys,
-    maxRps: config.docspace.maxRps,
-    concurrency: config.docspace.concurrency,
-    // A request holds its slot at most this long before its answer (timeout plus a margin).
-    inFlightMs: config.docspace.timeoutMs + 1_000,
+    batchSize: config.invite.batchSize,
+    flushes: queues.invites,
+    flushOptions: queues.flushOptions,
   });
-  const { metrics } = deps;
-  const { circuit } = config.docspace;
-  const breaker =
-    circuit.threshold > 0
-      ? createCircuitBreaker({
-          redis: connection,
-          keys,
-          settings: { ...circuit, probeLeaseMs: config.docspace.timeoutMs + PROBE_MARGIN_MS },
-        })
-      : undefined;
-  const onRequest = combine(
-    deps.onRequest,
-    metrics &&
-      ((report) => {
-        metrics.docspaceRequest(report);
-      }),
-  );
-  const docspace = createDocspaceClient({
-    http: createDocspaceHttp({
-      baseURL: config.docspace.url,
-      apiKey: config.docspace.apiKey,
-      timeoutMs: config.docspace.timeoutMs,
-    }),
-    gate: breaker
-      ? guardWithCircuit(gate, { breaker, logger, ...(metrics ? { metrics } : {}) })
-      : gate,
-    ...(onRequest ? { onRequest } : {}),
+  const processors = buildProcessors(deps, { keys, store, buffer, docspace, queues });
+  const stopKeeping = await keepRedisState(deps, { store, buffer, queues, tuning });
+  const workers = startJobWorkers(deps, tuning, processors);
+  const stopEvents = wireEvents(deps, { workers, queues, docspace });
+  const stopSweep = startFailedJobSweep({
+    queues: [queues.hires, queues.invites],
+    maxAgeMs: config.jobs.failedRetentionDays * DAY_MS,
+    ...(tuning.failedSweepIntervalMs === undefined
+      ? {}
+      : { intervalMs: tuning.failedSweepIntervalMs }),
+    logger,
   });
-  const userType = USER_TYPES[config.docspace.userType];
-  const backoff = { type: 'docspace', delay: config.jobs.backoffMs };
-  const flushOptions = {
-    attempts: config.jobs.attempts,
-    backoff,
-    removeOnComplete: true,
-    // Failure reasons may quote DocSpace's texts about people: kept no longer than provision jobs.
-    removeOnFail: { count: 10_000, age: config.jobs.failedRetentionDays * 24 * 3600 },
-  };
+  await Promise.all(workers.map((worker) => worker.waitUntilReady()));
+  logger.info('workers started', {
+    queues: workers.map((w) => w.name),
+    inviteMode: config.invite.mode,
+    batchSize: config.invite.batchSize,
+    maxWaitMs: config.invite.maxWaitMs,
+    circuitThreshold: config.docspace.circuit.threshold,
+  });
 
+  return {
+    async close() {
+      await stopSweep();
+      await stopKeeping();
+      await Promise.all(workers.map((worker) => worker.close()));
+      stopEvents();
+      await Promise.all([queues.hires.close(), queues.invites.close()]);
+    },
+  };
+}
+
+/** The DocSpace request path: client, shared budget and shared circuit. */
+function buildDocspace(deps: StartWorkersDeps, keys: Keys): DocspaceStack {
+  return createDocspaceStack(deps.config.docspace, {
+    connection: deps.connection,
+    keys,
+    logger: deps.logger,
+    metrics: deps.metrics,
+    onRequest: deps.onRequest,
+  });
+}
+
+interface Queues {
+  readonly hires: Queue<ProvisionJobData>;
+  readonly invites: Queue<InviteFlushJobData>;
+  /** Options of every flush job (the tick's and the size trigger's). */
+  readonly flushOptions: ReturnType<typeof inviteFlushJobOptions>;
+}
+
+/** The two queues this process adds to and holds, with their errors logged. */
+function buildQueues({ config, connection, logger }: StartWorkersDeps): Queues {
+  const prefix = config.queuePrefix;
   const hires = new Queue<ProvisionJobData>(QUEUES.hires, { connection, prefix });
   const invites = new Queue<InviteFlushJobData>(QUEUES.invites, { connection, prefix });
   for (const queue of [hires, invites])
     queue.on('error', (err) => {
       logger.error('queue error', { queue: queue.name, error: err.message });
     });
-  const unwatchQueues = metrics?.watchQueues([hires, invites]);
-  const unwatchCircuit = breaker && metrics?.watchCircuit(() => breaker.read());
-  // The circuit is shared: while it is open, both queues wait.
-  const circuitHold = createCircuitHold(breaker, [hires, invites]);
-
-  const pauseAll = (queue: Queue) => async (ms: number) => {
-    logger.warn('DocSpace rate limit: every worker holds its requests', {
-      queue: queue.name,
-      pauseMs: ms,
-    });
-    await gate.pause(ms);
-    await queue.rateLimit(ms);
+  const { attempts, backoffMs, failedRetentionDays } = config.jobs;
+  return {
+    hires,
+    invites,
+    flushOptions: inviteFlushJobOptions(attempts, backoffMs, failedRetentionDays),
   };
+}
 
+interface Processors {
+  readonly provision: Processor<ProvisionJobData>;
+  /** None with `INVITE_MODE=none`. */
+  readonly flush: Processor<InviteFlushJobData> | undefined;
+}
+
+/** The job processors, each with the wait policy of its queue; the circuit holds both queues. */
+function buildProcessors(
+  deps: StartWorkersDeps,
+  parts: {
+    keys: Keys;
+    store: HireStore;
+    buffer: InviteBuffer;
+    docspace: DocspaceStack;
+    queues: Queues;
+  },
+): Processors {
+  const { config, logger, metrics } = deps;
+  const { keys, store, buffer, docspace, queues } = parts;
+  const circuit = createCircuitHold(docspace.breaker, [queues.hires, queues.invites]);
+  const waitsOf = (queue: Queue) =>
+    createJobWaits({ circuit, budget: docspace.budget, queue, logger });
+  const userType = USER_TYPES[config.docspace.userType];
   const inviteMode = config.invite.mode;
+  return {
+    provision: createProvisionProcessor({
+      fetchers: createFetchers(config, deps.providers ?? PROVIDERS),
+      docspace: docspace.client,
+      store,
+      locks: createLocks(deps.connection),
+      lockKey: keys.hireLock,
+      refLockKey: keys.refLock,
+      lockTtlMs: Math.max(60_000, 4 * config.docspace.timeoutMs),
+      userType,
+      inviteMode,
+      inviteBuffer: buffer,
+      waits: waitsOf(queues.hires),
+      logger,
+      ...(metrics ? { metrics } : {}),
+    }),
+    flush:
+      inviteMode === 'none'
+        ? undefined
+        : createInviteFlushProcessor({
+            buffer,
+            store,
+            docspace: docspace.client,
+            mode: inviteMode,
+            batchSize: config.invite.batchSize,
+            userType,
+            waits: waitsOf(queues.invites),
+            logger,
+            ...(metrics ? { metrics } : {}),
+          }),
+  };
+}
+
+/**
+ * What this worker keeps in Redis (the invite tick, one flush at a time), written now and put back
+ * whenever Redis forgets it (docs/design.md, rule 9), with the reconciler of lost invitations. Resolves to
+ * the function that stops keeping it.
+ */
+async function keepRedisState(
+  deps: StartWorkersDeps,
+  parts: { store: HireStore; buffer: InviteBuffer; queues: Queues; tuning: WorkerTuning },
+): Promise<() => Promise<void>> {
+  const { config, connection, logger, metrics } = deps;
+  const { invites, flushOptions } = parts.queues;
+  const inviting = config.invite.mode !== 'none';
+  const setup = createRedisSetup({
+    invites,
+    invite: inviting
+      ? {
+          tickEveryMs: Math.max(50, Math.floor(config.invite.maxWaitMs / 2)),
+          jobOptions: flushOptions,
+        }
+      : undefined,
+    logger,
+    ...(metrics ? { metrics } : {}),
+  });
+  await setup.ensure();
+  return keepRedisSetup({
+    connection,
+    setup,
+    ...(inviting
+      ? {
+          reconcile: createInviteReconciler({
+            store: parts.store,
+            buffer: parts.buffer,
+            invites,
+            maxWaitMs: config.invite.maxWaitMs,
+            logger,
+            ...(metrics ? { metrics } : {}),
+          }),
+        }
+      : {}),
+    intervalMs: parts.tuning.redisCheckMs ?? redisCheckInterval(config.invite.maxWaitMs),
+    logger,
+  });
+}
+
+/** A BullMQ worker per processor: provisions as many at once as DocSpace takes, one flush at a time. */
+function startJobWorkers(
+  { config, connection }: StartWorkersDeps,
+  tuning: WorkerTuning,
+  processors: Processors,
+): Worker[] {
   const shared = {
     connection,
-    prefix,
+    prefix: config.queuePrefix,
     lockDuration: tuning.lockDurationMs,
     stalledInterval: tuning.stalledIntervalMs,
     maxStalledCount: tuning.maxStalledCount,
@@ -164,101 +274,28 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
     limiter: { max: config.docspace.maxRps, duration: 1_000 },
     settings: { backoffStrategy: createBackoffStrategy(config.jobs.backoffMs) },
   };
-
-  const provisionWorker = new Worker<ProvisionJobData>(
-    QUEUES.hires,
-    createProvisionProcessor({
-      fetchers: createFetchers(config, deps.providers ?? PROVIDERS),
-      docspace,
-      store,
-      locks: createLocks(connection),
-      lockKey: keys.hireLock,
-      refLockKey: keys.refLock,
-      lockTtlMs: Math.max(60_000, 4 * config.docspace.timeoutMs),
-      userType,
-      inviteMode,
-      afterQueuedForInvite: async () => {
-        if ((await connection.zcard(keys.invitePending)) >= config.invite.batchSize) {
-          await invites.add(
-            FLUSH_FULL_JOB,
-            {},
-            { ...flushOptions, deduplication: { id: FLUSH_FULL_JOB } },
-          );
-        }
-      },
-      rateLimited: pauseAll(hires),
-      circuit: circuitHold,
-      logger,
-      ...(metrics ? { metrics } : {}),
-    }),
-    { ...shared, concurrency: config.docspace.concurrency },
-  );
-
-  // What this worker keeps in Redis (the invite tick, one flush at a time), written now and put
-  // back whenever Redis forgets it (DESIGN rule 9), with the reconciler of lost invitations.
-  const setup = createRedisSetup({
-    invites,
-    invite:
-      inviteMode === 'none'
-        ? undefined
-        : {
-            tickEveryMs: Math.max(50, Math.floor(config.invite.maxWaitMs / 2)),
-            jobOptions: flushOptions,
-          },
-    logger,
-    ...(metrics ? { metrics } : {}),
+  const provision = new Worker<ProvisionJobData>(QUEUES.hires, processors.provision, {
+    ...shared,
+    concurrency: config.docspace.concurrency,
   });
-  await setup.ensure();
-  const stopKeeping = keepRedisSetup({
-    connection,
-    setup,
-    ...(inviteMode === 'none'
-      ? {}
-      : {
-          reconcile: createInviteReconciler({
-            store,
-            invites,
-            maxWaitMs: config.invite.maxWaitMs,
-            logger,
-            ...(metrics ? { metrics } : {}),
-          }),
-        }),
-    intervalMs: tuning.redisCheckMs ?? redisCheckInterval(config.invite.maxWaitMs),
-    logger,
+  if (processors.flush === undefined) return [provision];
+  const flush = new Worker<InviteFlushJobData>(QUEUES.invites, processors.flush, {
+    ...shared,
+    concurrency: 1,
   });
+  return [provision, flush];
+}
 
-  let flushWorker: Worker<InviteFlushJobData> | undefined;
-  if (inviteMode !== 'none') {
-    flushWorker = new Worker<InviteFlushJobData>(
-      QUEUES.invites,
-      createInviteFlushProcessor({
-        redis: connection,
-        keys,
-        store,
-        docspace,
-        mode: inviteMode,
-        batchSize: config.invite.batchSize,
-        userType,
-        rateLimited: pauseAll(invites),
-        circuit: circuitHold,
-        logger,
-        ...(metrics ? { metrics } : {}),
-      }),
-      { ...shared, concurrency: 1 },
-    );
-  }
-
-  const stopSweep = startFailedJobSweep({
-    queues: [hires, invites],
-    maxAgeMs: config.jobs.failedRetentionDays * DAY_MS,
-    ...(tuning.failedSweepIntervalMs === undefined
-      ? {}
-      : { intervalMs: tuning.failedSweepIntervalMs }),
-    logger,
-  });
-
-  const workers = [provisionWorker, ...(flushWorker ? [flushWorker] : [])];
-  for (const worker of workers) {
+/**
+ * Logs and counts what the workers report: errors, finished jobs, and each job's final failure
+ * (a 429 or circuit wait and a delay are no failures); metrics watch the queues and the circuit.
+ * Returns the function that stops the watching.
+ */
+function wireEvents(
+  { logger, metrics }: StartWorkersDeps,
+  parts: { workers: readonly Worker[]; queues: Queues; docspace: DocspaceStack },
+): () => void {
+  for (const worker of parts.workers) {
     worker.on('error', (err) => {
       logger.error('worker error', { queue: worker.name, error: err.message });
     });
@@ -282,24 +319,12 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
       }
     });
   }
-  await Promise.all(workers.map((worker) => worker.waitUntilReady()));
-  logger.info('workers started', {
-    queues: workers.map((w) => w.name),
-    inviteMode,
-    batchSize: config.invite.batchSize,
-    maxWaitMs: config.invite.maxWaitMs,
-    circuitThreshold: circuit.threshold,
-  });
-
-  return {
-    async close() {
-      await stopSweep();
-      await stopKeeping();
-      await Promise.all(workers.map((worker) => worker.close()));
-      unwatchQueues?.();
-      unwatchCircuit?.();
-      await Promise.all([hires.close(), invites.close()]);
-    },
+  const { breaker } = parts.docspace;
+  const unwatchQueues = metrics?.watchQueues([parts.queues.hires, parts.queues.invites]);
+  const unwatchCircuit = breaker && metrics?.watchCircuit(() => breaker.read());
+  return () => {
+    unwatchQueues?.();
+    unwatchCircuit?.();
   };
 }
 
@@ -309,17 +334,6 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
  */
 export function redisCheckInterval(maxWaitMs: number): number {
   return Math.min(30_000, Math.max(1_000, maxWaitMs));
-}
-
-/** Both request observers, or the one that is set. */
-function combine(
-  ...observers: readonly (((report: RequestReport) => void) | undefined)[]
-): ((report: RequestReport) => void) | undefined {
-  const set = observers.filter((observer) => observer !== undefined);
-  if (set.length === 0) return undefined;
-  return (report) => {
-    for (const observer of set) observer(report);
-  };
 }
 
 function hireIdOf(job: Job): string | undefined {

@@ -4,13 +4,13 @@ import {
   createDocspaceHttp,
   type DocspaceClient,
 } from '../../src/docspace/client.js';
+import { createRequestBudget } from '../../src/docspace/request-budget.js';
 import { createKeys } from '../../src/queue/keys.js';
-import { createRequestGate } from '../../src/queue/rate-gate.js';
 import { createRedis } from '../../src/queue/redis.js';
 
 /**
  * What both baselines share with the service, so that only the algorithm differs: the settings,
- * the DocSpace client (axios, timeouts, classification) and the request gate (`DOCSPACE_MAX_RPS`
+ * the DocSpace client (axios, timeouts, classification) and the request budget (`DOCSPACE_MAX_RPS`
  * across processes, `concurrency` in flight, by default `DOCSPACE_CONCURRENCY`), on the
  * benchmark's own prefix.
  */
@@ -22,7 +22,7 @@ export function baselineDeps(concurrency?: number): {
 } {
   const config = loadConfig(process.env, 'worker');
   const connection = createRedis(config.redis, 'worker');
-  const gate = createRequestGate({
+  const budget = createRequestBudget({
     redis: connection,
     keys: createKeys(config.queuePrefix),
     maxRps: config.docspace.maxRps,
@@ -34,7 +34,7 @@ export function baselineDeps(concurrency?: number): {
       apiKey: config.docspace.apiKey,
       timeoutMs: config.docspace.timeoutMs,
     }),
-    gate,
+    budget,
   });
   return { config, connection, docspace, userType: USER_TYPES[config.docspace.userType] };
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run replay -- …`: the operators' command line (DESIGN.md "Operations"). Composition root:
+ * `npm run replay -- …`: the operators' command line (docs/operations.md). Composition root:
  * reads the settings like the service does (Redis, QUEUE_PREFIX, LOG_LEVEL from the environment or
  * .env), talks to Redis directly, and exits with the codes listed in `--help` (see EXIT).
  */

@@ -1,7 +1,9 @@
-import { isPassingStatus, networkCode, PASSING_CODES, parseRetryAfter } from '../upstream-error.js';
-import { DocspaceError } from './errors.js';
+import { DocspaceError } from '../errors.js';
+import { isPassingStatus, networkCode, PASSING_CODES, parseRetryAfter } from '../retry-table.js';
+import { isObject } from '../domain/is-object.js';
 
-export { isPassingStatus, parseRetryAfter } from '../upstream-error.js';
+/** The create call, whose refusals the worker settles by a lookup (see {@link isRefusedCreate}). */
+export const CREATE_USER = 'POST /api/2.0/people';
 
 /** What DocSpace answered, as far as the classification needs it. */
 export interface Answer {
@@ -49,6 +51,19 @@ export function classifyAnswer(
     retryAfterMs,
     detail,
   );
+}
+
+/**
+ * The one "already registered"-style decision: whether DocSpace itself refused a create, with a 400
+ * or with a 500 that carries DocSpace's own error (a duplicate email on servers up to v3.0: a plain
+ * Exception in web/ASC.Web.Core/Users/UserManagerWrapper.cs at v3.0.4-server). Such a refusal is
+ * neither a success nor a sign of an unwell DocSpace: the worker looks the email up, and the account
+ * it finds decides (workers/ownership.ts). It never reads the text, which is in the API key owner's
+ * language (docs/design.md, rule 10); that there is one is all it asks.
+ */
+export function isRefusedCreate(endpoint: string, status: number, body: unknown): boolean {
+  if (endpoint !== CREATE_USER) return false;
+  return status === 400 || (status === 500 && errorMessage(body) !== undefined);
 }
 
 /**
@@ -114,8 +129,4 @@ function fail(
   upstreamMessage: string | undefined,
 ): never {
   throw new DocspaceError({ kind, endpoint, status, message, retryAfterMs, upstreamMessage });
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,7 +1,8 @@
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
-import type { RequestGate } from '../queue/rate-gate.js';
-import { classifyAnswer, classifyFailure } from './classify.js';
-import { DocspaceError } from './errors.js';
+import { DocspaceError } from '../errors.js';
+import type { CircuitGuard } from './circuit-guard.js';
+import { classifyAnswer, classifyFailure, CREATE_USER, isRefusedCreate } from './classify.js';
+import type { RequestBudget } from './request-budget.js';
 
 /** DocSpace's user types by name, as read from an EmployeeFullDto's flags. */
 export type DocspaceUserType = 'User' | 'RoomAdmin' | 'DocSpaceAdmin' | 'Guest';
@@ -10,7 +11,7 @@ export type DocspaceUserType = 'User' | 'RoomAdmin' | 'DocSpaceAdmin' | 'Guest';
 export interface DocspaceUser {
   readonly id: string;
   readonly email: string;
-  /** ISO date string; compared with our first attempt after a crash (DESIGN rule 7). */
+  /** ISO date string; compared with our first attempt after a crash (docs/design.md, rule 7). */
   readonly registrationDate: string | undefined;
   /** The type the account has, from its flags; undefined when the answer carries none. */
   readonly type: DocspaceUserType | undefined;
@@ -24,7 +25,7 @@ export interface DocspaceUser {
  * A create call's outcome: the user DocSpace made, or DocSpace's refusal (a 400, or a 500 that
  * carries its own error, as servers up to v3.0 answer a duplicate email). What a refusal means is
  * decided from the account (`GET /people/email`), never from its text, which is in the API key
- * owner's language (DESIGN rule 10).
+ * owner's language (docs/design.md, rule 10).
  */
 export type CreateUserResult =
   | { readonly kind: 'created'; readonly user: DocspaceUser }
@@ -47,16 +48,19 @@ export interface RequestReport {
 
 export interface DocspaceClientDeps {
   readonly http: AxiosInstance;
-  readonly gate: RequestGate;
-  readonly onRequest?: (report: RequestReport) => void;
+  /** The shared request budget (rate and concurrency limits). */
+  readonly budget: RequestBudget;
+  /** The shared circuit; none when `DOCSPACE_CIRCUIT_THRESHOLD` is 0. */
+  readonly circuit?: CircuitGuard | undefined;
+  readonly onRequest?: ((report: RequestReport) => void) | undefined;
 }
 
 /**
- * The DocSpace people API, as the worker needs it. Every request goes through the shared gate
- * (rate and concurrency limits) and every answer through {@link classifyAnswer}.
+ * The DocSpace people API, as the worker needs it. Every request takes a slot of the shared budget,
+ * then passes the circuit, and every answer goes through {@link classifyAnswer}.
  */
 export function createDocspaceClient(deps: DocspaceClientDeps) {
-  const { http, gate } = deps;
+  const { http, budget, circuit } = deps;
   let keyOwner: Promise<DocspaceUser> | undefined;
 
   const call = async (
@@ -65,7 +69,7 @@ export function createDocspaceClient(deps: DocspaceClientDeps) {
     options: { data?: unknown; params?: Record<string, string> } = {},
   ): Promise<AxiosResponse<unknown>> => {
     const endpoint = `${method} ${path}`;
-    return await gate.run(async () => {
+    const send = async (): Promise<AxiosResponse<unknown>> => {
       const started = performance.now();
       try {
         const response = await http.request<unknown>({ method, url: path, ...options });
@@ -79,7 +83,8 @@ export function createDocspaceClient(deps: DocspaceClientDeps) {
         deps.onRequest?.({ endpoint, status: undefined, durationMs: performance.now() - started });
         throw classifyFailure(endpoint, err);
       }
-    });
+    };
+    return await budget.run(() => (circuit ? circuit.run(endpoint, send) : send()));
   };
 
   const answer = (endpoint: string, response: AxiosResponse<unknown>): unknown =>
@@ -91,17 +96,20 @@ export function createDocspaceClient(deps: DocspaceClientDeps) {
 
   return {
     /**
-     * `POST /api/2.0/people`. A 400, or a 500 with DocSpace's own error in the body (a duplicate
-     * on servers up to v3.0: a plain Exception in web/ASC.Web.Core/Users/UserManagerWrapper.cs at
-     * v3.0.4-server), is a `refused`: the caller looks the email up.
+     * `POST /api/2.0/people`. A refusal by DocSpace itself ({@link isRefusedCreate}) is a
+     * `refused`: the caller looks the email up.
      */
     async createUser(user: NewUser): Promise<CreateUserResult> {
-      const endpoint = 'POST /api/2.0/people';
       const response = await call('POST', '/api/2.0/people', { data: user });
       try {
-        return { kind: 'created', user: toUser(endpoint, answer(endpoint, response)) };
+        return { kind: 'created', user: toUser(CREATE_USER, answer(CREATE_USER, response)) };
       } catch (err: unknown) {
-        if (err instanceof DocspaceError && isRefusal(err)) return { kind: 'refused', error: err };
+        if (
+          err instanceof DocspaceError &&
+          isRefusedCreate(CREATE_USER, response.status, response.data)
+        ) {
+          return { kind: 'refused', error: err };
+        }
         throw err;
       }
     },
@@ -167,11 +175,6 @@ export function createDocspaceHttp(options: {
     maxRedirects: 0,
     transitional: { clarifyTimeoutError: true, silentJSONParsing: true, forcedJSONParsing: true },
   });
-}
-
-/** A refusal by DocSpace itself: 400, or a 500 whose body carries DocSpace's error. */
-function isRefusal(err: DocspaceError): boolean {
-  return err.status === 400 || (err.status === 500 && err.upstreamMessage !== undefined);
 }
 
 function toUser(endpoint: string, response: unknown): DocspaceUser {

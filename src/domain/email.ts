@@ -14,9 +14,21 @@ export const EMAIL_MAX_LENGTH = 255;
 const PUNYCODE = /[^ -~]|(^|[.@])xn--/i;
 
 /**
+ * `TestEmailPunyCode` hands the whole address (and each part of it) to .NET's `IdnMapping`, which
+ * on Linux is ICU's UTS #46 `uidna_nameToASCII`: it splits at dots only, so the stretch around the
+ * `@` is one label, and a label longer than 63 characters, or an empty one, is an error, which
+ * .NET throws and DocSpace counts as punycode (ICU uts46.cpp, UIDNA_ERROR_LABEL_TOO_LONG and
+ * UIDNA_ERROR_EMPTY_LABEL; dotnet/runtime System.Globalization.Native/pal_idna.c).
+ */
+function hasBadLabel(address: string): boolean {
+  return address.split('.').some((label) => label === '' || label.length > 63);
+}
+
+/**
  * True when `email` passes DocSpace's strict rule and its punycode test (`TestEmailPunyCode`, same
- * file), which refuses any part that IDN mapping would change, so non-ASCII characters and `xn--`
- * labels alike. This is what `POST /people/invite` checks (the simulator's invite route uses it).
+ * file), which refuses any part that IDN mapping would change or cannot map: non-ASCII characters,
+ * `xn--` labels, and labels that are empty or longer than 63 characters. This is what
+ * `POST /people/invite` checks.
  */
 export function isStrictEmail(email: string): boolean {
   const trimmed = email.trim();
@@ -24,7 +36,8 @@ export function isStrictEmail(email: string): boolean {
     trimmed.length > 0 &&
     trimmed.length <= EMAIL_MAX_LENGTH &&
     STRICT_EMAIL.test(trimmed) &&
-    !PUNYCODE.test(trimmed)
+    !PUNYCODE.test(trimmed) &&
+    !hasBadLabel(trimmed)
   );
 }
 

@@ -13,21 +13,27 @@ export const NAME_MAX_LENGTH = 64;
  */
 export const NAME_INPUT_MAX_LENGTH = 1024;
 
+/**
+ * Letters and marks of the Basic Multilingual Plane only: DocSpace is .NET, whose Regex compares
+ * UTF-16 code units one at a time, so a letter beyond U+FFFF (two surrogates, category Cs) never
+ * matches `\p{L}` there (dotnet/runtime#36425) and `𝔄𝔩𝔦𝔠𝔢` is refused with 400.
+ */
 const VALID_NAME = /^[\p{L}\p{M}' -]+$/u;
+const BEYOND_BMP = /[\u{10000}-\u{10FFFF}]/u;
 const TYPOGRAPHIC_APOSTROPHES = /[\u2018\u2019\u02BC\u0060\u00B4]/gu;
 const DASHES = /[\u2010-\u2015\u2212_]/gu;
 const SEPARATORS = /[.,;:/\\()[\]{}"&+|]/gu;
-const DISALLOWED = /[^\p{L}\p{M}' -]/gu;
+const DISALLOWED = /[^\p{L}\p{M}' -]|[\u{10000}-\u{10FFFF}]/gu;
 
 /** True when DocSpace takes `name` unchanged. */
 export function isValidName(name: string): boolean {
-  return codePoints(name) <= NAME_MAX_LENGTH && VALID_NAME.test(name);
+  return codePoints(name) <= NAME_MAX_LENGTH && VALID_NAME.test(name) && !BEYOND_BMP.test(name);
 }
 
 /**
  * Makes `raw` acceptable to DocSpace: NFC-normalizes, maps typographic apostrophes and dashes to
  * their ASCII forms, turns separators (dots, commas, brackets…) into spaces, drops every other
- * character the rule refuses (digits, emoji, symbols), collapses spaces, trims stray hyphens and
+ * character the rule refuses (digits, emoji, symbols, letters beyond U+FFFF), collapses spaces, trims stray hyphens and
  * apostrophes at the ends, and cuts to 64 characters without splitting a combining sequence.
  * Only the first {@link NAME_INPUT_MAX_LENGTH} code units are read. Returns '' when nothing usable
  * is left.

@@ -27,7 +27,7 @@ export interface AdminDeps {
 }
 
 /**
- * The admin API of DESIGN.md (`/admin/jobs…`, `/admin/hires/:email`), behind the admin token.
+ * The admin API of README.md#http (`/admin/jobs…`, `/admin/hires/:email`), behind the admin token.
  * Mount it at the root: `app.use(createAdminRoutes(deps))`, before the not-found handler. The guard
  * covers only these paths, so the dashboard at `/admin/queues` keeps its own (Basic) guard. Errors
  * go to the app's error handler, which writes the uniform JSON body.

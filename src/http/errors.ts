@@ -23,7 +23,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
 /**
  * body-parser's error types, as our codes. A body that did not arrive whole (the connection broke,
  * or fewer bytes came than announced) is trouble on the way, not a wrong delivery: 503, so the
- * sender delivers it again (DESIGN rule 11); as are body-parser's own stream errors.
+ * sender delivers it again (docs/design.md, rule 11); as are body-parser's own stream errors.
  */
 const BODY_PARSER: Record<string, [ErrorCode, string]> = {
   'entity.too.large': ['ERR_BODY_TOO_LARGE', 'the body is larger than 1 MiB'],
@@ -40,7 +40,7 @@ const BODY_PARSER: Record<string, [ErrorCode, string]> = {
 
 /**
  * Webhook routes: whatever goes wrong on our side is answered 503 with `Retry-After`, never 500
- * (DESIGN rule 11: load, outages and our own trouble are 503, so every sender delivers again).
+ * (docs/design.md, rule 11: load, outages and our own trouble are 503, so every sender delivers again).
  */
 const WEBHOOKS = /^\/webhooks(\/|$)/;
 

@@ -5,7 +5,7 @@ import { sendError } from './errors.js';
 
 /**
  * `GET /metrics`: the Prometheus text of `metrics`, with its registry's content type. Public, as
- * DESIGN has it, unless `token` (`METRICS_TOKEN`) is set: then only `Authorization: Bearer <token>`
+ * README.md#http has it, unless `token` (`METRICS_TOKEN`) is set: then only `Authorization: Bearer <token>`
  * is answered (Prometheus: `authorization: { credentials: … }` in the scrape config), anything
  * else 401.
  */
@@ -52,7 +52,7 @@ export function noteWebhookRejection(
   res.locals[REJECTION] = outcome;
 }
 
-/** Rejections by HTTP status (DESIGN.md "HTTP"), whichever middleware or handler answered them. */
+/** Rejections by HTTP status (README.md#http), whichever middleware or handler answered them. */
 const REJECTIONS: Readonly<Record<number, WebhookOutcome>> = {
   400: 'bad_request',
   401: 'unauthorized',

@@ -25,7 +25,7 @@ export interface WebhookRateLimitOptions {
  *   the limit in all. That is enough to stop a flood; an exact shared count would need a Redis
  *   store (another dependency, and a Redis call on every delivery).
  * - Refusals are answered `503` with the JSON error body and `Retry-After` (seconds until the
- *   window ends), plus the IETF `RateLimit`/`RateLimit-Policy` headers. Never `429` (DESIGN rule 11):
+ *   window ends), plus the IETF `RateLimit`/`RateLimit-Policy` headers. Never `429` (docs/design.md, rule 11):
  *   BambooHR and Personio never deliver again after a 4xx, so a 429 would lose the hire; a 503 is
  *   retried by every sender. Off unless `WEBHOOK_RATE_LIMIT_PER_MINUTE` is set.
  *

@@ -8,7 +8,7 @@ import type { Intake } from '../queue/intake.js';
 import { sendError } from './errors.js';
 import { noteWebhookRejection, setWebhookOutcome } from './metrics-route.js';
 
-/** DESIGN: bodies over 1 MiB are answered 413, before anything is parsed. */
+/** README.md#http: bodies over 1 MiB are answered 413, before anything is parsed. */
 export const BODY_LIMIT = '1mb';
 
 /** The 200 answer of every webhook route. */
@@ -28,7 +28,7 @@ export interface HiresWebhookDeps {
   readonly secrets: readonly string[];
   readonly intake: Intake;
   readonly logger: Logger;
-  readonly now?: () => Date;
+  readonly now?: () => number;
   /** Counts every delivery by outcome, rejections included (`docspace_onboarding_webhooks_total`). */
 }
 
@@ -79,7 +79,7 @@ export function createHiresWebhook(deps: HiresWebhookDeps): Router {
 
 /**
  * Answers 503 with `Retry-After` while the setting that enables the route is unset. A missing
- * setting is our own trouble, not a wrong delivery (DESIGN rule 11): a 404 would make BambooHR or
+ * setting is our own trouble, not a wrong delivery (docs/design.md, rule 11): a 404 would make BambooHR or
  * Personio drop the hire for good, where a 503 is delivered again once the setting is fixed.
  */
 export function requireConfigured(configured: boolean, setting: string): RequestHandler {

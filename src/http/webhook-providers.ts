@@ -11,7 +11,7 @@ export interface ProviderWebhooksDeps {
   readonly configs: Readonly<Record<string, ProviderConfig>>;
   readonly intake: Intake;
   readonly logger: Logger;
-  readonly now?: () => Date;
+  readonly now?: () => number;
 }
 
 /**
@@ -25,7 +25,7 @@ export interface ProviderWebhooksDeps {
  */
 export function createProviderWebhooks(deps: ProviderWebhooksDeps): Router {
   const router = express.Router();
-  const now = deps.now ?? (() => new Date());
+  const now = deps.now ?? Date.now;
   for (const provider of deps.providers) {
     const config = deps.configs[provider.name];
     const adapter: WebhookAdapter | undefined =

@@ -1,8 +1,10 @@
 import type { AxiosInstance } from 'axios';
 import type { Hire } from '../domain/hire.js';
 import { isValidEmail } from '../domain/email.js';
-import { HireIncompleteError, hrRequest } from './hr-http.js';
-import type { HireFetcher, HireRef, ProviderSettings } from './types.js';
+import { HireIncompleteError } from '../errors.js';
+import { hrRequest } from './hr-http.js';
+import type { HireRef } from '../domain/hire-item.js';
+import type { HireFetcher, ProviderSettings } from './types.js';
 
 /**
  * Fetches a new BambooHR employee: `GET {BAMBOOHR_API_URL}/{companyDomain}/v1/employees/{id}

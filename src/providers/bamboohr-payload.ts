@@ -1,6 +1,8 @@
 import { PayloadError, ServiceError, type ErrorDetail } from '../errors.js';
 import { isSafeId, SAFE_ID_RULE } from './safe-id.js';
-import type { HireItem, ProviderEvent, WebhookRequest } from './types.js';
+import type { HireItem } from '../domain/hire-item.js';
+import type { ProviderEvent, WebhookRequest } from './types.js';
+import { isObject } from '../domain/is-object.js';
 
 /**
  * Reading BambooHR webhook bodies, in both of its structures and both of its encodings.
@@ -288,8 +290,4 @@ function arrayify(value: unknown): unknown {
 
 function isUnsafeKey(key: string): boolean {
   return key === '__proto__' || key === 'constructor' || key === 'prototype';
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

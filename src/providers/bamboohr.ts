@@ -87,7 +87,7 @@ export function verifyBambooHr(key: string, request: WebhookRequest): void {
       'the X-BambooHR-Timestamp is neither Unix time (10 or 13 digits) nor ISO 8601 with an offset',
     );
   }
-  const age = request.now.getTime() - at;
+  const age = request.now - at;
   if (age > BAMBOOHR_MAX_AGE_MS || -age > BAMBOOHR_MAX_AHEAD_MS) {
     throw new SignatureError(
       `the X-BambooHR-Timestamp is ${Math.round(age / 60_000)} minutes off our clock; refused as a replay`,

@@ -1,7 +1,8 @@
 import { isValidEmail } from '../domain/email.js';
 import type { Hire } from '../domain/hire.js';
 import { PayloadError } from '../errors.js';
-import type { HireItem } from './types.js';
+import type { HireItem } from '../domain/hire-item.js';
+import { isObject } from '../domain/is-object.js';
 
 /** `GREENHOUSE_EMAIL`: which of the candidate's addresses may become the DocSpace login. */
 export const EMAIL_POLICIES = ['work-only', 'any'] as const;
@@ -153,8 +154,4 @@ function text(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
   const trimmed = value.trim();
   return trimmed === '' ? undefined : trimmed;
-}
-
-export function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

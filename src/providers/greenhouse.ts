@@ -1,12 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { PayloadError, ServiceError, SignatureError } from '../errors.js';
-import {
-  deliveryIdOf,
-  EMAIL_POLICIES,
-  hireItemOf,
-  isObject,
-  type EmailPolicy,
-} from './greenhouse-hire.js';
+import { isObject } from '../domain/is-object.js';
+import { deliveryIdOf, EMAIL_POLICIES, hireItemOf, type EmailPolicy } from './greenhouse-hire.js';
 import type { Provider, ProviderEvent, ProviderSettings, WebhookRequest } from './types.js';
 
 /** The one action that means "provision this person"; every other one is answered 200, ignored. */

@@ -1,8 +1,11 @@
 import type { AxiosInstance } from 'axios';
 import type { Hire } from '../domain/hire.js';
 import { isValidEmail } from '../domain/email.js';
-import { HireIncompleteError, HrApiError, hrRequest } from './hr-http.js';
-import type { HireFetcher, HireRef, ProviderSettings } from './types.js';
+import { HireIncompleteError, HrApiError } from '../errors.js';
+import { hrRequest } from './hr-http.js';
+import type { HireRef } from '../domain/hire-item.js';
+import type { HireFetcher, ProviderSettings } from './types.js';
+import { isObject } from '../domain/is-object.js';
 
 /**
  * The Bob fields a hire needs, as field IDs in dot notation (the canonical IDs of Bob's Fields
@@ -126,8 +129,4 @@ function text(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
   const trimmed = value.trim();
   return trimmed === '' ? undefined : trimmed;
-}
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -9,6 +9,7 @@ import type {
   WebhookAdapter,
   WebhookRequest,
 } from './types.js';
+import { isObject } from '../domain/is-object.js';
 
 /**
  * Bob documents a read-after-write lag: "Recently updated employee data may take a few seconds to
@@ -170,10 +171,6 @@ function idText(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
   const trimmed = value.trim();
   return trimmed === '' || trimmed.length > 100 ? undefined : trimmed;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**

@@ -1,33 +1,6 @@
 import axios, { type AxiosInstance } from 'axios';
-import { ServiceError } from '../errors.js';
-import {
-  isPassingStatus,
-  networkCode,
-  PASSING_CODES,
-  parseRetryAfter,
-  UpstreamError,
-} from '../upstream-error.js';
-
-/** A call to an HR system's API that did not succeed; classified as DocSpace calls are. */
-export class HrApiError extends UpstreamError {
-  override name = 'HrApiError' as const;
-
-  constructor(init: ConstructorParameters<typeof UpstreamError>[1]) {
-    super(init.kind === 'passing' ? 'ERR_HR_API_PASSING' : 'ERR_HR_API_LASTING', init);
-  }
-}
-
-/** The HR system knows the person but not enough to provision them (no usable email…): lasting. */
-export class HireIncompleteError extends ServiceError {
-  override name = 'HireIncompleteError' as const;
-  /** `email`: the HR record has no work email yet (an update may add one later). */
-  readonly missing: 'email' | undefined;
-
-  constructor(message: string, options: { missing?: 'email' } = {}) {
-    super('ERR_HIRE_INVALID', message);
-    this.missing = options.missing;
-  }
-}
+import { HrApiError } from '../errors.js';
+import { isPassingStatus, networkCode, PASSING_CODES, parseRetryAfter } from '../retry-table.js';
 
 /** An axios instance for an HR API: JSON, a timeout, every status handed to {@link hrRequest}. */
 export function createHrHttp(

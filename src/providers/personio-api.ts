@@ -1,8 +1,10 @@
 import type { AxiosInstance } from 'axios';
 import { isValidEmail } from '../domain/email.js';
 import type { Hire } from '../domain/hire.js';
-import { HireIncompleteError, HrApiError, hrRequest } from './hr-http.js';
-import type { HireFetcher, HireRef } from './types.js';
+import { HireIncompleteError, HrApiError } from '../errors.js';
+import { hrRequest } from './hr-http.js';
+import type { HireRef } from '../domain/hire-item.js';
+import type { HireFetcher } from './types.js';
 
 /**
  * The worker side of Personio: reads a person named by a webhook from the Personio API v2.

@@ -3,6 +3,7 @@ import { PayloadError, ServiceError, SignatureError } from '../errors.js';
 import { createPersonioFetcher } from './personio-api.js';
 import { isSafeId, SAFE_ID_RULE } from './safe-id.js';
 import type { Provider, ProviderEvent, WebhookAdapter, WebhookRequest } from './types.js';
+import { isObject } from '../domain/is-object.js';
 
 /**
  * Personio (`POST /webhooks/personio`). What its documentation says, and what this adapter does:
@@ -139,10 +140,6 @@ function idAt(root: Record<string, unknown>, ...paths: readonly (readonly string
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === '' ? undefined : value;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Personio: token-authenticated, id-only webhooks; the worker reads the person from API v2. */

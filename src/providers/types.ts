@@ -1,5 +1,6 @@
 import type { AxiosInstance } from 'axios';
 import type { Hire } from '../domain/hire.js';
+import type { HireItem, HireRef } from '../domain/hire-item.js';
 
 /** What an HR system's webhook request looks like to an adapter: the exact bytes and the headers. */
 export interface WebhookRequest {
@@ -7,36 +8,9 @@ export interface WebhookRequest {
   /** A header's value (case-insensitive name), or undefined. */
   readonly header: (name: string) => string | undefined;
   readonly contentType: string | undefined;
-  readonly now: Date;
+  /** When the request arrived, in ms since the epoch (the clock convention: `now: () => number`). */
+  readonly now: number;
 }
-
-/** A person the HR system only named: the worker fetches the rest from the HR system's API. */
-export interface HireRef {
-  readonly source: string;
-  readonly employeeId: string;
-  /** Anything the adapter needs to fetch (company id, person id…); no personal data. */
-  readonly context?: Readonly<Record<string, string>>;
-  /**
-   * Only if the person was skipped earlier for lacking a work email (an update that may add one):
-   * otherwise nothing is fetched or done, so an email change never makes a second account.
-   */
-  readonly onlyIfAwaitingEmail?: boolean;
-}
-
-/**
- * One hire of a delivery: complete, a reference to fetch, or a person the delivery names but who
- * cannot be provisioned (no usable email…): stored as a job that fails at once with `reason`, so
- * operators see it with the other failures instead of it vanishing in a 200.
- */
-export type HireItem =
-  | { readonly kind: 'full'; readonly hire: Hire }
-  | { readonly kind: 'ref'; readonly ref: HireRef }
-  | {
-      readonly kind: 'invalid';
-      readonly source: string;
-      readonly hireId: string;
-      readonly reason: string;
-    };
 
 /** What a verified delivery asks for. */
 export type ProviderEvent =

@@ -1,6 +1,6 @@
 import type { JobsOptions } from 'bullmq';
 import type { Hire } from '../domain/hire.js';
-import type { HireRef } from '../providers/types.js';
+import type { HireRef } from '../domain/hire-item.js';
 
 /** Job names on the `hires` queue. */
 export const PROVISION_JOB = 'provision';
@@ -58,6 +58,23 @@ export function provisionJobOptions(
     backoff: { type: 'docspace', delay: backoffMs },
     removeOnComplete: { age: COMPLETED_RETENTION_SECONDS, count: 100_000 },
     removeOnFail: { age: failedRetentionDays * 24 * 3600 },
+  };
+}
+
+/**
+ * Options of every flush job (the tick's and the size trigger's): retried like `provision` jobs,
+ * gone once done, failed ones kept no longer than provision jobs (their failure reasons may quote
+ * DocSpace's texts about people).
+ */
+export function inviteFlushJobOptions(
+  attempts: number,
+  backoffMs: number,
+  failedRetentionDays: number = DEFAULT_FAILED_RETENTION_DAYS,
+): JobsOptions {
+  return {
+    ...provisionJobOptions(attempts, backoffMs, failedRetentionDays),
+    removeOnComplete: true,
+    removeOnFail: { count: 10_000, age: failedRetentionDays * 24 * 3600 },
   };
 }
 

@@ -32,7 +32,7 @@ export interface HireRecord {
 
 /**
  * Who the person is, written again with `created` and `existed`: a worker can take a job up before
- * the intake has written the `received` record (the jobs are stored first, DESIGN rule 8), and the
+ * the intake has written the `received` record (the jobs are stored first, docs/design.md, rule 8), and the
  * record must still name its email, or the invite batch would name nobody.
  */
 export type PersonIdentity = Pick<Hire, 'email' | 'hireId' | 'source'>;
@@ -60,7 +60,7 @@ const TIMELINE_LENGTH = 50;
 // '1' to queue them for their invitation ('' not to), then field/value pairs. Applies the fields,
 // the timeline entry and the buffer entry together, and only when the current state is allowed;
 // returns '=<previous state>' or the refusing state. Queuing for the invitation also enters the
-// owed index; leaving `created` leaves it (DESIGN rule 9: the reconciler reads only this index).
+// owed index; leaving `created` leaves it (docs/design.md, rule 9: the reconciler reads only this index).
 const TRANSITION = `
 local current = redis.call('HGET', KEYS[1], 'state') or ''
 local allowed = ',' .. ARGV[4] .. ','
@@ -80,20 +80,6 @@ end
 return '=' .. current
 `;
 
-// KEYS: hire, invite buffer, owed index. ARGV: the person's key, score. Puts a person owed an
-// invitation back in the buffer when they are still `created` and not in it; drops them from the
-// index when they are no longer `created` (or their record is gone). Returns 1 when put back.
-const REQUEUE = `
-local state = redis.call('HGET', KEYS[1], 'state')
-if state ~= 'created' then
-  redis.call('ZREM', KEYS[3], ARGV[1])
-  return 0
-end
-if redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 0 end
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
-return 1
-`;
-
 // KEYS: hire. ARGV: the mark to remove. Removes firstAttemptAt only if it still holds that value
 // (a concurrent or later attempt's mark is left alone).
 const FORGET_ATTEMPT = `
@@ -109,7 +95,7 @@ export type Transition =
   | { readonly applied: false; readonly state: string };
 
 /**
- * The per-person record (DESIGN rule 4 and 7 rest on it): every state change is one Lua script that
+ * The per-person record (docs/design.md, rules 4 and 7 rest on it): every state change is one Lua script that
  * checks the current state first, so two jobs for one email, or a job retried after a crash, can
  * never move a person backwards (an invited person is never queued for a second invitation).
  */
@@ -117,7 +103,6 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
   const { redis, keys } = deps;
   const now = deps.now ?? Date.now;
   const transition = defineScript(redis, 'onboardingHireTransition', 4, TRANSITION);
-  const requeue = defineScript(redis, 'onboardingHireRequeue', 3, REQUEUE);
   const forget = defineScript(redis, 'onboardingHireForgetAttempt', 1, FORGET_ATTEMPT);
 
   const entry = (event: string, jobId?: string, detail?: string): string =>
@@ -301,18 +286,6 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
      */
     owedSince: (before: number, limit: number): Promise<string[]> =>
       redis.zrangebyscore(keys.inviteOwed, '-inf', `(${before}`, 'LIMIT', 0, limit),
-
-    /**
-     * Puts `key` back in the invite buffer if it is still `created` and not there (a lost entry);
-     * clears it from the owed index if it is not `created` any more. True when put back.
-     */
-    async requeueForInvite(key: string): Promise<boolean> {
-      const result = await requeue.run(
-        [keys.hire(key), keys.invitePending, keys.inviteOwed],
-        [key, now()],
-      );
-      return result === 1;
-    },
 
     async get(key: string): Promise<HireRecord | undefined> {
       const raw = await redis.hgetall(keys.hire(key));

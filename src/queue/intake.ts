@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Hire } from '../domain/hire.js';
-import type { HireItem } from '../providers/types.js';
+import type { HireItem } from '../domain/hire-item.js';
 import { QueueUnavailableError } from '../errors.js';
 import {
   DELIVERY_MARKER_TTL_SECONDS,
@@ -34,7 +34,7 @@ return false
 `;
 
 /**
- * Stores a verified delivery before it is acknowledged (DESIGN rule 8), once per delivery id.
+ * Stores a verified delivery before it is acknowledged (docs/design.md, rule 8), once per delivery id.
  *
  * The delivery marker goes `pending` → `done`. A delivery that finds `done` is a duplicate and adds
  * nothing. One that finds `pending` (a concurrent copy, or an earlier attempt that died half-way)

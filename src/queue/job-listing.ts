@@ -24,7 +24,7 @@ export type ReplayQueue = Pick<
 >;
 export type ReplayQueues = Readonly<Record<QueueName, ReplayQueue>>;
 
-/** One job as the admin API shows it: DESIGN.md's fields, plus the queue it is on. */
+/** One job as the admin API shows it: the fields README.md#http lists, plus the queue it is on. */
 export interface JobSummary {
   readonly id: string;
   readonly name: string;

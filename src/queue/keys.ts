@@ -22,7 +22,7 @@ export function createKeys(prefix: string) {
       `${base}:lock:ref:${sha256(`${source}:${employeeId}`).slice(0, 32)}`,
     /**
      * Marker per HR record skipped for lacking a work email: an update that adds one provisions
-     * the person (README "Connecting HR systems").
+     * the person (docs/hr-systems.md).
      */
     awaitingEmail: (source: string, employeeId: string) =>
       `${base}:awaiting-email:${sha256(`${source}:${employeeId}`).slice(0, 32)}`,

@@ -11,7 +11,7 @@ import type { RedisNode, RedisSettings } from '../redis-settings.js';
 export type RedisConnection = Redis | Cluster;
 
 /**
- * The two kinds of Redis connection the service needs (reference/bullmq.md §1.3):
+ * The two kinds of Redis connection the service needs (https://docs.bullmq.io/guide/going-to-production, `maxRetriesPerRequest`):
  * - `producer` (HTTP side, replay command line): fails fast when Redis is away, so a webhook is
  *   answered 503 and the sender delivers it again, instead of waiting in an offline queue while the
  *   sender times out;

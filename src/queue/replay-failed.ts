@@ -10,7 +10,7 @@ import {
 
 /** How many matched jobs a bulk replay reports by id. */
 const REPORTED_JOBS = 100;
-/** Every replay starts over with the job's whole attempt budget (bullmq.md §5.1). */
+/** Every replay starts over with the job's whole attempt budget (`resetAttemptsMade`, https://docs.bullmq.io/guide/jobs/retrying-job). */
 export const FRESH_BUDGET = { resetAttemptsMade: true, resetAttemptsStarted: true } as const;
 
 export interface BulkFilter {

@@ -44,7 +44,7 @@ export type Replayer = ReturnType<typeof createReplayer>;
  * Listing and replaying jobs, shared by the admin API and the `replay` command line. Every replay
  * resets the job's attempts (`job.retry(state, { resetAttemptsMade, resetAttemptsStarted })`):
  * bull-board's Retry and `queue.retryJobs` keep `attemptsMade`, so a job replayed that way gets a
- * single run and no retries (bullmq.md §5.1). Every replayed job is logged (`job replayed`), and
+ * single run and no retries (https://docs.bullmq.io/guide/jobs/retrying-job; docs/operations.md). Every replayed job is logged (`job replayed`), and
  * every bulk replay once more with its filters and counts.
  */
 export function createReplayer(deps: ReplayerDeps) {

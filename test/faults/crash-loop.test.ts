@@ -26,7 +26,7 @@ const BATCH_SIZE = 5;
 
 after(removeWorkDir);
 
-describe('crash loop: SIGKILL the worker at random instants (DESIGN rule 7)', () => {
+describe('crash loop: SIGKILL the worker at random instants (docs/design.md, rule 7)', () => {
   it(`when the worker process is killed and restarted ${ROUNDS} times under bursts of hires, every rule still holds on DocSpace's calls`, async (t) => {
     const seed = runSeed(0x5eed_0001);
     const random = createRandom(seed);

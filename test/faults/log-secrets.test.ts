@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import { freePort } from '../../workers/demo-redis.js';
+import { freePort } from '../../demo/redis.js';
 import {
   CLIENT_ID,
   CLIENT_SECRET,
@@ -41,7 +41,7 @@ function forms(secret: string): string[] {
   return [...new Set(all)].filter((form) => form.length >= 8);
 }
 
-describe('logs of a full run hold no secret (DESIGN "Logs", issue #5 item 6)', () => {
+describe('logs of a full run hold no secret (docs/operations.md#logs, issue #5 item 6)', () => {
   it('when everything happens at debug level (deliveries good and forged, admin calls, HR fetches, DocSpace faults, a Redis restart, bad settings), no line holds any secret set', async (t) => {
     const redisPassword = token('redis-pw-');
     const redis = await startPrivateRedis({ password: redisPassword });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { inviteCounts, startStack } from '../helpers/stack.js';
 
-describe('an account made shortly before the hire arrives (DESIGN rule 2 with rule 5)', () => {
+describe('an account made shortly before the hire arrives (docs/design.md, rule 2 with rule 5)', () => {
   it('when the first create call is answered 429 and the retry hears "already registered", the person existed: never invited', async (t) => {
     const stack = await startStack({ INVITE_BATCH_MAX_WAIT_MS: '200' });
     t.after(() => stack.close());

@@ -32,7 +32,7 @@ async function readyz(url: string): Promise<number> {
   }
 }
 
-describe('Redis forgets everything while the service runs (DESIGN rule 9)', () => {
+describe('Redis forgets everything while the service runs (docs/design.md, rule 9)', () => {
   it('when Redis without persistence is killed and comes back empty on the same port, hires accepted afterwards are provisioned under every rule, and no process is restarted', async (t) => {
     const redis = await startPrivateRedis({ persist: false });
     t.after(() => redis.destroy());

@@ -16,7 +16,7 @@ const BATCH_SIZE = 8;
 
 after(removeWorkDir);
 
-describe('two API processes and two worker processes on one Redis (DESIGN "Scaling out")', () => {
+describe('two API processes and two worker processes on one Redis (docs/operations.md#scaling-out)', () => {
   it(`when deliveries arrive at both APIs, duplicates across them included, every rule holds and DocSpace never sees more than DOCSPACE_MAX_RPS=${MAX_RPS} requests in any second`, async (t) => {
     const stack = await startFaultStack({
       label: 'scale',

@@ -6,7 +6,7 @@ const WORKER_ENTRY = fileURLToPath(new URL('../../workers/main.ts', import.meta.
 
 /**
  * Runs `workers/main.ts worker` in its own process against the stack's Redis prefix and simulator,
- * so a test can SIGKILL it at a chosen instant (DESIGN rule 7).
+ * so a test can SIGKILL it at a chosen instant (docs/design.md, rule 7).
  */
 export function spawnWorker(stack: Stack, extraEnv: Record<string, string> = {}): ChildProcess {
   const { config } = stack;

@@ -5,12 +5,8 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { ConfigError, type ErrorDetail } from '../../src/errors.js';
 import { readProviderSettings } from '../../src/providers/settings.js';
 import type { Provider } from '../../src/providers/types.js';
-import { DEMO_API_KEY } from '../../src/docspace-sim/constants.js';
-import {
-  createDocspaceSim,
-  type DocspaceSim,
-  type SimLang,
-} from '../../src/docspace-sim/server.js';
+import { DEMO_API_KEY } from '../../docspace-sim/constants.js';
+import { createDocspaceSim, type DocspaceSim, type SimLang } from '../../docspace-sim/server.js';
 import { signStandardWebhook } from '../../src/domain/signature.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { Job, UnrecoverableError, Worker } from 'bullmq';
 import express from 'express';
-import { DEMO_API_KEY } from '../../src/docspace-sim/constants.js';
+import { DEMO_API_KEY } from '../../docspace-sim/constants.js';
 import { createAdminRoutes } from '../../src/http/admin.js';
 import { createErrorHandler, notFound } from '../../src/http/errors.js';
 import { QUEUES } from '../../src/queue/keys.js';
@@ -142,7 +142,7 @@ async function stackFor(
 
 const stateOf = async (stack: Stack, id: string) => await stack.hires.getJobState(id);
 
-describe('admin API (DESIGN.md HTTP, issue items 1 and 2)', () => {
+describe('admin API (README.md#http, issue items 1 and 2)', () => {
   it('when ADMIN_TOKEN is unset, every /admin route answers 404 with the JSON error body', async (t) => {
     const stack = await startStack({}, { workers: false });
     t.after(() => stack.close());
@@ -185,7 +185,7 @@ describe('admin API (DESIGN.md HTTP, issue items 1 and 2)', () => {
     assert.equal((await call('GET', '/admin/jobs', bearer(TOKEN))).status, 200);
   });
 
-  it('lists failed jobs a page at a time, with the DESIGN fields plus the queue', async (t) => {
+  it('lists failed jobs a page at a time, with the contract fields plus the queue', async (t) => {
     const stack = await startStack(WRONG_KEY);
     t.after(() => stack.close());
     const call = await serveAdmin(t, stack);

@@ -10,7 +10,7 @@ const people = (from: number, count: number, tag: string) =>
     email: `bea.${tag}.${from + i}@example.com`,
   }));
 
-describe('batched invitations (DESIGN rule 3, INVITE_MODE)', () => {
+describe('batched invitations (docs/design.md, rule 3, INVITE_MODE)', () => {
   it('when many are created, invite calls hold at most INVITE_BATCH_SIZE and nobody waits past INVITE_BATCH_MAX_WAIT_MS', async (t) => {
     const maxWait = 600;
     const stack = await startStack({

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SIM_LANGS } from '../../src/docspace-sim/server.js';
+import { SIM_LANGS } from '../../docspace-sim/server.js';
 import { kill, spawnWorker } from '../helpers/child-worker.js';
 import { waitFor } from '../helpers/redis.js';
 import { inviteCounts, startStack } from '../helpers/stack.js';
@@ -12,7 +12,7 @@ const hire = (n: number) => ({
   email: `kim.${n}@example.com`,
 });
 
-describe('a worker killed at the worst instant loses nothing (DESIGN rule 7)', () => {
+describe('a worker killed at the worst instant loses nothing (docs/design.md, rule 7)', () => {
   for (const lang of SIM_LANGS)
     it(`when the worker dies after DocSpace created the user but before we recorded it, the user is still invited, once (portal in ${lang})`, async (t) => {
       const stack = await startStack({}, { workers: false, lang });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEMO_API_KEY } from '../../src/docspace-sim/constants.js';
-import { SIM_LANGS } from '../../src/docspace-sim/server.js';
+import { DEMO_API_KEY } from '../../docspace-sim/constants.js';
+import { SIM_LANGS } from '../../docspace-sim/server.js';
 import { waitFor } from '../helpers/redis.js';
 import { inviteCounts, startStack, type Stack } from '../helpers/stack.js';
 

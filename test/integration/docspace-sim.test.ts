@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
-import { DEMO_API_KEY, createDocspaceSim } from '../../src/docspace-sim/server.js';
-import type { DocspaceSim, DocspaceSimOptions, SimState } from '../../src/docspace-sim/server.js';
+import { DEMO_API_KEY, createDocspaceSim } from '../../docspace-sim/server.js';
+import type { DocspaceSim, DocspaceSimOptions, SimState } from '../../docspace-sim/server.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const T0 = Date.parse('2026-07-01T10:00:00.000Z');
@@ -33,7 +33,7 @@ async function start(t: TestContext, options: Partial<DocspaceSimOptions> = {}):
   let clock = T0;
   const sim = createDocspaceSim({
     apiKeys: [DEMO_API_KEY],
-    now: () => new Date(clock),
+    now: () => clock,
     ...options,
   });
   const { url } = await sim.listen();
@@ -212,6 +212,24 @@ describe('DocSpace simulator: POST /api/2.0/people', () => {
     }
   });
 
+  it('refuses letters beyond U+FFFF (.NET reads UTF-16 units) and keeps 64 characters of a longer name (varchar(64), MySQL not strict)', async (t) => {
+    const h = await start(t);
+    const astral = await h.call('POST', '/api/2.0/people', {
+      firstName: '𝔄𝔩𝔦𝔠𝔢',
+      email: 'fraktur@example.com',
+      type: 4,
+    });
+    expectError(astral, 400, 'Incorrect firstname or lastname', 'System.ArgumentException');
+    const long = await h.call('POST', '/api/2.0/people', {
+      firstName: 'É'.repeat(70),
+      email: 'long@example.com',
+      type: 4,
+    });
+    assert.equal(long.status, 200);
+    const user = (await h.state()).users.find((u) => u.email === 'long@example.com');
+    assert.equal(user?.firstName, 'É'.repeat(64));
+  });
+
   it('applies the email rules and the length limits as model validation', async (t) => {
     const h = await start(t);
     const noEmail = await h.call('POST', '/api/2.0/people', { firstName: 'Alice', type: 4 });
@@ -263,7 +281,7 @@ describe('DocSpace simulator: POST /api/2.0/people', () => {
       const reply = await h.call('POST', '/api/2.0/people', { ...alice, type });
       expectError(reply, 403, 'Access denied', 'System.Security.SecurityException');
     }
-    // Permission comes before the name check (§2.2 order).
+    // Permission comes before the name check (UserController.AddMember's order).
     const guestBadName = { ...alice, firstName: 'R2D2', type: 'Guest' };
     expectError(await h.call('POST', '/api/2.0/people', guestBadName), 403, 'Access denied');
     expectValidation(await h.call('POST', '/api/2.0/people', { ...alice, type: 'Collaborator' }), {
@@ -367,6 +385,14 @@ describe('DocSpace simulator: invitations', () => {
       state.mails.map((m) => m.to),
       ['first@example.com'],
     );
+  });
+
+  it('when an address has a label of more than 63 characters (the @ joins two parts into one), then 400 "Incorrect email"', async (t) => {
+    const h = await start(t);
+    const reply = await h.call('POST', '/api/2.0/people/invite', {
+      invitations: [{ email: `${'a'.repeat(56)}@example.com`, type: 4 }],
+    });
+    expectError(reply, 400, 'Incorrect email', 'System.ArgumentException');
   });
 
   it('when a user is terminated, then 400 "User disabled: <email>"; Guest → 403', async (t) => {

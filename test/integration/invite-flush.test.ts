@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Job, Queue } from 'bullmq';
 import type { DocspaceClient, DocspaceUser } from '../../src/docspace/client.js';
-import { DocspaceError } from '../../src/docspace/errors.js';
+import { DocspaceError } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
 import {
   FLUSH_TICK_JOB,
@@ -10,10 +10,12 @@ import {
   type InviteFlushJobData,
 } from '../../src/queue/contract.js';
 import { createHireStore } from '../../src/queue/hire-store.js';
+import { createInviteBuffer } from '../../src/queue/invite-buffer.js';
 import { createKeys, QUEUES } from '../../src/queue/keys.js';
 import { createRedis } from '../../src/queue/redis.js';
-import { createCircuitHold } from '../../workers/circuit-breaker.js';
+import { createCircuitHold } from '../../workers/circuit-hold.js';
 import { createInviteFlushProcessor } from '../../workers/invite-flush.js';
+import { createJobWaits } from '../../workers/job-waits.js';
 import { deletePrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 import { inviteCounts, startStack } from '../helpers/stack.js';
 
@@ -28,7 +30,7 @@ const account = (email: string, status: number): DocspaceUser => ({
   status,
 });
 
-describe('the invite flush when DocSpace refuses a batch for a disabled user (DESIGN rule 10)', () => {
+describe('the invite flush when DocSpace refuses a batch for a disabled user (docs/design.md, rule 10)', () => {
   it('when the refusal text names nobody we know (another wording), the disabled person is found by looking each one up; they fail alone and the others are sent', async (t) => {
     const prefix = uniquePrefix('flush');
     const redis = createRedis(REDIS_URL, 'worker');
@@ -71,15 +73,18 @@ describe('the invite flush when DocSpace refuses a batch for a disabled user (DE
         Promise.resolve(account(email, email === 'ben@example.com' ? 2 : 1)),
     };
     const flush = createInviteFlushProcessor({
-      redis,
-      keys,
+      buffer: createInviteBuffer({ redis, keys, batchSize: 50, flushes: queue, flushOptions: {} }),
       store,
       docspace,
       mode: 'invite',
       batchSize: 50,
       userType: 4,
-      rateLimited: () => Promise.resolve(),
-      circuit: createCircuitHold(undefined, []),
+      waits: createJobWaits({
+        circuit: createCircuitHold(undefined, []),
+        budget: { pause: () => Promise.resolve() },
+        queue,
+        logger: createLogger({ level: 'error', service: 'test', silent: true }),
+      }),
       logger: createLogger({ level: 'error', service: 'test', silent: true }),
     });
 
@@ -129,8 +134,7 @@ describe('the invite flush when its attempts run out, and people whose record th
       message: `${INVITE} answered 503`,
     });
     const flush = createInviteFlushProcessor({
-      redis,
-      keys,
+      buffer: createInviteBuffer({ redis, keys, batchSize: 50, flushes: queue, flushOptions: {} }),
       store,
       docspace: {
         inviteByEmail: () => Promise.reject(down),
@@ -140,8 +144,12 @@ describe('the invite flush when its attempts run out, and people whose record th
       mode: 'invite',
       batchSize: 50,
       userType: 4,
-      rateLimited: () => Promise.resolve(),
-      circuit: createCircuitHold(undefined, []),
+      waits: createJobWaits({
+        circuit: createCircuitHold(undefined, []),
+        budget: { pause: () => Promise.resolve() },
+        queue,
+        logger: createLogger({ level: 'error', service: 'test', silent: true }),
+      }),
       logger: createLogger({ level: 'error', service: 'test', silent: true }),
     });
     const added = await queue.add(FLUSH_TICK_JOB, {}, { attempts: 1 });

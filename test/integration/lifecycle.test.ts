@@ -5,9 +5,10 @@ import { describe, it } from 'node:test';
 import { kill, spawnWorker } from '../helpers/child-worker.js';
 import { waitFor } from '../helpers/redis.js';
 import { startStack } from '../helpers/stack.js';
-import { ensureRedis, freePort } from '../../workers/demo-redis.js';
+import { ensureRedis, freePort } from '../../demo/redis.js';
 
 const ENTRY = fileURLToPath(new URL('../../workers/main.ts', import.meta.url));
+const DEMO_ENTRY = fileURLToPath(new URL('../../demo/main.ts', import.meta.url));
 
 describe('process lifecycle', () => {
   it('when a worker gets SIGTERM mid-job, it lets the job finish, exits 0 and leaves nothing active', async (t) => {
@@ -87,7 +88,7 @@ describe('the demo finds a Redis', () => {
 
 describe('npm run demo', () => {
   it('shows the sample hires created and invited, the existing one skipped, then stops cleanly on SIGTERM', async (t) => {
-    const demo = spawn(process.execPath, ['--import', 'tsx', ENTRY, 'demo'], {
+    const demo = spawn(process.execPath, ['--import', 'tsx', DEMO_ENTRY], {
       env: {
         PATH: process.env['PATH'] ?? '',
         REDIS_URL: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',

@@ -16,7 +16,7 @@ import { provisionJobOptions, type ProvisionJobData } from '../../src/queue/cont
 import { createKeys, QUEUES } from '../../src/queue/keys.js';
 import { createRedis } from '../../src/queue/redis.js';
 import { startWorkerHttp, type WorkerHttp } from '../../workers/http.js';
-import { freePort } from '../../workers/demo-redis.js';
+import { freePort } from '../../demo/redis.js';
 import { startWorkers, type RunningWorkers } from '../../workers/start.js';
 import { waitFor } from '../helpers/redis.js';
 import { FAST_TUNING, startStack, type Stack } from '../helpers/stack.js';
@@ -400,7 +400,7 @@ describe('METRICS_TOKEN: /metrics behind a Bearer token when set (issue #10)', (
     assert.equal((await fetch(`${url}/readyz`)).status, 200);
   });
 
-  it('when it is unset, /metrics stays public (DESIGN); a short token is refused at start', async (t) => {
+  it('when it is unset, /metrics stays public (README.md#http); a short token is refused at start', async (t) => {
     const stack = await startStack({}, { workers: false });
     t.after(() => stack.close());
     assert.equal((await fetch(`${stack.apiUrl}/metrics`)).status, 200);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createHrHttp, HrApiError } from '../../src/providers/hr-http.js';
+import { HrApiError } from '../../src/errors.js';
+import { createHrHttp } from '../../src/providers/hr-http.js';
 import {
   createPersonioFetcher,
   TOKEN_REFRESH_MARGIN_MS,

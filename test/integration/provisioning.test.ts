@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SIM_LANGS } from '../../src/docspace-sim/server.js';
+import { SIM_LANGS } from '../../docspace-sim/server.js';
 import { inviteCounts, okCalls, startStack, type Stack } from '../helpers/stack.js';
 
 const hire = (n: number, extra: Record<string, string> = {}) => ({
@@ -11,9 +11,9 @@ const hire = (n: number, extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
-// DESIGN rule 10: a portal answers in its API key owner's language; every rule holds in each.
+// docs/design.md, rule 10: a portal answers in its API key owner's language; every rule holds in each.
 for (const lang of SIM_LANGS)
-  describe(`provisioning, end to end against the simulator (DESIGN rules 1-4), on a portal answering in ${lang}`, () => {
+  describe(`provisioning, end to end against the simulator (docs/design.md, rules 1-4), on a portal answering in ${lang}`, () => {
     let stack: Stack;
     before(async () => {
       stack = await startStack({}, { lang });
@@ -95,6 +95,24 @@ for (const lang of SIM_LANGS)
       const user = stack.sim.state().users.find((u) => u.email === person.email);
       assert.equal(user?.firstName, 'José-María nd');
       assert.equal(user.lastName, 'Núñez Pepe');
+    });
+
+    it('when a name holds letters beyond the Basic Multilingual Plane, which DocSpace refuses (its .NET regex reads UTF-16 units), the person is created under the rest of the name', async () => {
+      const person = hire(31, { firstName: 'Ann 𝔄𝔩𝔦𝔠𝔢', lastName: 'Lee 𠀀' });
+      await stack.post(person);
+      await stack.settled([person.email]);
+      const record = await stack.store.get(stack.store.keyOf(person.email));
+      assert.equal(record?.state, 'invited', record?.lastError);
+      const user = stack.sim.state().users.find((u) => u.email === person.email);
+      assert.equal(user?.firstName, 'Ann');
+      assert.equal(user.lastName, 'Lee');
+    });
+
+    it('when an address has a stretch of more than 63 characters between dots (around the @ too), which the invitation refuses, the delivery is refused before anything is stored', async () => {
+      const person = hire(32, { email: `${'a'.repeat(50)}@${'b'.repeat(20)}.example.com` });
+      const response = await stack.post(person);
+      assert.equal(response.status, 400);
+      assert.equal(await stack.store.get(stack.store.keyOf(person.email)), undefined);
     });
 
     it('logs one JSON line per outcome with job and hire ids, and never a secret, key or signature', () => {

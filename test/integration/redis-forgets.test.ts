@@ -13,7 +13,7 @@ const hire = (n: number) => ({
   email: `fay.${n}@example.com`,
 });
 
-describe('a Redis that forgets stops nothing (DESIGN rule 9)', () => {
+describe('a Redis that forgets stops nothing (docs/design.md, rule 9)', () => {
   it('when Redis forgets every key while the worker runs (a flush; the connection stays up), the worker puts the invite tick and the global concurrency back, and people hired afterwards are invited without a full batch', async (t) => {
     const stack = await startStack({ INVITE_BATCH_SIZE: '50', INVITE_BATCH_MAX_WAIT_MS: '400' });
     t.after(() => stack.close());

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { Job } from 'bullmq';
@@ -18,12 +21,22 @@ interface Run {
 
 /** `npm run replay -- …` as a script would run it: a child process, its own environment. */
 function replay(args: readonly string[], env: Record<string, string>): Promise<Run> {
+  return run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], ROOT, {
+    PATH: process.env['PATH'] ?? '',
+    LOG_LEVEL: 'info',
+    ...env,
+  });
+}
+
+/** Runs `command args` in `cwd` with `env`; resolves with its exit code and output. */
+function run(
+  command: string,
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'info', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -200,5 +213,45 @@ describe('replay command line (npm run replay)', () => {
       help.stdout,
       /Exit codes:[\s\S]*2 +usage error[\s\S]*3 +--job[\s\S]*4 +Redis unreachable/,
     );
+  });
+});
+
+describe('npm run replay where the service runs (compiled JavaScript, no tsx)', () => {
+  it('runs dist/src/cli/main.js with plain node, built first by its pre-script in a checkout', async (t) => {
+    const scripts = (
+      JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+        scripts: Record<string, string>;
+      }
+    ).scripts;
+    assert.match(scripts['replay'] ?? '', /^node (--\S+ )*dist\/src\/cli\/main\.js$/);
+    assert.equal(scripts['prereplay'], 'node scripts/prebuild.js');
+
+    const stack = await failedHires(1);
+    t.after(() => stack.close());
+    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+    const result = await run(
+      npm,
+      ['run', '--silent', 'replay', '--', '--failed', '--dry-run'],
+      ROOT,
+      {
+        ...process.env,
+        ...envOf(stack),
+        LOG_LEVEL: 'info',
+      },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^1 job matched \(dry run: nothing replayed\)/m);
+  });
+
+  it('where TypeScript is not installed (the production image), the pre-script builds nothing and succeeds', async (t) => {
+    const empty = mkdtempSync(join(tmpdir(), 'dso-prebuild-'));
+    t.after(() => {
+      rmSync(empty, { recursive: true, force: true });
+    });
+    const result = await run(process.execPath, [join(ROOT, 'scripts/prebuild.js')], empty, {
+      PATH: process.env['PATH'] ?? '',
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(readdirSync(empty), [], 'nothing written');
   });
 });

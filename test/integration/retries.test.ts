@@ -11,7 +11,7 @@ const person = (n: number) => ({
   email: `rita.${n}@example.com`,
 });
 
-describe('retries (DESIGN rules 5 and 6)', () => {
+describe('retries (docs/design.md, rules 5 and 6)', () => {
   it('when DocSpace answers 503 and then recovers, the hire is created once and invited', async (t) => {
     const stack = await startStack();
     t.after(() => stack.close());

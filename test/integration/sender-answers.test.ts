@@ -25,12 +25,12 @@ const errorCode = async (response: Response): Promise<string> =>
   ((await response.json()) as { error: { code: string } }).error.code;
 
 /**
- * DESIGN rule 11: a sender gets a 4xx only when its delivery is wrong. BambooHR never retries a
+ * docs/design.md, rule 11: a sender gets a 4xx only when its delivery is wrong. BambooHR never retries a
  * 4xx ("4xx never retried, 5xx retried 5 times", https://documentation.bamboohr.com/reference/employee-created-webhook)
  * and Personio retries only timeouts and 5xx (https://developer.personio.de/v2.0/reference/webhooks),
  * so any 4xx for load or our own trouble loses the hire for good.
  */
-describe('what senders hear under load and when we are in trouble (DESIGN rule 11)', () => {
+describe('what senders hear under load and when we are in trouble (docs/design.md, rule 11)', () => {
   let stack: Stack;
   before(async () => {
     stack = await startStack(

@@ -7,7 +7,7 @@ import { createLogger } from '../../src/logger.js';
 import { startApi } from '../../src/server.js';
 import { waitFor } from '../helpers/redis.js';
 import { startStack, type Stack } from '../helpers/stack.js';
-import { freePort } from '../../workers/demo-redis.js';
+import { freePort } from '../../demo/redis.js';
 
 const alice = {
   employeeId: 'E-1',
@@ -20,7 +20,7 @@ interface ErrorBody {
   error: { code: string; message: string; details: { path: string; message: string }[] };
 }
 
-describe('POST /webhooks/hires answers exactly as DESIGN.md says', () => {
+describe('POST /webhooks/hires answers exactly as the contract says (README.md#http)', () => {
   let stack: Stack;
   const jobCount = async (): Promise<number> => {
     const counts = await stack.hires.getJobCounts(

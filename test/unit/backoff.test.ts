@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DocspaceError } from '../../src/docspace/errors.js';
+import { DocspaceError } from '../../src/errors.js';
 import { MAX_BACKOFF_MS, createBackoffStrategy } from '../../workers/backoff.js';
 
 const ENDPOINT = 'POST /api/2.0/people';

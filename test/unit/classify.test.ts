@@ -5,12 +5,11 @@ import {
   classifyAnswer,
   classifyFailure,
   errorMessage,
-  isPassingStatus,
-  parseRetryAfter,
+  isRefusedCreate,
   type Answer,
 } from '../../src/docspace/classify.js';
-import { DocspaceError } from '../../src/docspace/errors.js';
-import { ServiceError } from '../../src/errors.js';
+import { DocspaceError, ServiceError } from '../../src/errors.js';
+import { isPassingStatus, parseRetryAfter } from '../../src/retry-table.js';
 
 const CREATE = 'POST /api/2.0/people';
 const INVITE = 'POST /api/2.0/people/invite';
@@ -294,6 +293,36 @@ describe('classifyFailure', () => {
     const err = classifyFailure(CREATE, Object.assign(new Error('odd'), { code: 104 }));
 
     assert.equal(err.kind, 'lasting');
+  });
+});
+
+describe('isRefusedCreate: the one "already registered"-style decision', () => {
+  const own = (message: string) => ({ error: { message }, status: 1, statusCode: 500 });
+
+  it('when a create is answered 400, DocSpace refused it itself', () => {
+    assert.equal(isRefusedCreate(CREATE, 400, own('Incorrect firstname or lastname')), true);
+    assert.equal(isRefusedCreate(CREATE, 400, ''), true);
+  });
+
+  it("when a create is answered 500 with DocSpace's own error, in any language, it is a refusal", () => {
+    for (const message of [
+      'User with this email is already registered',
+      'Ein Benutzer mit dieser E-Mail-Adresse ist bereits registriert',
+      'any text at all',
+    ]) {
+      assert.equal(isRefusedCreate(CREATE, 500, own(message)), true, message);
+    }
+  });
+
+  it("when a create is answered 500 without DocSpace's error (a proxy page, nothing), it is a failure", () => {
+    assert.equal(isRefusedCreate(CREATE, 500, '<html>Bad gateway</html>'), false);
+    assert.equal(isRefusedCreate(CREATE, 500, undefined), false);
+    assert.equal(isRefusedCreate(CREATE, 502, own('x')), false);
+  });
+
+  it('when another endpoint is refused, it is no create refusal', () => {
+    assert.equal(isRefusedCreate('GET /api/2.0/people/email', 500, own('boom')), false);
+    assert.equal(isRefusedCreate(INVITE, 400, own('Incorrect email')), false);
   });
 });
 

@@ -17,7 +17,7 @@ import { settingsReadByCode } from '../helpers/settings.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const readText = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
 
-/** DESIGN.md's settings table (DESIGN.md lives outside the repository, so the names are copied). */
+/** The settings table of the outside contract (docs/configuration.md#required and the rows around it). */
 const DESIGN_SETTINGS = [
   'PORT',
   'REDIS_URL',
@@ -36,7 +36,7 @@ const DESIGN_SETTINGS = [
   'DOCSPACE_SIM_PORT',
 ] as const;
 
-/** What each process cannot run without (DESIGN.md: required settings). */
+/** What each process cannot run without (docs/configuration.md#required). */
 const REQUIRED: Readonly<Record<'api' | 'worker', readonly string[]>> = {
   api: ['WEBHOOK_SECRET'],
   worker: ['DOCSPACE_URL', 'DOCSPACE_API_KEY'],
@@ -166,16 +166,22 @@ describe('docker-compose.yml', () => {
     );
   });
 
-  it('builds api, worker and simulator from this directory into one image', () => {
-    const images = new Set<string>();
-    for (const name of ['api', 'worker', 'docspace-sim']) {
-      const svc = service(name);
-      const build = svc['build'];
-      const context = isMapping(build) ? build['context'] : build;
+  it("builds api and worker into one image, the simulator into its own (the Dockerfile's simulator target)", () => {
+    const build = (name: string) => {
+      const value = service(name)['build'];
+      const context = isMapping(value) ? value['context'] : value;
       assert.ok(context === '.' || context === './', `${name} should build from "."`);
-      images.add(String(svc['image']));
-    }
-    assert.equal(images.size, 1, 'one image for all three, built once');
+      return isMapping(value) ? value['target'] : undefined;
+    };
+    assert.equal(build('api'), undefined, 'the default target: the last stage, the service');
+    assert.equal(build('worker'), undefined);
+    assert.equal(service('api')['image'], service('worker')['image'], 'one image, built once');
+    assert.equal(build('docspace-sim'), 'simulator');
+    assert.notEqual(service('docspace-sim')['image'], service('api')['image']);
+    assert.ok(
+      dockerStages().some((stage) => /\bAS\s+simulator$/i.test(stage[0]?.args ?? '')),
+      'the Dockerfile has a simulator stage',
+    );
   });
 
   it('runs each process from a file the build produces, with plain node', () => {
@@ -184,10 +190,15 @@ describe('docker-compose.yml', () => {
     const sim = argv(service('docspace-sim')['command'], 'docspace-sim.command');
     assert.deepEqual(api, ['node', 'dist/src/main.js']);
     assert.deepEqual(worker, ['node', 'dist/workers/main.js', 'worker']);
-    assert.deepEqual(sim, ['node', 'dist/src/docspace-sim/main.js']);
+    assert.deepEqual(sim, ['node', 'dist/docspace-sim/main.js']);
     assertRunsBuiltFile(api, 'api');
     assertRunsBuiltFile(worker, 'worker');
     assertRunsBuiltFile(sim, 'docspace-sim');
+    // The simulator compiles on its own into the same layout (docspace-sim/tsconfig.json).
+    const simConfig = mapping(JSON.parse(readText('docspace-sim/tsconfig.json')), 'sim tsconfig');
+    const simOptions = mapping(simConfig['compilerOptions'], 'sim compilerOptions');
+    assert.equal(simOptions['outDir'], '../dist');
+    assert.equal(simOptions['rootDir'], '..');
 
     const tsconfig = mapping(JSON.parse(readText('tsconfig.json')), 'tsconfig.json');
     const options = mapping(tsconfig['compilerOptions'], 'compilerOptions');
@@ -409,7 +420,7 @@ function readEnvExample(): Map<string, ExampleEntry> {
 }
 
 describe('.env.example', () => {
-  it('lists every setting the code reads and every setting of DESIGN.md', () => {
+  it('lists every setting the code reads and every setting of the contract', () => {
     const example = readEnvExample();
     const read = settingsReadByCode();
     for (const name of DESIGN_SETTINGS) {
@@ -518,6 +529,22 @@ describe('Dockerfile', () => {
     const earlierRuns = earlier.filter((i) => i.keyword === 'RUN').map((i) => i.args);
     assert.ok(earlierRuns.some((run) => /\bnpm ci\b/.test(run) && !run.includes('--omit=dev')));
     assert.ok(earlierRuns.some((run) => /\bnpm run build\b/.test(run)));
+  });
+
+  it('builds the service from src/ and workers/ only: no simulator, demo or tests in its image', () => {
+    const tsconfig = mapping(JSON.parse(readText('tsconfig.json')), 'tsconfig.json');
+    assert.deepEqual(tsconfig['include'], ['src', 'workers']);
+    const copiedFrom = allArgs(final, 'COPY')
+      .map((copy) => /^--from=(\S+)/.exec(copy)?.[1])
+      .filter((stage) => stage !== undefined);
+    for (const name of copiedFrom) {
+      const stage = stages.find((s) => new RegExp(`\\bAS\\s+${name}$`, 'i').test(s[0]?.args ?? ''));
+      assert.ok(stage, `the runtime stage copies from a stage named ${name}`);
+      const sources = allArgs(stage, 'COPY').filter((copy) => !copy.startsWith('--from'));
+      for (const copy of sources) {
+        assert.doesNotMatch(copy, /\b(docspace-sim|demo|test|bench)\b/, `${name} copies ${copy}`);
+      }
+    }
   });
 
   it('ships production dependencies, dist/ and package.json (for "type": "module")', () => {

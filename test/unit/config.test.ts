@@ -25,7 +25,7 @@ function configErrorOf(fn: () => unknown): ConfigError {
 const paths = (err: ConfigError) => err.details.map((d) => d.path);
 
 describe('loadConfig', () => {
-  it('when nothing is set for the api role, then every default of DESIGN.md applies', () => {
+  it('when nothing is set for the api role, then every default of docs/configuration.md applies', () => {
     const config = loadConfig({}, 'api');
 
     assert.equal(config.port, 3000);
@@ -38,7 +38,6 @@ describe('loadConfig', () => {
     assert.equal(config.docspace.maxRps, 20);
     assert.equal(config.docspace.concurrency, 10);
     assert.equal(config.logLevel, 'info');
-    assert.equal(config.simPort, 8090);
     assert.deepEqual(config.webhookSecrets, []);
     assert.equal(config.adminToken, undefined);
     assert.equal(config.docspace.url, '');
@@ -59,7 +58,6 @@ describe('loadConfig', () => {
         DOCSPACE_MAX_RPS: '5',
         DOCSPACE_CONCURRENCY: '3',
         LOG_LEVEL: 'debug',
-        DOCSPACE_SIM_PORT: '9999',
         ADMIN_TOKEN: 'a-long-admin-token-123',
       },
       'all',
@@ -78,7 +76,6 @@ describe('loadConfig', () => {
     assert.equal(config.docspace.maxRps, 5);
     assert.equal(config.docspace.concurrency, 3);
     assert.equal(config.logLevel, 'debug');
-    assert.equal(config.simPort, 9999);
     assert.equal(config.adminToken, 'a-long-admin-token-123');
   });
 
@@ -133,7 +130,6 @@ describe('loadConfig', () => {
       WEBHOOK_SECRET: 'not-a-secret',
       ADMIN_TOKEN: 'short',
       LOG_LEVEL: 'loud',
-      DOCSPACE_SIM_PORT: '70000',
     };
 
     const err = configErrorOf(() => loadConfig(env, 'worker'));

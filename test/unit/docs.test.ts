@@ -24,24 +24,6 @@ const PAGES = [
     .map((file) => `docs/${file}`),
 ];
 
-/**
- * Moves of issue 11 that another branch makes (the DocSpace request path into src/docspace/, the
- * simulator and the demo to the top level): the pages already name the new path. Until that branch
- * is merged, a new path counts as present while the file it comes from exists; once the old file
- * is gone, the new one must exist, so a name the move chose differently fails here. Delete an
- * entry once its new path exists.
- */
-const PENDING_MOVES: Readonly<Record<string, string>> = {
-  'src/docspace/request-budget.ts': 'src/queue/rate-gate.ts',
-  'src/docspace/circuit.ts': 'src/queue/circuit-breaker.ts',
-  'src/docspace/circuit-guard.ts': 'workers/circuit-breaker.ts',
-  'workers/circuit-hold.ts': 'workers/circuit-breaker.ts',
-  'workers/job-waits.ts': 'workers/provision.ts',
-  'src/queue/invite-buffer.ts': 'workers/invite-flush.ts',
-  'docspace-sim/': 'src/docspace-sim/',
-  'demo/': 'workers/demo.ts',
-};
-
 /** Pages whose code spans name files of other repositories (the DocSpace server's), not ours. */
 const FOREIGN_PATHS = new Set(['docs/docspace-lifecycle.md']);
 
@@ -98,11 +80,9 @@ function anchorsOf(page: string): Set<string> {
   return anchors;
 }
 
-/** Whether a repository path (a file, or a folder ending in "/") exists, moves pending included. */
+/** Whether a repository path (a file, or a folder ending in "/") exists. */
 function present(path: string): boolean {
-  if (existsSync(join(ROOT, path))) return true;
-  const from = PENDING_MOVES[path];
-  return from !== undefined && existsSync(join(ROOT, from));
+  return existsSync(join(ROOT, path));
 }
 
 describe('the documentation', () => {
@@ -159,15 +139,6 @@ describe('the documentation', () => {
       }
     }
     assert.deepEqual(missing, []);
-  });
-
-  it('names, in a pending move, only old paths that exist or new paths that do', () => {
-    for (const [to, from] of Object.entries(PENDING_MOVES)) {
-      assert.ok(
-        existsSync(join(ROOT, to)) || existsSync(join(ROOT, from)),
-        `neither ${to} nor ${from} exists: the move chose another name; update the pages`,
-      );
-    }
   });
 
   it('is cited by code comments only with pages and anchors that exist', () => {

@@ -1,14 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  bindGuidList,
-  createBinder,
-  passesEmailAttribute,
-} from '../../src/docspace-sim/binding.js';
-import { createFaultInjector } from '../../src/docspace-sim/faults.js';
-import { FaultsPatchError, parseFaultsPatch } from '../../src/docspace-sim/faults-patch.js';
-import { formatApiDate } from '../../src/docspace-sim/format.js';
-import { parseMailAddress } from '../../src/docspace-sim/mail-address.js';
+import { bindGuidList, createBinder, passesEmailAttribute } from '../../docspace-sim/binding.js';
+import { createFaultInjector } from '../../docspace-sim/faults.js';
+import { FaultsPatchError, parseFaultsPatch } from '../../docspace-sim/faults-patch.js';
+import { formatApiDate } from '../../docspace-sim/format.js';
+import { parseMailAddress } from '../../docspace-sim/mail-address.js';
 
 describe('docspace-sim formatting and binding rules', () => {
   it('formats dates as ApiDateTime with 7 fractional digits and an offset', () => {
@@ -65,7 +61,7 @@ describe('docspace-sim fault knobs', () => {
   it('decides down first, then the script in FIFO order by match, then the limiter', () => {
     let rolls = 0;
     const faults = createFaultInjector({
-      now: () => new Date(0),
+      now: () => 0,
       random: () => {
         rolls += 1;
         return 0.99;

@@ -58,8 +58,9 @@ describe('isValidEmail (DocSpace strict rule)', () => {
 
   it('accepts 255 characters and refuses 256', () => {
     assert.equal(EMAIL_MAX_LENGTH, 255);
-    const at255 = `${'a'.repeat(243)}@example.com`;
-    const at256 = `${'a'.repeat(244)}@example.com`;
+    // Short labels: a stretch of more than 63 characters between dots is refused for itself.
+    const at255 = `${'a.'.repeat(121)}a@example.com`;
+    const at256 = `${'a.'.repeat(121)}aa@example.com`;
     assert.equal(at255.length, 255);
 
     assert.equal(isValidEmail(at255), true);
@@ -67,11 +68,11 @@ describe('isValidEmail (DocSpace strict rule)', () => {
   });
 
   it('measures the length after trimming', () => {
-    assert.equal(isValidEmail(`   ${'a'.repeat(243)}@example.com   `), true);
+    assert.equal(isValidEmail(`   ${'a.'.repeat(121)}a@example.com   `), true);
   });
 
   // BUG (reported to the lead): DocSpace's invite loop refuses punycode with 400 "Incorrect email"
-  // and stops the batch (reference/docspace-api.md §3.3; the simulator's routes-invite.ts does the
+  // and stops the batch (UserController.InviteUsers, docs/docspace.md; the simulator's routes-invite.ts does the
   // same). isValidEmail says intake applies DocSpace's rule so that no hire reaches an invitation
   // batch DocSpace would refuse, yet it lets these through.
   it('refuses punycode (xn--) domains, as the invite endpoint does', () => {
@@ -84,6 +85,16 @@ describe('isValidEmail (DocSpace strict rule)', () => {
   // every regex group, so a non-ASCII local part also counts as punycode and is refused.
   it('refuses non-ASCII characters, which DocSpace treats as punycode', () => {
     assert.equal(isValidEmail('zoë@example.com'), false);
+  });
+
+  // The same test maps the whole address with ICU (dots split it, the @ does not): a label
+  // longer than 63 characters, or an empty one, is an error that DocSpace counts as punycode.
+  it('refuses a stretch of more than 63 characters between dots, the @ included, and an empty one', () => {
+    assert.equal(isValidEmail(`${'a'.repeat(55)}@example.com`), true, '63: "<55>@example"');
+    assert.equal(isValidEmail(`${'a'.repeat(56)}@example.com`), false, '64');
+    assert.equal(isValidEmail(`ann@${'b'.repeat(64)}.com`), false);
+    assert.equal(isValidEmail(`first.${'c'.repeat(50)}.last@example.com`), true);
+    assert.equal(isValidEmail('"a..b"@example.com'), false);
   });
 });
 

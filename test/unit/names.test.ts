@@ -189,3 +189,17 @@ describe('cleanName', () => {
     }
   });
 });
+
+describe('names with letters beyond the Basic Multilingual Plane', () => {
+  // DocSpace's .NET Regex compares UTF-16 units: a surrogate is no \p{L}, so these are refused.
+  it('when a name holds letters beyond U+FFFF, they are dropped and the rest is kept', () => {
+    assert.equal(cleanName('Ann 𝔄𝔩𝔦𝔠𝔢'), 'Ann');
+    assert.equal(cleanName('Lee 𠀀'), 'Lee');
+    assert.equal(cleanName('𝔄𝔩𝔦𝔠𝔢'), '');
+  });
+
+  it('when a name holds one, it is not valid as it is', () => {
+    assert.equal(isValidName('𝒜nn'), false);
+    assert.equal(isValidName('Ann'), true);
+  });
+});

@@ -9,7 +9,7 @@ import {
   BAMBOOHR_MAX_AGE_MS,
   parseBambooHrTimestamp,
 } from '../../src/providers/bamboohr.js';
-import { HireIncompleteError } from '../../src/providers/hr-http.js';
+import { HireIncompleteError } from '../../src/errors.js';
 import type { WebhookRequest } from '../../src/providers/types.js';
 import { growthRatio } from '../helpers/growth.js';
 
@@ -54,7 +54,7 @@ function request(
     header: (name) => headers[name.toLowerCase()] ?? undefined,
     contentType:
       options.contentType === undefined ? 'application/json' : (options.contentType ?? undefined),
-    now: options.now ?? NOW,
+    now: (options.now ?? NOW).getTime(),
   };
 }
 

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PayloadError, ServiceError, SignatureError } from '../../src/errors.js';
 import { greenhouse } from '../../src/providers/greenhouse.js';
-import type { HireItem, ProviderEvent, WebhookRequest } from '../../src/providers/types.js';
+import type { HireItem } from '../../src/domain/hire-item.js';
+import type { ProviderEvent, WebhookRequest } from '../../src/providers/types.js';
 import {
   fixtureText,
   greenhouseJson,
@@ -23,7 +24,7 @@ function request(
     raw: Buffer.isBuffer(raw) ? raw : Buffer.from(raw, 'utf8'),
     header: (name) => lower[name.toLowerCase()],
     contentType,
-    now: new Date('2026-11-26T10:00:00Z'),
+    now: Date.parse('2026-11-26T10:00:00Z'),
   };
 }
 

@@ -3,7 +3,7 @@ import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { ConfigError, PayloadError, SignatureError } from '../../src/errors.js';
-import { HireIncompleteError, HrApiError } from '../../src/providers/hr-http.js';
+import { HireIncompleteError, HrApiError } from '../../src/errors.js';
 import { toHire } from '../../src/providers/hibob-api.js';
 import { createHibobWebhook, hibob } from '../../src/providers/hibob.js';
 import type { ProviderEvent, WebhookRequest } from '../../src/providers/types.js';
@@ -41,7 +41,7 @@ function request(body: string, signature?: string): WebhookRequest {
     raw: Buffer.from(body),
     header: (name) => headers[name.toLowerCase()],
     contentType: 'application/json',
-    now: new Date(),
+    now: Date.now(),
   };
 }
 

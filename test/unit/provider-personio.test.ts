@@ -37,7 +37,7 @@ function request(
     raw,
     header: (name) => lower[name.toLowerCase()],
     contentType,
-    now: new Date('2025-03-04T09:15:01Z'),
+    now: Date.parse('2025-03-04T09:15:01Z'),
   };
 }
 

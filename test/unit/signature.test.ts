@@ -21,7 +21,7 @@ const T0 = new Date('2026-11-26T10:00:00.000Z');
 const T0_SECONDS = '1795687200';
 const BODY = '{"type":"employee.hired","data":{"email":"alice@example.com","firstName":"Alice"}}';
 
-const at = (date: Date) => () => date;
+const at = (date: Date) => () => date.getTime();
 const plus = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 
 /** The Standard Webhooks signature, computed by hand: base64(HMAC-SHA256(key, id.ts.body)). */
@@ -215,7 +215,7 @@ describe('createSignatureVerifier', () => {
     const now = new Date();
     const headers = signStandardWebhook(SECRET_A, 'msg_lib', BODY, now);
     const library = new Webhook(SECRET_A);
-    const ours = createSignatureVerifier([SECRET_A], () => now);
+    const ours = createSignatureVerifier([SECRET_A], () => now.getTime());
 
     assert.deepEqual(library.verify(BODY, headers), JSON.parse(BODY));
     assert.equal(ours(Buffer.from(BODY), headers), 'msg_lib');
@@ -229,12 +229,12 @@ describe('createSignatureVerifier', () => {
       'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
       'webhook-signature': library.sign('msg_lib2', now, BODY),
     };
-    const ours = createSignatureVerifier([SECRET_A, SECRET_B], () => now);
+    const ours = createSignatureVerifier([SECRET_A, SECRET_B], () => now.getTime());
 
     assert.equal(ours(Buffer.from(BODY), headers), 'msg_lib2');
     assert.throws(() => new Webhook(SECRET_A).verify(BODY, headers));
     signatureErrorOf(() =>
-      createSignatureVerifier([SECRET_A], () => now)(Buffer.from(BODY), headers),
+      createSignatureVerifier([SECRET_A], () => now.getTime())(Buffer.from(BODY), headers),
     );
   });
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { signStandardWebhook } from '../../../src/domain/signature.js';
 
-/** One hire in the generic payload (DESIGN.md "HTTP"). */
+/** One hire in the generic payload (docs/hr-systems.md#the-payload). */
 export interface HirePayload {
   readonly employeeId: string;
   readonly firstName: string;

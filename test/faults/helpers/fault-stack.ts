@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
-import { createDocspaceSim, type DocspaceSim } from '../../../src/docspace-sim/server.js';
-import { DEMO_API_KEY } from '../../../src/docspace-sim/constants.js';
+import { createDocspaceSim, type DocspaceSim } from '../../../docspace-sim/server.js';
+import { DEMO_API_KEY } from '../../../docspace-sim/constants.js';
 import { createKeys, emailKey, QUEUES } from '../../../src/queue/keys.js';
 import { createRedis, type RedisConnection } from '../../../src/queue/redis.js';
 import type { RedisSettings } from '../../../src/redis-settings.js';
@@ -77,7 +77,7 @@ export async function startFaultStack(
   let clockOffsetMs = 0;
   const sim = createDocspaceSim({
     apiKeys: [apiKey],
-    now: () => new Date(Date.now() + clockOffsetMs),
+    now: () => Date.now() + clockOffsetMs,
     ...(options.random === undefined ? {} : { random: options.random }),
   });
   const { url: simUrl } = await sim.listen(0);

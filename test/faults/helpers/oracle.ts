@@ -8,7 +8,7 @@ export interface Verdict {
   readonly hires: number;
 }
 
-/** Every answer is a 200 with a status, or a 4xx with DESIGN's JSON error body; never a 5xx. */
+/** Every answer is a 200 with a status, or a 4xx with the JSON error body of README.md#http; never a 5xx. */
 export function judge(answer: RawAnswer, what: string): Verdict {
   const shown = `${what} → ${answer.status} ${answer.contentType} ${answer.body.slice(0, 300)}`;
   assert.ok(answer.status === 200 || (answer.status >= 400 && answer.status < 500), shown);

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort } from '../../../workers/demo-redis.js';
+import { freePort } from '../../../demo/redis.js';
 import { waitFor } from '../../helpers/redis.js';
 
 /**
@@ -29,7 +29,7 @@ export async function startPrivateRedis(
     password?: string;
     /**
      * false: no append-only file and no snapshots, so a restart comes back empty (what a failover
-     * to a replica that lagged, or a flush, also does: DESIGN rule 9). Default true.
+     * to a replica that lagged, or a flush, also does: docs/design.md, rule 9). Default true.
      */
     persist?: boolean;
   } = {},

@@ -1,4 +1,4 @@
-import type { SimCall, SimState } from '../../../src/docspace-sim/server.js';
+import type { SimCall, SimState } from '../../../docspace-sim/server.js';
 
 const PEOPLE = '/api/2.0/people';
 const INVITE = '/api/2.0/people/invite';
@@ -38,7 +38,7 @@ export interface RulesReport {
   readonly creates: number;
   readonly inviteCalls: number;
   readonly largestBatch: number;
-  /** People whose invite call went twice because a worker died in the window DESIGN allows. */
+  /** People whose invite call went twice because a worker died in the window the rules allow. */
   readonly reinvitedAfterKill: number;
   /** People whose invite call went twice because DocSpace's answer to the first was lost. */
   readonly reinvitedAfterLostAnswer: number;
@@ -49,9 +49,9 @@ export interface RulesReport {
 }
 
 /**
- * Counts DESIGN.md's provisioning rules on what DocSpace (the simulator) saw:
+ * Counts the provisioning rules of docs/design.md on what DocSpace (the simulator) saw:
  * 1. a new email: exactly one committed `POST /people`, and in exactly one committed invite call;
- *    a second one only where DESIGN's at-least-once allows it: the worker could not know the first
+ *    a second one only where the rules' at-least-once allows it: the worker could not know the first
  *    succeeded (it died before recording it, see {@link Interruption}, or the answer was lost);
  * 2. an existing email (any case): in no invite call at all;
  * 3. no invite call names more than `batchSize` people;
