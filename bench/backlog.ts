@@ -47,6 +47,10 @@ export interface BacklogResult {
   readonly workerRssStartMiB: number;
   readonly workerPeakRssMiB: number;
   readonly workerRssEndMiB: number;
+  /** Peak worker RSS ÷ thousands of hires queued (issue #12: flat memory makes it shrink with size). */
+  readonly workerPeakRssMiBPer1000: number;
+  /** (Peak − start) worker RSS ÷ thousands of hires queued: what the backlog itself costs the worker. */
+  readonly workerRssGrowthMiBPer1000: number;
   /** Peak of `used_memory` above its level before the run (the whole server). */
   readonly redisPeakDeltaMiB: number;
   /** What stays once drained, by key pattern, with each pattern's TTL (retention). */
@@ -147,6 +151,11 @@ export async function runBacklog(options: BacklogOptions): Promise<BacklogResult
       workerRssStartMiB: mib(workerRssStart),
       workerPeakRssMiB: mib(workerPeakRss),
       workerRssEndMiB: mib(workerRssEnd),
+      workerPeakRssMiBPer1000: round(mib(workerPeakRss) / (options.hires / 1000), 2),
+      workerRssGrowthMiBPer1000: round(
+        mib(workerPeakRss - workerRssStart) / (options.hires / 1000),
+        3,
+      ),
       redisPeakDeltaMiB: mib(Math.max(...samples.map((s) => s.usedMemory)) - base),
       afterDrain: {
         mib: mib(afterDrain.bytes),

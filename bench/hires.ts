@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { signStandardWebhook } from '../src/domain/signature.js';
-import { forEachLimited, seededRandom, shuffled } from './stats.js';
+import { forEachLimited, seededRandom, shuffled, sleep } from './stats.js';
 
 /** A fresh Standard Webhooks secret for one benchmark. */
 export function newSecret(): string {
@@ -99,7 +99,11 @@ export function workload(count: number, existingShare: number, repeatShare: numb
   return { hires, existing, deliveries };
 }
 
-/** Posts every delivery, signed, `concurrency` at a time; throws on any answer but 200. */
+/**
+ * Posts every delivery, signed, `concurrency` at a time. A 503 or a failed connection is delivered again after a pause,
+ * as every HR sender does (on a loaded machine Redis may be slower than the API's 2 s command
+ * timeout), at most 5 times; any other answer but 200 throws.
+ */
 export async function postDeliveries(
   apiUrl: string,
   secret: string,
@@ -112,12 +116,20 @@ export async function postDeliveries(
     const body = hiredBody(
       delivery.hires.length === 1 && only !== undefined ? only : delivery.hires,
     );
-    const response = await fetch(`${apiUrl}/webhooks/hires`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...sign(delivery.id, body) },
-      body,
-    });
-    const text = await response.text();
-    if (response.status !== 200) throw new Error(`intake answered ${response.status}: ${text}`);
+    for (let attempt = 1; ; attempt++) {
+      const answer = await fetch(`${apiUrl}/webhooks/hires`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...sign(delivery.id, body) },
+        body,
+      }).then(
+        async (response) => ({ status: response.status, text: await response.text() }),
+        (err: unknown) => ({ status: 0, text: err instanceof Error ? err.message : String(err) }),
+      );
+      if (answer.status === 200) return;
+      if ((answer.status !== 503 && answer.status !== 0) || attempt >= 5) {
+        throw new Error(`intake answered ${answer.status}: ${answer.text}`);
+      }
+      await sleep(500 * attempt);
+    }
   });
 }

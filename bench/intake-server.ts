@@ -6,6 +6,8 @@
  * - `answer`: an Express handler that only answers (the ceiling of Express on this machine);
  * - `queue-add`: an Express handler that reads the raw body and calls `queue.add` once with it
  *   (job id from `webhook-id`): the floor of "store it in Redis, then answer";
+ * - `naive`: what a first receiver would write (issue #12's baseline): `express.json`, verify with
+ *   the `standardwebhooks` package, `SET NX` the delivery id, one `queue.add`, answer;
  * - the ladder from `queue-add` to the service, one step of the real handler added at a time:
  *   `+verify` (Standard Webhooks signature), `+validate` (JSON and payload), `+intake` (the real
  *   intake instead of `queue.add`: delivery marker, job, record), `+log` (the log line). What is
@@ -15,6 +17,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import express, { type ErrorRequestHandler } from 'express';
+import { Webhook } from 'standardwebhooks';
 import { loadConfig } from '../src/config.js';
 import { parseHiresEvent } from '../src/domain/hire.js';
 import { createSignatureVerifier } from '../src/domain/signature.js';
@@ -39,11 +42,50 @@ if (mode === 'service') {
   const api = await startApi({ config, logger });
   onStop(() => api.close());
   signalReady({ port: api.port });
+} else if (mode === 'naive') {
+  await serveNaive();
 } else if (HANDLER_STEPS.includes(mode)) {
   await serveStep(HANDLER_STEPS.indexOf(mode));
 } else {
   process.stderr.write(`intake-server: unknown mode "${mode}"\n`);
   process.exit(2);
+}
+
+/** The naive receiver: no record, no log line, no metrics; the same queue and job options. */
+async function serveNaive(): Promise<void> {
+  const prefix = env['QUEUE_PREFIX'] ?? 'dso-bench';
+  const redis = createRedis(env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', 'producer');
+  const queue = new Queue(QUEUES.hires, {
+    connection: redis,
+    prefix,
+    defaultJobOptions: provisionJobOptions(12, 2000),
+  });
+  const webhook = new Webhook(env['WEBHOOK_SECRET'] ?? '');
+  const app = express();
+  app.disable('x-powered-by');
+  app.post('/webhooks/hires', express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {
+    const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+    const headers = {
+      'webhook-id': req.get('webhook-id') ?? '',
+      'webhook-timestamp': req.get('webhook-timestamp') ?? '',
+      'webhook-signature': req.get('webhook-signature') ?? '',
+    };
+    let payload: unknown;
+    try {
+      payload = webhook.verify(raw, headers);
+    } catch {
+      res.status(401).end();
+      return;
+    }
+    const id = headers['webhook-id'];
+    const fresh = await redis.set(`${prefix}:naive:${id}`, '1', 'EX', 7 * 24 * 3600, 'NX');
+    if (fresh === 'OK') await queue.add(PROVISION_JOB, { payload }, { jobId: `hire-${id}` });
+    res.status(200).json({ status: fresh === 'OK' ? 'accepted' : 'duplicate', hires: 1 });
+  });
+  await listen(app, async () => {
+    await queue.close();
+    await redis.quit();
+  });
 }
 
 async function serveStep(step: number): Promise<void> {
@@ -96,6 +138,14 @@ async function serveStep(step: number): Promise<void> {
       },
     );
   }
+  await listen(app, async () => {
+    await queue.close();
+    await redis.quit();
+  });
+}
+
+/** Serves `app` on a free loopback port, tells the bench, and closes with `close` when stopped. */
+async function listen(app: express.Express, close: () => Promise<void>): Promise<void> {
   // Requests still in flight when the benchmark stops this process meet a closed Redis: 503, quietly.
   const quiet503: ErrorRequestHandler = (err, _req, res, next) => {
     if (res.headersSent) {
@@ -113,8 +163,7 @@ async function serveStep(step: number): Promise<void> {
   onStop(async () => {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
-    await queue.close();
-    await redis.quit();
+    await close();
   });
   signalReady({ port: (server.address() as AddressInfo).port });
 }

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { ROOT } from './processes.js';
-import { connect, redisVersion } from './redis.js';
+import { connect, privateRedis, redisVersion } from './redis.js';
 import { mib } from './stats.js';
 
 export interface Machine {
@@ -13,6 +13,8 @@ export interface Machine {
   readonly loadAverage: readonly number[];
   readonly node: string;
   readonly redis: string;
+  /** Whether the bench ran on its own redis-server (else a shared one: counts include others). */
+  readonly redisPrivate: boolean;
   readonly bullmq: string;
   readonly commit: string;
 }
@@ -29,6 +31,7 @@ export async function describeMachine(): Promise<Machine> {
       loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
       node: process.version,
       redis: await redisVersion(redis),
+      redisPrivate: privateRedis,
       bullmq: packageVersion('bullmq'),
       commit: gitCommit(),
     };

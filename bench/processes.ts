@@ -84,7 +84,7 @@ export async function startChild(
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`${entry} ${args.join(' ')} did not start within the timeout`));
-    }, options.readyTimeoutMs ?? 30_000);
+    }, options.readyTimeoutMs ?? 120_000);
     const done = (value: Record<string, unknown>): void => {
       clearTimeout(timer);
       readyByLine = undefined;

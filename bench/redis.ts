@@ -1,7 +1,95 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
+import { cleanupOnInterrupt } from './processes.js';
 
-export const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+/**
+ * The Redis every benchmark uses: `REDIS_URL` (default 127.0.0.1:6379), or the bench's own
+ * server once {@link startPrivateRedis} ran. A live binding: importers see the change.
+ */
+export let REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+
+/** Whether the benchmarks run on a Redis of their own (command counts and CPU are then theirs). */
+export let privateRedis = false;
+
+/**
+ * Starts `redis-server` on a free loopback port, without persistence, and points {@link REDIS_URL}
+ * at it: on a shared Redis, `INFO commandstats` and `used_cpu_*` count everyone's commands.
+ * Returns undefined when no `redis-server` can be started (the shared one is used then).
+ */
+export async function startPrivateRedis(): Promise<
+  { url: string; stop: () => Promise<void> } | undefined
+> {
+  const port = await freePort();
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
+  const failed = await new Promise<boolean>((resolve) => {
+    child.once('error', () => {
+      resolve(true);
+    });
+    child.once('spawn', () => {
+      resolve(false);
+    });
+  });
+  if (failed) return undefined;
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => {
+      resolve();
+    });
+  });
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+  const url = `redis://127.0.0.1:${port}`;
+  const probe = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  probe.on('error', () => {
+    // Refused while the server starts: retried below.
+  });
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await probe.connect();
+        await probe.ping();
+        break;
+      } catch {
+        if (attempt >= 50) {
+          await stop();
+          return undefined;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  } finally {
+    probe.disconnect();
+  }
+  cleanupOnInterrupt('processes', stop);
+  REDIS_URL = url;
+  privateRedis = true;
+  return { url, stop };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => {
+        resolve(port);
+      });
+    });
+  });
+}
 
 /** A `QUEUE_PREFIX` no one else uses; every benchmark deletes its keys when it ends. */
 export function benchPrefix(name: string): string {
@@ -37,6 +125,37 @@ export async function redisCpuSeconds(redis: Redis): Promise<number> {
   const field = (name: string): number =>
     Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1]);
   return field('used_cpu_user') + field('used_cpu_sys');
+}
+
+/**
+ * Calls per command since the server started (`INFO commandstats`), commands run by Lua scripts
+ * included (Redis counts `redis.call` like a client's command).
+ */
+export async function commandStats(redis: Redis): Promise<Map<string, number>> {
+  const info = await redis.info('commandstats');
+  const calls = new Map<string, number>();
+  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+    calls.set(match[1] ?? '', Number(match[2]));
+  }
+  return calls;
+}
+
+/**
+ * Commands sent between two {@link commandStats} readings, by command, most first, without the
+ * bench's own `info` (its memory sampler and these readings).
+ */
+export function commandsBetween(
+  before: ReadonlyMap<string, number>,
+  after: ReadonlyMap<string, number>,
+): { total: number; byCommand: Record<string, number> } {
+  const rows: [string, number][] = [];
+  for (const [command, calls] of after) {
+    if (command === 'info') continue;
+    const delta = calls - (before.get(command) ?? 0);
+    if (delta > 0) rows.push([command, delta]);
+  }
+  rows.sort((a, b) => b[1] - a[1]);
+  return { total: rows.reduce((sum, [, n]) => sum + n, 0), byCommand: Object.fromEntries(rows) };
 }
 
 export async function redisVersion(redis: Redis): Promise<string> {

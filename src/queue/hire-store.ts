@@ -61,14 +61,18 @@ const TIMELINE_LENGTH = 50;
 // the timeline entry and the buffer entry together, and only when the current state is allowed;
 // returns '=<previous state>' or the refusing state. Queuing for the invitation also enters the
 // owed index; leaving `created` leaves it (docs/design.md, rule 9: the reconciler reads only this index).
+// Redis work per call is counted by the bench (docs/performance.md): one read for the state and the
+// last error, HDEL only when there is an error to clear, LTRIM only once the timeline is too long.
 const TRANSITION = `
-local current = redis.call('HGET', KEYS[1], 'state') or ''
+local read = redis.call('HMGET', KEYS[1], 'state', 'lastError')
+local current = read[1] or ''
 local allowed = ',' .. ARGV[4] .. ','
 if not string.find(allowed, ',' .. current .. ',', 1, true) then return current end
-redis.call('HDEL', KEYS[1], 'lastError')
+if read[2] then redis.call('HDEL', KEYS[1], 'lastError') end
 if #ARGV > 7 then redis.call('HSET', KEYS[1], unpack(ARGV, 8)) end
-redis.call('RPUSH', KEYS[2], ARGV[3])
-redis.call('LTRIM', KEYS[2], -tonumber(ARGV[2]), -1)
+if redis.call('RPUSH', KEYS[2], ARGV[3]) > tonumber(ARGV[2]) then
+  redis.call('LTRIM', KEYS[2], -tonumber(ARGV[2]), -1)
+end
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 redis.call('EXPIRE', KEYS[2], ARGV[1])
 if ARGV[7] == '1' then
@@ -78,6 +82,18 @@ elseif current == 'created' then
   redis.call('ZREM', KEYS[4], ARGV[5])
 end
 return '=' .. current
+`;
+
+// KEYS: hire. ARGV: now, job id. Marks the first attempt at `now` unless one is marked, records
+// the job; returns the mark that holds. One script instead of MULTI/HSETNX/HSET/HGET/EXEC.
+const BEGIN_ATTEMPT = `
+local at = redis.call('HGET', KEYS[1], 'firstAttemptAt')
+if at then
+  redis.call('HSET', KEYS[1], 'lastJobId', ARGV[2])
+  return at
+end
+redis.call('HSET', KEYS[1], 'firstAttemptAt', ARGV[1], 'lastJobId', ARGV[2])
+return ARGV[1]
 `;
 
 // KEYS: hire. ARGV: the mark to remove. Removes firstAttemptAt only if it still holds that value
@@ -104,6 +120,7 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
   const now = deps.now ?? Date.now;
   const transition = defineScript(redis, 'onboardingHireTransition', 4, TRANSITION);
   const forget = defineScript(redis, 'onboardingHireForgetAttempt', 1, FORGET_ATTEMPT);
+  const begin = defineScript(redis, 'onboardingHireBeginAttempt', 1, BEGIN_ATTEMPT);
 
   const entry = (event: string, jobId?: string, detail?: string): string =>
     JSON.stringify({
@@ -165,13 +182,7 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
     /** Before the first create call: remembers when we first tried (rule 7's comparison point). */
     async beginAttempt(key: string, jobId: string): Promise<number> {
       const at = now();
-      const replies = await redis
-        .multi()
-        .hsetnx(keys.hire(key), 'firstAttemptAt', at)
-        .hset(keys.hire(key), 'lastJobId', jobId)
-        .hget(keys.hire(key), 'firstAttemptAt')
-        .exec();
-      const stored = replies?.[2]?.[1];
+      const stored = await begin.run([keys.hire(key)], [at, jobId]);
       return typeof stored === 'string' ? Number(stored) : at;
     },
 

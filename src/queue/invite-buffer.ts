@@ -38,8 +38,10 @@ export interface InviteBuffer {
    */
   putBack(key: string): Promise<boolean>;
   /**
-   * After someone entered the buffer: once a whole batch waits, asks for a `flush-full` job at
-   * once instead of waiting for the tick (one such job waits at a time).
+   * After someone entered the buffer: once a whole batch waits, asks for a `flush-full` job
+   * instead of waiting for the tick (one such job waits at a time). The buffer is counted only on
+   * every {@link sizeCheckEvery}-th call of this process (one `ZCARD` per hire was a tenth of the
+   * invite path's Redis work): a full batch is flushed within that many more people, or by the tick.
    */
   added(): Promise<void>;
 }
@@ -56,9 +58,16 @@ export interface InviteBufferDeps {
   readonly now?: () => number;
 }
 
+/** How many `added()` calls share one count of the buffer: a tenth of a batch, at least 1. */
+export function sizeCheckEvery(batchSize: number): number {
+  return Math.max(1, Math.floor(batchSize / 10));
+}
+
 /** The invite buffer of one deployment (`QUEUE_PREFIX`), shared by every worker. */
 export function createInviteBuffer(deps: InviteBufferDeps): InviteBuffer {
   const { redis, keys, batchSize } = deps;
+  const checkEvery = sizeCheckEvery(batchSize);
+  let addedSinceCheck = 0;
   const now = deps.now ?? Date.now;
   const pending = keys.invitePending;
   const putBack = defineScript(redis, 'onboardingInvitePutBack', 3, PUT_BACK);
@@ -74,6 +83,9 @@ export function createInviteBuffer(deps: InviteBufferDeps): InviteBuffer {
       return (await putBack.run([keys.hire(key), pending, keys.inviteOwed], [key, now()])) === 1;
     },
     async added() {
+      addedSinceCheck += 1;
+      if (addedSinceCheck < checkEvery) return;
+      addedSinceCheck = 0;
       if ((await size()) < batchSize) return;
       await deps.flushes.add(
         FLUSH_FULL_JOB,

@@ -7,7 +7,7 @@ import {
   type InviteFlushJobData,
 } from '../../src/queue/contract.js';
 import { createHireStore } from '../../src/queue/hire-store.js';
-import { createInviteBuffer } from '../../src/queue/invite-buffer.js';
+import { createInviteBuffer, sizeCheckEvery } from '../../src/queue/invite-buffer.js';
 import { createKeys, QUEUES } from '../../src/queue/keys.js';
 import { createRedis } from '../../src/queue/redis.js';
 import { deletePrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';
@@ -82,6 +82,22 @@ describe('the invite buffer (src/queue/invite-buffer.ts) on Redis', () => {
       [FLUSH_FULL_JOB],
       'one waiting flush-full job, however often it is asked',
     );
+  });
+
+  it('when batches are large, the buffer is counted every tenth of a batch: a full batch is asked for within that many calls', async (t) => {
+    const { buffer, flushes, created } = setUp(t, 20);
+    assert.equal(sizeCheckEvery(20), 2);
+    for (let n = 1; n <= 20; n++) await created(n);
+    await buffer.added();
+    assert.equal(await flushes.count(), 0, 'the first call of two does not count');
+    await buffer.added();
+    const jobs = await flushes.getJobs(['waiting', 'delayed', 'prioritized']);
+    assert.deepEqual(
+      jobs.map((job) => job.name),
+      [FLUSH_FULL_JOB],
+    );
+    assert.equal(sizeCheckEvery(3), 1, 'small batches are counted on every call');
+    assert.equal(sizeCheckEvery(50), 5);
   });
 
   it('when a created person lost their entry, putBack puts them back once; someone invited meanwhile leaves the owed index instead', async (t) => {

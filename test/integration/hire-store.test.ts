@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { describe, it, type TestContext } from 'node:test';
+import { createHireStore, HIRE_RECORD_TTL_SECONDS } from '../../src/queue/hire-store.js';
+import { createKeys } from '../../src/queue/keys.js';
+import { createRedis } from '../../src/queue/redis.js';
+import { deletePrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';
+
+const hire = {
+  source: 'hires',
+  hireId: 'S-1',
+  email: 'store.person@example.com',
+  firstName: 'Sam',
+  lastName: 'Store',
+};
+
+function setUp(t: TestContext) {
+  const prefix = uniquePrefix('store');
+  const redis = createRedis(REDIS_URL, 'worker');
+  t.after(async () => {
+    await deletePrefix(prefix);
+    redis.disconnect();
+  });
+  const keys = createKeys(prefix);
+  let clock = Date.parse('2026-11-30T10:00:00Z');
+  const now = () => (clock += 1);
+  const store = createHireStore({ redis, keys, now });
+  return { redis, keys, store, key: store.keyOf(hire.email) };
+}
+
+describe('the hire store (src/queue/hire-store.ts) on Redis', () => {
+  it('when a record changes state 60 times, its timeline keeps the last 50 entries, newest last', async (t) => {
+    const { store, key } = setUp(t);
+    for (let n = 0; n < 30; n++) {
+      assert.equal((await store.received(hire, `r${n}`)).applied, true);
+      assert.equal((await store.failed(key, `reason ${n}`, `f${n}`)).applied, true);
+    }
+    const timeline = await store.timeline(key);
+    assert.equal(timeline.length, 50);
+    assert.deepEqual(timeline.at(-1), {
+      at: timeline.at(-1)?.at,
+      event: 'failed',
+      jobId: 'f29',
+      detail: 'reason 29',
+    });
+    assert.equal(timeline[0]?.jobId, 'r5', 'the 10 oldest are gone');
+  });
+
+  it('when a timeline is shorter than the limit, nothing is trimmed', async (t) => {
+    const { store, key } = setUp(t);
+    await store.received(hire, 'r1');
+    await store.failed(key, 'broke', 'f1');
+    assert.deepEqual(
+      (await store.timeline(key)).map((entry) => entry.jobId),
+      ['r1', 'f1'],
+    );
+  });
+
+  it('when a failed record moves on, its last error is cleared; a failure keeps its own reason', async (t) => {
+    const { store, key } = setUp(t);
+    await store.received(hire, 'r1');
+    await store.failed(key, 'first reason', 'f1');
+    assert.equal((await store.get(key))?.lastError, 'first reason');
+    await store.failed(key, 'second reason', 'f2');
+    assert.equal((await store.get(key))?.lastError, 'second reason', 'replaced, not cleared');
+
+    await store.received(hire, 'r2');
+    const record = await store.get(key);
+    assert.equal(record?.state, 'received');
+    assert.equal(record.lastError, undefined);
+
+    await store.noteError(key, 'passing trouble', 'r2');
+    assert.equal((await store.get(key))?.lastError, 'passing trouble');
+    await store.created(key, 'u1', 'r2', false);
+    assert.equal((await store.get(key))?.lastError, undefined, 'cleared once it worked');
+  });
+
+  it('when a state changes, the record and its timeline live 90 days from then', async (t) => {
+    const { redis, keys, store, key } = setUp(t);
+    await store.received(hire, 'r1');
+    await redis.expire(keys.hire(key), 60);
+    await redis.expire(keys.timeline(key), 60);
+    await store.created(key, 'u1', 'r1', true);
+    for (const k of [keys.hire(key), keys.timeline(key)]) {
+      const ttl = await redis.ttl(k);
+      assert.ok(ttl > HIRE_RECORD_TTL_SECONDS - 60, `${k}: ${String(ttl)}`);
+    }
+  });
+
+  it('when an attempt begins, the first mark holds across attempts until taken back; the job is recorded each time', async (t) => {
+    const { store, key } = setUp(t);
+    await store.received(hire, 'r1');
+    const first = await store.beginAttempt(key, 'job-a');
+    assert.equal((await store.get(key))?.firstAttemptAt, first);
+
+    const again = await store.beginAttempt(key, 'job-b');
+    assert.equal(again, first, 'a later attempt keeps the first mark');
+    assert.equal((await store.get(key))?.lastJobId, 'job-b');
+
+    await store.forgetAttempt(key, first);
+    const fresh = await store.beginAttempt(key, 'job-c');
+    assert.ok(fresh > first, 'a mark taken back is set anew');
+    assert.equal((await store.get(key))?.firstAttemptAt, fresh);
+  });
+});
