@@ -17,11 +17,14 @@ import type { ProviderConfig } from './providers/settings.js';
 import type { Provider } from './providers/types.js';
 import type { HireStore } from './queue/hire-store.js';
 import type { Intake } from './queue/intake.js';
+import type { LeaverIntake } from './queue/leaver-intake.js';
 import type { Replayer } from './queue/replay.js';
 
 export interface AppDeps {
   readonly logger: Logger;
   readonly intake: Intake;
+  /** Stores leavers and cancelled terminations (rule 12). */
+  readonly leaverIntake?: LeaverIntake;
   readonly webhookSecrets: readonly string[];
   readonly health: HealthDeps;
   /** Set while shutting down: webhooks are answered 503 so senders deliver them again later. */
@@ -89,6 +92,7 @@ export function createApp(deps: AppDeps): Express {
     createHiresWebhook({
       secrets: deps.webhookSecrets,
       intake: deps.intake,
+      ...(deps.leaverIntake ? { leaverIntake: deps.leaverIntake } : {}),
       logger: deps.logger,
       ...(deps.now ? { now: deps.now } : {}),
     }),

@@ -8,6 +8,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { provisionJobOptions, type ProvisionJobData } from './queue/contract.js';
 import { createHireStore } from './queue/hire-store.js';
 import { createIntake } from './queue/intake.js';
+import { createLeaverIntake } from './queue/leaver-intake.js';
 import { createKeys, QUEUES } from './queue/keys.js';
 import { createRedis, waitForRedis, type RedisConnection } from './queue/redis.js';
 import { createReplayer } from './queue/replay.js';
@@ -74,6 +75,7 @@ export async function startApi(deps: {
   const app = createApp({
     logger,
     intake: createIntake({ queue, redis, keys, hireStore }),
+    leaverIntake: createLeaverIntake({ queue, redis, keys }),
     webhookSecrets: config.webhookSecrets,
     health: { ping: () => redis.ping(), stopping: () => stopping },
     stopping: () => stopping,
