@@ -9,6 +9,7 @@ import { provisionJobOptions, type ProvisionJobData } from './queue/contract.js'
 import { createHireStore } from './queue/hire-store.js';
 import { createIntake } from './queue/intake.js';
 import { createLeaverIntake } from './queue/leaver-intake.js';
+import { createOffboardingStore } from './queue/offboarding-store.js';
 import { createKeys, QUEUES } from './queue/keys.js';
 import { createRedis, waitForRedis, type RedisConnection } from './queue/redis.js';
 import { createReplayer } from './queue/replay.js';
@@ -84,6 +85,7 @@ export async function startApi(deps: {
     metricsToken: config.metricsToken,
     queues: [queue, invites],
     hireStore,
+    offboarding: createOffboardingStore({ redis, keys }),
     providers: deps.providers ?? PROVIDERS,
     providerConfigs: config.providers,
     webhookRateLimitPerMinute: config.webhookRateLimitPerMinute,

@@ -187,11 +187,14 @@ export function createOffboardingStore(deps: {
      * Releases held disables (all, or the emails named): each becomes `released`. Returns the
      * records released, for the caller to queue their jobs again.
      */
-    async release(emails?: readonly string[]): Promise<OffboardingRecord[]> {
+    async release(
+      emails?: readonly string[],
+      personKeys?: readonly string[],
+    ): Promise<OffboardingRecord[]> {
       const candidates =
-        emails === undefined
+        emails === undefined && personKeys === undefined
           ? (await list('held')).map((record) => emailKey(record.email))
-          : emails.map((email) => emailKey(email));
+          : [...(emails ?? []).map((email) => emailKey(email)), ...(personKeys ?? [])];
       const released: OffboardingRecord[] = [];
       for (const key of candidates) {
         if (await moveTo(key, '', ['held'], 'released', 'released by an admin')) {
