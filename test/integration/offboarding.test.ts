@@ -256,7 +256,7 @@ describe('leavers (docs/design.md, rule 12) against the simulator', () => {
     await stack.settled([lee.email], ['invited']);
     const record = await stack.store.get(stack.store.keyOf(lee.email));
     assert.equal(record?.state, 'invited');
-    assert.ok(record?.reactivatedAt !== undefined, 'recorded as reactivated');
+    assert.ok(record.reactivatedAt !== undefined, 'recorded as reactivated');
     assert.equal(inviteCounts(stack.sim).get(lee.email), 2, 'in an invite batch again');
     assert.equal(okCalls(stack.sim, 'POST', '/api/2.0/people').length, 1, 'no second account');
   });
