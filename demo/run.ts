@@ -192,6 +192,12 @@ function describe(record: HireRecord | undefined): string {
       return `failed: ${record.lastError ?? 'unknown reason'}`;
     case 'received':
       return `waiting${record.lastError ? ` (last error: ${record.lastError})` : ''}`;
+    case 'scheduled':
+      return `scheduled: created on ${new Date(record.scheduledFor ?? 0).toISOString()} (PROVISION_LEAD_DAYS)`;
+    case 'withdrawn':
+      return 'withdrawn: terminated before the start date, nothing created';
+    case 'offboarded':
+      return `disabled as a leaver (user ${record.userId ?? '?'})`;
   }
 }
 

@@ -1,7 +1,7 @@
 import { bindGuidList, createBinder, finish, isJsonObject, prop } from './binding.js';
 import { EMPLOYEE_STATUS } from './constants.js';
 import { toEmployeeFullDto } from './dto.js';
-import { apiError, success, validationProblem } from './envelope.js';
+import { ACCESS_DENIED, apiError, success, validationProblem } from './envelope.js';
 import { formatApiDate } from './format.js';
 import type { Route } from './router.js';
 import { stringsIn } from './router.js';
@@ -47,10 +47,20 @@ export function createStatusRoutes(deps: StatusRouteDeps): Route[] {
       const message = 'Object reference not set to an instance of an object.';
       return apiError('nullReference', message, UPDATE_STATUS);
     }
-    const users = userIds
-      .map((id) => store.findById(id))
-      .filter((u): u is SimUser => u !== undefined);
+    // UserController.UpdateUserStatus (docs/docspace-lifecycle.md, sections 3.3 and 3.4): every id
+    // is loaded first. From v3.7.1 an unknown id, the portal owner or the caller (the key owner,
+    // who is the owner here) fails the whole request with 403 before anything changes; up to
+    // v3.6.1 (`legacy`) unknown ids are dropped and the owner is returned unchanged. The caller is
+    // the owner, so DocSpace admins *are* changed: the server does not protect them from the owner.
+    const found = userIds.map((id) => store.findAnyone(id));
+    const protectedUser = (user: SimUser) => user.id === store.keyOwner.id;
+    if (!legacy && found.some((u) => u === undefined || protectedUser(u))) {
+      return apiError('security', ACCESS_DENIED, UPDATE_STATUS);
+    }
+    const users = found.filter((u): u is SimUser => u !== undefined);
     for (const user of users) {
+      if (protectedUser(user)) continue;
+      if (status === EMPLOYEE_STATUS.Active && user.status !== EMPLOYEE_STATUS.Terminated) continue;
       user.status = status;
       if (status === EMPLOYEE_STATUS.Terminated) {
         user.terminated = formatApiDate(new Date(now()));

@@ -17,11 +17,17 @@ import type { ProviderConfig } from './providers/settings.js';
 import type { Provider } from './providers/types.js';
 import type { HireStore } from './queue/hire-store.js';
 import type { Intake } from './queue/intake.js';
+import type { LeaverIntake } from './queue/leaver-intake.js';
 import type { Replayer } from './queue/replay.js';
+import type { OffboardingStore } from './queue/offboarding-store.js';
+import { createOffboardingAdmin } from './http/offboarding-admin.js';
+import { createPeoplePage } from './http/people-page.js';
 
 export interface AppDeps {
   readonly logger: Logger;
   readonly intake: Intake;
+  /** Stores leavers and cancelled terminations (rule 12). */
+  readonly leaverIntake?: LeaverIntake;
   readonly webhookSecrets: readonly string[];
   readonly health: HealthDeps;
   /** Set while shutting down: webhooks are answered 503 so senders deliver them again later. */
@@ -35,6 +41,8 @@ export interface AppDeps {
   readonly queues: readonly Queue[];
   readonly replayer: Replayer;
   readonly hireStore: HireStore;
+  /** Leavers' disables (rule 12): the admin listing, the release and the people page. */
+  readonly offboarding?: OffboardingStore;
   /** HR systems with their own webhook format, and their settings. */
   readonly providers: readonly Provider[];
   readonly providerConfigs: Readonly<Record<string, ProviderConfig>>;
@@ -49,7 +57,7 @@ export interface AppDeps {
 }
 
 /** The admin API's JSON routes and the OpenAPI document: safe headers, never cached. */
-const JSON_API_PATHS = ['/admin/jobs', '/admin/hires', '/openapi.json'];
+const JSON_API_PATHS = ['/admin/jobs', '/admin/hires', '/admin/offboarding', '/openapi.json'];
 
 /** The HTTP app: routes and one error handler. It never listens; the caller does (tests on port 0). */
 export function createApp(deps: AppDeps): Express {
@@ -89,6 +97,7 @@ export function createApp(deps: AppDeps): Express {
     createHiresWebhook({
       secrets: deps.webhookSecrets,
       intake: deps.intake,
+      ...(deps.leaverIntake ? { leaverIntake: deps.leaverIntake } : {}),
       logger: deps.logger,
       ...(deps.now ? { now: deps.now } : {}),
     }),
@@ -112,6 +121,17 @@ export function createApp(deps: AppDeps): Express {
       logger: deps.logger,
     }),
   );
+  const [hiresQueue] = deps.queues;
+  if (deps.offboarding !== undefined && hiresQueue !== undefined) {
+    const offboardingDeps = {
+      token: deps.adminToken,
+      offboarding: deps.offboarding,
+      queue: hiresQueue,
+      logger: deps.logger,
+    };
+    app.use(createOffboardingAdmin(offboardingDeps));
+    app.use(createPeoplePage({ ...offboardingDeps, store: deps.hireStore }));
+  }
   app.use(createDashboard({ token: deps.adminToken, queues: deps.queues, logger: deps.logger }));
   app.use(notFound);
   app.use(createErrorHandler(deps.logger));

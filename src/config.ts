@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { problemsOf } from './domain/problems.js';
 import { decodeWebhookSecret } from './domain/signature.js';
+import { isTimeZone } from './domain/effective-date.js';
 import { ConfigError } from './errors.js';
 import { PROVIDERS } from './providers/registry.js';
 import {
@@ -10,7 +11,7 @@ import {
 } from './providers/settings.js';
 import { DEFAULT_FAILED_RETENTION_DAYS } from './queue/contract.js';
 import { checkRedisSettings, REDIS_SETTINGS, redisSettingsOf } from './redis-settings.js';
-import { longSecret, oneOf, readEnv, url, wholeNumber } from './settings.js';
+import { longSecret, oneOf, optionalWholeNumber, readEnv, url, wholeNumber } from './settings.js';
 
 /** DocSpace's EmployeeType integers (common/ASC.Core.Common/Core/EmployeeType.cs; docs/docspace.md); names changed in v3.0, integers did not. */
 export const USER_TYPES = { User: 4, RoomAdmin: 1, DocSpaceAdmin: 3 } as const;
@@ -22,6 +23,20 @@ export type InviteMode = (typeof INVITE_MODES)[number];
 
 /** Which halves of the service a process runs; decides which settings are required. */
 export type Role = 'api' | 'worker' | 'all';
+
+export const OFFBOARDING_MODES = ['off', 'disable'] as const;
+export const OFFBOARDING_SCOPES = ['created', 'all'] as const;
+export type OffboardingMode = (typeof OFFBOARDING_MODES)[number];
+export type OffboardingScope = (typeof OFFBOARDING_SCOPES)[number];
+
+/** `HR_TIMEZONE`: an IANA zone the runtime knows. */
+const hrTimeZone = z
+  .string()
+  .refine(isTimeZone, {
+    error: (issue) =>
+      `must be an IANA time zone such as Europe/Berlin, got "${String(issue.input)}"`,
+  })
+  .default('UTC');
 
 const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
 
@@ -83,6 +98,11 @@ function settingsShape(role: Role) {
     WEBHOOK_RATE_LIMIT_PER_MINUTE: wholeNumber(0, 0, 1_000_000),
     TRUST_PROXY: wholeNumber(0, 0, 10),
     LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
+    OFFBOARDING: oneOf(OFFBOARDING_MODES, 'off'),
+    OFFBOARDING_SCOPE: oneOf(OFFBOARDING_SCOPES, 'created'),
+    OFFBOARDING_MAX_PER_HOUR: wholeNumber(10, 0, 100_000),
+    HR_TIMEZONE: hrTimeZone,
+    PROVISION_LEAD_DAYS: optionalWholeNumber(0, 365),
     ...providerSettingsShape(PROVIDERS),
   };
 }
@@ -170,6 +190,17 @@ function toConfig(s: Settings, role: Role) {
     /** Proxies in front whose `X-Forwarded-For` is believed (0: the peer is the client). */
     trustProxyHops: s.TRUST_PROXY,
     logLevel: s.LOG_LEVEL,
+    /** Leavers (docs/design.md, rule 12): what a termination does, and to which accounts. */
+    offboarding: {
+      mode: s.OFFBOARDING,
+      scope: s.OFFBOARDING_SCOPE,
+      /** More disables than this in a rolling hour wait `held` for an admin. */
+      maxPerHour: s.OFFBOARDING_MAX_PER_HOUR,
+    },
+    /** The IANA zone HR dates are read in: a start date begins, a termination date ends. */
+    hrTimeZone: s.HR_TIMEZONE,
+    /** Joiners are made this many days before `startDate` (rule 14); undefined: at once. */
+    provisionLeadDays: s.PROVISION_LEAD_DAYS,
     /** HR systems with their own webhook format, by name (`bamboohr`, …). */
     providers: providerConfigsOf(PROVIDERS, role !== 'api', s),
   };

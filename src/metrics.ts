@@ -67,6 +67,10 @@ export interface Metrics {
   redisSetupRestored(what: string): void;
   /** DocSpace made a User where an admin type was asked (paid seats used up). */
   userDowngraded(requested: string): void;
+  /** A leaver's disable waits `held`: more than OFFBOARDING_MAX_PER_HOUR in a rolling hour. */
+  offboardingHeld(): void;
+  /** A leaver's account was disabled (`outcome` offboarded) or left alone (skipped, refused). */
+  offboardingFinished(outcome: string): void;
 }
 
 /** `docspace_onboarding_circuit_state`'s values. */
@@ -164,6 +168,17 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['requested'] as const,
     registers,
   });
+  const held = new Counter({
+    name: `${PREFIX}offboardings_held_total`,
+    help: 'Disables held for an admin: more than OFFBOARDING_MAX_PER_HOUR in a rolling hour (release them on /admin/people)',
+    registers,
+  });
+  const offboardings = new Counter({
+    name: `${PREFIX}offboardings_total`,
+    help: 'Leavers handled, by outcome (offboarded, skipped, refused)',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
   let readCircuit: (() => Promise<{ readonly state: CircuitState }>) | undefined;
   // Registered by watchCircuit only: a process without workers (the API alone) cannot know the
   // state, and a 0 from it would read as "closed".
@@ -232,6 +247,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     userDowngraded(requested) {
       downgraded.inc({ requested });
+    },
+    offboardingHeld() {
+      held.inc();
+    },
+    offboardingFinished(outcome) {
+      offboardings.inc({ outcome });
     },
     watchCircuit(read) {
       readCircuit = read;

@@ -8,6 +8,8 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { provisionJobOptions, type ProvisionJobData } from './queue/contract.js';
 import { createHireStore } from './queue/hire-store.js';
 import { createIntake } from './queue/intake.js';
+import { createLeaverIntake } from './queue/leaver-intake.js';
+import { createOffboardingStore } from './queue/offboarding-store.js';
 import { createKeys, QUEUES } from './queue/keys.js';
 import { createRedis, waitForRedis, type RedisConnection } from './queue/redis.js';
 import { createReplayer } from './queue/replay.js';
@@ -74,6 +76,7 @@ export async function startApi(deps: {
   const app = createApp({
     logger,
     intake: createIntake({ queue, redis, keys, hireStore }),
+    leaverIntake: createLeaverIntake({ queue, redis, keys }),
     webhookSecrets: config.webhookSecrets,
     health: { ping: () => redis.ping(), stopping: () => stopping },
     stopping: () => stopping,
@@ -82,6 +85,7 @@ export async function startApi(deps: {
     metricsToken: config.metricsToken,
     queues: [queue, invites],
     hireStore,
+    offboarding: createOffboardingStore({ redis, keys }),
     providers: deps.providers ?? PROVIDERS,
     providerConfigs: config.providers,
     webhookRateLimitPerMinute: config.webhookRateLimitPerMinute,

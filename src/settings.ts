@@ -21,6 +21,18 @@ export function wholeNumber(fallback: number, min: number, max: number) {
     .default(fallback);
 }
 
+/** A whole number in a range, `undefined` when unset. */
+export function optionalWholeNumber(min: number, max: number) {
+  const message = (issue: { readonly input?: unknown }) =>
+    `must be a whole number from ${min} to ${max}, got "${String(issue.input)}"`;
+  return z
+    .string()
+    .regex(/^\d+$/, { error: message })
+    .transform(Number)
+    .pipe(z.number().min(min, { error: message }).max(max, { error: message }))
+    .optional();
+}
+
 /** One of `values`, `fallback` when unset. */
 export function oneOf<const T extends readonly [string, ...string[]]>(
   values: T,

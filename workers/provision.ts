@@ -13,6 +13,8 @@ import type { InviteBuffer } from '../src/queue/invite-buffer.js';
 import { circuitFields, type JobWaits } from './job-waits.js';
 import { downgradedFrom, madeByUs, provablyNotCreated } from './ownership.js';
 import { resolveHire } from './resolve-hire.js';
+import { provisionAt } from '../src/domain/effective-date.js';
+import type { OffboardingStore } from '../src/queue/offboarding-store.js';
 
 /** What the processor uses of a BullMQ job (a whole Job in production, a literal in unit tests). */
 export type ProvisionJob = Pick<
@@ -23,7 +25,8 @@ export type ProvisionJob = Pick<
 export interface ProvisionDeps {
   /** Per HR system (`source`): fetches the people its webhooks only name. */
   readonly fetchers?: Readonly<Record<string, HireFetcher>>;
-  readonly docspace: Pick<DocspaceClient, 'createUser' | 'findUserByEmail' | 'keyOwner'>;
+  readonly docspace: Pick<DocspaceClient, 'createUser' | 'findUserByEmail' | 'keyOwner'> &
+    Partial<Pick<DocspaceClient, 'setStatus'>>;
   readonly store: Pick<
     HireStore,
     | 'keyOf'
@@ -38,7 +41,17 @@ export interface ProvisionDeps {
     | 'awaitEmail'
     | 'isAwaitingEmail'
     | 'stopAwaitingEmail'
-  >;
+  > &
+    Partial<Pick<HireStore, 'scheduled' | 'reactivated' | 'note'>>;
+  /**
+   * Leavers (rule 12): a hire cancels a pending disable, reactivates an account this service
+   * disabled, and every account made is remembered for OFFBOARDING_SCOPE=created.
+   */
+  readonly offboarding?: Pick<OffboardingStore, 'cancel' | 'markOurs'>;
+  /** PROVISION_LEAD_DAYS (rule 14): joiners are made this many days before `startDate`. */
+  readonly leadDays?: number;
+  /** HR_TIMEZONE: the zone a start date begins in. */
+  readonly zone?: string;
   readonly locks: Locks;
   readonly lockKey: (emailKey: string) => string;
   /** The lease on one HR record while it is read (see resolveHire). */
@@ -103,6 +116,41 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
     }
     try {
       const record = await deps.store.get(key);
+      // A hire before a termination took effect cancels it (rule 12).
+      if (
+        deps.offboarding !== undefined &&
+        (await deps.offboarding.cancel(key, 'a hire event arrived'))
+      ) {
+        await deps.store.note?.(key, 'offboarding cancelled', 'a hire event arrived', jobId);
+        log.info('pending offboarding cancelled by a hire', { outcome: 'offboarding-cancelled' });
+      }
+      if (record?.state === 'offboarded' && record.userId !== undefined) {
+        return await reactivate(record.userId);
+      }
+      // Rule 14: a joiner whose start is further away than PROVISION_LEAD_DAYS waits. A job woken
+      // from that wait goes on only while the record still names it (a later event moved the
+      // start, or a termination withdrew the joiner), and checks the clock again.
+      if (job.data.scheduledFor !== undefined && record?.scheduleJobId !== jobId) {
+        log.info('scheduled hire superseded', { outcome: 'not-needed', state: record?.state });
+        return { outcome: 'not-needed', userId: undefined };
+      }
+      if (
+        record?.state !== 'created' &&
+        record?.state !== 'invited' &&
+        record?.state !== 'existed'
+      ) {
+        const at = provisionAt(hire.startDate, deps.leadDays, deps.zone ?? 'UTC', now());
+        if (at !== undefined && deps.store.scheduled !== undefined) {
+          const first = job.data.scheduledFor === undefined;
+          await deps.store.scheduled(key, jobId, at, hire);
+          await job.updateData({ ...job.data, scheduledFor: at });
+          if (first) {
+            log.info('hire scheduled', { outcome: 'scheduled', at: new Date(at).toISOString() });
+          }
+          await job.moveToDelayed(at, token);
+          throw new DelayedError();
+        }
+      }
       if (
         record?.state === 'created' ||
         record?.state === 'invited' ||
@@ -164,6 +212,28 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
       await deps.locks.release(deps.lockKey(key), jobId);
     }
 
+    /** Rule 12: the account this service disabled is enabled again and invited again. */
+    async function reactivate(userId: string): Promise<ProvisionResult> {
+      if (deps.docspace.setStatus === undefined || deps.store.reactivated === undefined) {
+        return { outcome: 'already-provisioned', userId };
+      }
+      const [answered] = await deps.docspace.setStatus([userId], 'Active');
+      if (answered?.id !== userId || answered.status === 2) {
+        throw new DocspaceError({
+          kind: 'lasting',
+          endpoint: 'PUT /api/2.0/people/status/Active',
+          message:
+            'DocSpace did not enable the account again (its answer shows it still terminated)',
+        });
+      }
+      const invite = deps.inviteMode !== 'none';
+      const moved = await deps.store.reactivated(key, userId, jobId, invite);
+      if (!moved.applied) return { outcome: 'already-provisioned', userId };
+      log.info('account reactivated', { outcome: 'reactivated', userId, invite: deps.inviteMode });
+      if (invite) await deps.inviteBuffer.added();
+      return { outcome: 'reactivated', userId };
+    }
+
     async function recordExisted(userId: string | undefined): Promise<ProvisionResult> {
       const existed = await deps.store.existed(key, userId, jobId, hire);
       if (!existed.applied) {
@@ -195,6 +265,7 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
         });
         return { outcome: 'already-provisioned', userId: user.id };
       }
+      await deps.offboarding?.markOurs(key, user.id);
       log.info(`hire ${how}`, { outcome: 'created', userId: user.id, invite: deps.inviteMode });
       if (downgraded !== undefined) {
         deps.metrics?.userDowngraded(downgraded);

@@ -24,6 +24,14 @@ import { createInviteFlushProcessor } from './invite-flush.js';
 import { createInviteReconciler } from './invite-reconcile.js';
 import { createJobWaits } from './job-waits.js';
 import { createProvisionProcessor } from './provision.js';
+import {
+  createCancelOffboardProcessor,
+  createOffboardProcessor,
+  type CancelOffboardJob,
+  type OffboardJob,
+} from './offboard.js';
+import { CANCEL_OFFBOARD_JOB, OFFBOARD_JOB } from '../src/queue/leaver-intake.js';
+import { createOffboardingStore, type OffboardingStore } from '../src/queue/offboarding-store.js';
 import { createRedisSetup, keepRedisSetup } from './redis-setup.js';
 
 /**
@@ -59,6 +67,8 @@ export interface StartWorkersDeps {
   readonly providers?: readonly Provider[];
   /** Counts finished jobs and DocSpace requests, observes invite batches, watches queue depths. */
   readonly metrics?: Metrics;
+  /** The clock of the leavers' and start dates' decisions (tests move it; BullMQ delays do not). */
+  readonly now?: () => number;
 }
 
 export interface RunningWorkers {
@@ -89,7 +99,8 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
     flushes: queues.invites,
     flushOptions: queues.flushOptions,
   });
-  const processors = buildProcessors(deps, { keys, store, buffer, docspace, queues });
+  const offboarding = createOffboardingStore({ redis: connection, keys });
+  const processors = buildProcessors(deps, { keys, store, buffer, docspace, queues, offboarding });
   const stopKeeping = await keepRedisState(deps, { store, buffer, queues, tuning });
   const workers = startJobWorkers(deps, tuning, processors);
   const stopEvents = wireEvents(deps, { workers, queues, docspace });
@@ -171,31 +182,59 @@ function buildProcessors(
     buffer: InviteBuffer;
     docspace: DocspaceStack;
     queues: Queues;
+    offboarding: OffboardingStore;
   },
 ): Processors {
   const { config, logger, metrics } = deps;
-  const { keys, store, buffer, docspace, queues } = parts;
+  const { keys, store, buffer, docspace, queues, offboarding } = parts;
   const circuit = createCircuitHold(docspace.breaker, [queues.hires, queues.invites]);
   const waitsOf = (queue: Queue) =>
     createJobWaits({ circuit, budget: docspace.budget, queue, logger });
   const userType = USER_TYPES[config.docspace.userType];
   const inviteMode = config.invite.mode;
+  const clock = deps.now === undefined ? {} : { now: deps.now };
+  const offboard = createOffboardProcessor({
+    ...clock,
+    mode: config.offboarding.mode,
+    scope: config.offboarding.scope,
+    maxPerHour: config.offboarding.maxPerHour,
+    zone: config.hrTimeZone,
+    docspace: docspace.client,
+    store,
+    offboarding,
+    waits: waitsOf(queues.hires),
+    logger,
+    ...(metrics ? { metrics } : {}),
+  });
+  const cancelOffboard = createCancelOffboardProcessor({ store, offboarding, logger });
+  const provision = createProvisionProcessor({
+    fetchers: createFetchers(config, deps.providers ?? PROVIDERS),
+    docspace: docspace.client,
+    store,
+    locks: createLocks(deps.connection),
+    lockKey: keys.hireLock,
+    refLockKey: keys.refLock,
+    lockTtlMs: Math.max(60_000, 4 * config.docspace.timeoutMs),
+    userType,
+    inviteMode,
+    inviteBuffer: buffer,
+    waits: waitsOf(queues.hires),
+    logger,
+    ...(metrics ? { metrics } : {}),
+    ...clock,
+    offboarding,
+    zone: config.hrTimeZone,
+    ...(config.provisionLeadDays === undefined ? {} : { leadDays: config.provisionLeadDays }),
+  });
   return {
-    provision: createProvisionProcessor({
-      fetchers: createFetchers(config, deps.providers ?? PROVIDERS),
-      docspace: docspace.client,
-      store,
-      locks: createLocks(deps.connection),
-      lockKey: keys.hireLock,
-      refLockKey: keys.refLock,
-      lockTtlMs: Math.max(60_000, 4 * config.docspace.timeoutMs),
-      userType,
-      inviteMode,
-      inviteBuffer: buffer,
-      waits: waitsOf(queues.hires),
-      logger,
-      ...(metrics ? { metrics } : {}),
-    }),
+    // One queue, three job names: leavers ride the hires queue (its retries, replay, dashboard).
+    provision: async (job, token) => {
+      if (job.name === OFFBOARD_JOB) return await offboard(job as unknown as OffboardJob, token);
+      if (job.name === CANCEL_OFFBOARD_JOB) {
+        return await cancelOffboard(job as unknown as CancelOffboardJob);
+      }
+      return await provision(job, token);
+    },
     flush:
       inviteMode === 'none'
         ? undefined

@@ -19,7 +19,17 @@ export interface DocspaceUser {
   readonly createdById: string | undefined;
   /** `EmployeeStatus`: 1 active, 2 terminated (disabled), 4 pending. */
   readonly status: number | undefined;
+  /**
+   * What the server will not let the service disable, or must not (docs/docspace-lifecycle.md,
+   * section 3.3): a DocSpace admin (`isAdmin`), the portal owner (`isOwner`), an LDAP account.
+   */
+  readonly isAdmin?: boolean;
+  readonly isOwner?: boolean;
+  readonly isLDAP?: boolean;
 }
+
+/** The two statuses the service sets (`EmployeeStatus`, docs/docspace-lifecycle.md, section 3.1). */
+export type SettableStatus = 'Terminated' | 'Active';
 
 /**
  * A create call's outcome: the user DocSpace made, or DocSpace's refusal (a 400, or a 500 that
@@ -147,6 +157,22 @@ export function createDocspaceClient(deps: DocspaceClientDeps) {
       answer(endpoint, await call('POST', '/api/2.0/people/invite', { data }));
     },
 
+    /**
+     * `PUT /api/2.0/people/status/{Terminated|Active}` with `{userIds}`
+     * (docs/docspace-lifecycle.md, section 3): the users as DocSpace answers them. One protected or
+     * unknown id fails the whole request (403) on servers from v3.7.1; older ones skip it silently,
+     * so the caller checks each user's `status` in the answer.
+     */
+    async setStatus(userIds: readonly string[], status: SettableStatus): Promise<DocspaceUser[]> {
+      const endpoint = `PUT /api/2.0/people/status/${status}`;
+      const response = await call('PUT', `/api/2.0/people/status/${status}`, {
+        data: { userIds },
+      });
+      const users = answer(endpoint, response);
+      if (!Array.isArray(users)) return [];
+      return users.map((user: unknown) => toUser(endpoint, user));
+    },
+
     /** `PUT /api/2.0/people/invite`: re-sends the join link to users that exist. */
     async resendInvites(userIds: readonly string[]): Promise<void> {
       const endpoint = 'PUT /api/2.0/people/invite';
@@ -197,6 +223,9 @@ function toUser(endpoint: string, response: unknown): DocspaceUser {
         type: typeOf(record),
         createdById: typeof creator === 'string' && creator !== '' ? creator : undefined,
         status: typeof status === 'number' ? status : undefined,
+        ...(record['isAdmin'] === true ? { isAdmin: true } : {}),
+        ...(record['isOwner'] === true ? { isOwner: true } : {}),
+        ...(record['isLDAP'] === true ? { isLDAP: true } : {}),
       };
     }
   }

@@ -139,7 +139,16 @@ export const HireRecordAnswer = z
     email: z.string(),
     hireId: z.string(),
     source: z.string(),
-    state: z.enum(['received', 'created', 'existed', 'invited', 'failed']),
+    state: z.enum([
+      'received',
+      'created',
+      'existed',
+      'invited',
+      'failed',
+      'scheduled',
+      'withdrawn',
+      'offboarded',
+    ]),
     userId: z.string().optional(),
     receivedAt: z.number().int().optional(),
     firstAttemptAt: z.number().int().optional(),
@@ -160,6 +169,14 @@ export const HireRecordAnswer = z
       .string()
       .optional()
       .meta({ description: 'The paid type asked for (RoomAdmin or DocSpaceAdmin)' }),
+    scheduledFor: z.number().int().optional().meta({
+      description: 'A scheduled joiner (PROVISION_LEAD_DAYS): when the account is made',
+    }),
+    scheduleJobId: z.string().optional(),
+    offboardedAt: z.number().int().optional(),
+    reactivatedAt: z.number().int().optional().meta({
+      description: 'A hire event enabled again the account this service had disabled',
+    }),
     timeline: z.array(
       z.object({
         at: z.number().int(),

@@ -5,6 +5,7 @@ import { createSignatureVerifier } from '../domain/signature.js';
 import { PayloadError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Intake } from '../queue/intake.js';
+import type { LeaverIntake } from '../queue/leaver-intake.js';
 import { sendError } from './errors.js';
 import { noteWebhookRejection, setWebhookOutcome } from './metrics-route.js';
 
@@ -27,6 +28,8 @@ export type WebhookAnswer = z.input<typeof WebhookAnswer>;
 export interface HiresWebhookDeps {
   readonly secrets: readonly string[];
   readonly intake: Intake;
+  /** Stores leavers and cancelled terminations (rule 12); absent: they are answered `ignored`. */
+  readonly leaverIntake?: LeaverIntake;
   readonly logger: Logger;
   readonly now?: () => number;
   /** Counts every delivery by outcome, rejections included (`docspace_onboarding_webhooks_total`). */
@@ -55,8 +58,26 @@ export function createHiresWebhook(deps: HiresWebhookDeps): Router {
       });
       const event = parseHiresEvent(parseJson(raw));
       const log = deps.logger.child({ route: 'hires', deliveryId, type: event.type });
-      // Movers, leavers and cancellations are checked above but not acted on yet: ignored, as
-      // any type the service does not handle.
+      // Leavers and cancelled terminations are stored for the worker, which records them and,
+      // with OFFBOARDING=disable, disables the account once the termination date has ended.
+      if (
+        (event.kind === 'terminations' || event.kind === 'cancellations') &&
+        deps.leaverIntake !== undefined
+      ) {
+        const people = event.kind === 'terminations' ? event.leavers : event.people;
+        const { outcome, jobIds } = await deps.leaverIntake('hires', deliveryId, event);
+        log.info(`webhook ${outcome}`, {
+          outcome,
+          hires: people.length,
+          hireIds: people.map((person) => person.hireId),
+          jobIds,
+        });
+        setWebhookOutcome(res, outcome);
+        res.status(200).json({ status: outcome, hires: people.length } satisfies WebhookAnswer);
+        return;
+      }
+      // Movers are checked above but not acted on yet: ignored, as any type the service does
+      // not handle.
       if (event.kind !== 'hires') {
         log.info('webhook ignored', { outcome: 'ignored' });
         setWebhookOutcome(res, 'ignored');

@@ -20,12 +20,14 @@ export interface ProvisionJobData {
   readonly deliveryId: string;
   /** Milliseconds since the epoch when the delivery was accepted. */
   readonly receivedAt: number;
+  /** Set when the job waits for the joiner's start date (rule 14): when it is due (ms). */
+  readonly scheduledFor?: number;
 }
 
 /** What a `provision` job ended as; shown in the dashboard and logged. */
 export interface ProvisionResult {
   /** `not-needed`: an HR update for a person who was not waiting for it (nothing to do). */
-  readonly outcome: 'created' | 'existed' | 'already-provisioned' | 'not-needed';
+  readonly outcome: 'created' | 'existed' | 'already-provisioned' | 'not-needed' | 'reactivated';
   readonly userId: string | undefined;
 }
 

@@ -4,7 +4,18 @@ import { emailKey, type Keys } from './keys.js';
 import type { RedisConnection } from './redis.js';
 
 /** Where a person stands. `created` means created by us and waiting for (or in) an invite batch. */
-export type HireState = 'received' | 'created' | 'existed' | 'invited' | 'failed';
+export type HireState =
+  | 'received'
+  | 'created'
+  | 'existed'
+  | 'invited'
+  | 'failed'
+  /** A joiner waiting for their start date (rule 14): a delayed job makes them later. */
+  | 'scheduled'
+  /** A scheduled joiner terminated before their account was made: nothing is created. */
+  | 'withdrawn'
+  /** The account was disabled by this service (rule 12); a hire event reactivates it. */
+  | 'offboarded';
 
 export interface HireRecord {
   readonly email: string;
@@ -28,6 +39,12 @@ export interface HireRecord {
    */
   readonly downgraded?: boolean;
   readonly requestedType?: string;
+  /** A scheduled joiner: when the account is to be made (rule 14), and the job that will. */
+  readonly scheduledFor?: number;
+  readonly scheduleJobId?: string;
+  readonly offboardedAt?: number;
+  /** A hire event reactivated the account this service had disabled (rule 12). */
+  readonly reactivatedAt?: number;
 }
 
 /**
@@ -51,11 +68,25 @@ export interface TimelineEntry {
   readonly detail?: string;
 }
 
+const ALL_STATES: readonly HireState[] = [
+  'received',
+  'created',
+  'existed',
+  'invited',
+  'failed',
+  'scheduled',
+  'withdrawn',
+  'offboarded',
+];
+
 /** Records live 90 days after their last change; a later delivery simply starts a new one. */
 export const HIRE_RECORD_TTL_SECONDS = 90 * 24 * 3600;
 const TIMELINE_LENGTH = 50;
 
-// KEYS: hire, timeline, invite buffer, owed index. ARGV: ttl, timeline length, timeline entry
+/** How many people the people page's index keeps (the most recently changed). */
+export const PEOPLE_LISTED = 10_000;
+
+// KEYS: hire, timeline, invite buffer, owed index, people index. ARGV: ttl, timeline length, timeline entry
 // (JSON), allowed states (comma-separated, '' meaning "no record yet"), the person's key, score,
 // '1' to queue them for their invitation ('' not to), then field/value pairs. Applies the fields,
 // the timeline entry and the buffer entry together, and only when the current state is allowed;
@@ -75,6 +106,9 @@ if redis.call('RPUSH', KEYS[2], ARGV[3]) > tonumber(ARGV[2]) then
 end
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 redis.call('EXPIRE', KEYS[2], ARGV[1])
+if redis.call('ZADD', KEYS[5], ARGV[6], ARGV[5]) == 1 and redis.call('ZCARD', KEYS[5]) > ${PEOPLE_LISTED} then
+  redis.call('ZREMRANGEBYRANK', KEYS[5], 0, 0)
+end
 if ARGV[7] == '1' then
   redis.call('ZADD', KEYS[3], 'NX', ARGV[6], ARGV[5])
   redis.call('ZADD', KEYS[4], 'NX', ARGV[6], ARGV[5])
@@ -118,7 +152,7 @@ export type Transition =
 export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?: () => number }) {
   const { redis, keys } = deps;
   const now = deps.now ?? Date.now;
-  const transition = defineScript(redis, 'onboardingHireTransition', 4, TRANSITION);
+  const transition = defineScript(redis, 'onboardingHireTransitionV2', 5, TRANSITION);
   const forget = defineScript(redis, 'onboardingHireForgetAttempt', 1, FORGET_ATTEMPT);
   const begin = defineScript(redis, 'onboardingHireBeginAttempt', 1, BEGIN_ATTEMPT);
 
@@ -139,7 +173,7 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
   ): Promise<Transition> => {
     const result = String(
       await transition.run(
-        [keys.hire(key), keys.timeline(key), keys.invitePending, keys.inviteOwed],
+        [keys.hire(key), keys.timeline(key), keys.invitePending, keys.inviteOwed, keys.people],
         [
           HIRE_RECORD_TTL_SECONDS,
           TIMELINE_LENGTH,
@@ -202,7 +236,7 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
     ) =>
       move(
         key,
-        ['', 'received', 'failed'],
+        ['', 'received', 'failed', 'scheduled', 'withdrawn'],
         {
           ...identity(person),
           state: 'created',
@@ -229,7 +263,7 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
     existed: (key: string, userId: string | undefined, jobId: string, person?: PersonIdentity) =>
       move(
         key,
-        ['', 'received', 'failed'],
+        ['', 'received', 'failed', 'scheduled', 'withdrawn'],
         {
           ...identity(person),
           state: 'existed',
@@ -253,10 +287,65 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
     failed: (key: string, reason: string, jobId: string) =>
       move(
         key,
-        ['', 'received', 'created', 'failed'],
+        ['', 'received', 'created', 'failed', 'scheduled', 'withdrawn'],
         { state: 'failed', failedAt: now(), lastJobId: jobId, lastError: reason },
         entry('failed', jobId, reason),
       ),
+
+    /** A joiner waits for their start date (rule 14); `jobId` is the delayed job that makes them. */
+    scheduled: (key: string, jobId: string, at: number, person: PersonIdentity) =>
+      move(
+        key,
+        ['', 'received', 'failed', 'scheduled', 'withdrawn'],
+        {
+          ...identity(person),
+          state: 'scheduled',
+          scheduledFor: at,
+          scheduleJobId: jobId,
+          lastJobId: jobId,
+        },
+        entry('scheduled', jobId, new Date(at).toISOString()),
+      ),
+
+    /** A scheduled joiner was terminated before their account was made: nothing is created. */
+    withdrawn: (key: string, jobId: string, reason: string) =>
+      move(
+        key,
+        ['scheduled'],
+        { state: 'withdrawn', scheduleJobId: '', lastJobId: jobId },
+        entry('withdrawn', jobId, reason),
+      ),
+
+    /** This service disabled the account (rule 12), whatever the record said before. */
+    offboarded: (key: string, userId: string, jobId: string, person: PersonIdentity) =>
+      move(
+        key,
+        ['', ...ALL_STATES],
+        {
+          ...identity(person),
+          state: 'offboarded',
+          userId,
+          offboardedAt: now(),
+          lastJobId: jobId,
+        },
+        entry('offboarded', jobId, userId),
+      ),
+
+    /**
+     * A hire for an account this service disabled: enabled again, then queued for an invitation
+     * like a created user (`invite`), never counted as `existed` (rule 12).
+     */
+    reactivated: (key: string, userId: string, jobId: string, invite: boolean) =>
+      move(
+        key,
+        ['offboarded'],
+        { state: 'created', userId, reactivatedAt: now(), createdAt: now(), lastJobId: jobId },
+        entry('reactivated', jobId, userId),
+        invite,
+      ),
+
+    /** The people the page lists: the most recently changed first, at most `limit`. */
+    recent: (limit: number): Promise<string[]> => redis.zrevrange(keys.people, 0, limit - 1),
 
     /** Remembers an HR record skipped for lacking a work email (kept as long as records). */
     async awaitEmail(source: string, employeeId: string): Promise<void> {
@@ -344,5 +433,9 @@ function toRecord(raw: Record<string, string>): HireRecord {
     ...num('existedAt'),
     ...num('invitedAt'),
     ...num('failedAt'),
+    ...num('scheduledFor'),
+    ...(raw['scheduleJobId'] ? { scheduleJobId: raw['scheduleJobId'] } : {}),
+    ...num('offboardedAt'),
+    ...num('reactivatedAt'),
   } as HireRecord;
 }

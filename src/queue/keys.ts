@@ -39,6 +39,19 @@ export function createKeys(prefix: string) {
     docspaceRate: `${base}:docspace:rate`,
     /** Until when every worker holds DocSpace requests (set on 429). */
     docspacePause: `${base}:docspace:pause`,
+    /** ZSET of people by their record's last change (score: ms): the people page's list. */
+    people: `${base}:people`,
+    /**
+     * Hash of every account this service created: email key → DocSpace user id, kept without
+     * expiry (OFFBOARDING_SCOPE=created reads it long after the hire record has expired).
+     */
+    ours: `${base}:ours`,
+    /** Hash per leaver: the pending or finished disable of their account (rule 12). */
+    offboarding: (emailKey: string) => `${base}:offboarding:${emailKey}`,
+    /** ZSET of leavers with an offboarding record (score: when it takes effect). */
+    offboardings: `${base}:offboardings`,
+    /** ZSET of disables sent in the last hour (score: when), for OFFBOARDING_MAX_PER_HOUR. */
+    offboardingSent: `${base}:offboardings:sent`,
     /** Hash: the shared circuit breaker of DocSpace requests (absent: closed, no failures). */
     docspaceCircuit: `${base}:docspace:circuit`,
   };

@@ -78,6 +78,8 @@ export async function startStack(
     lang?: SimLang;
     /** Paid seats of the simulated plan; default no limit. */
     paidSeats?: number;
+    /** The workers' clock for effective dates (rules 12 and 14); default the real one. */
+    now?: () => number;
   } = {},
 ): Promise<Stack> {
   const sim = createDocspaceSim({
@@ -188,6 +190,7 @@ export async function startStack(
         metrics,
         ...providers,
         connection: redis,
+        ...(options.now === undefined ? {} : { now: options.now }),
         tuning: { ...FAST_TUNING, ...options.tuning, ...tuning },
       });
       return workers;

@@ -543,6 +543,59 @@ describe('DocSpace simulator: lookups and offboarding', () => {
     });
     assert.equal(again.status, 200, 'a deleted user no longer reserves the email');
   });
+
+  it('a status change naming the owner (the caller) or an unknown id fails whole with 403; a DocSpace admin is disabled by the owner', async (t) => {
+    const h = await start(t);
+    const carol = h.sim.addUser({ email: 'carol@example.com', firstName: 'Carol' });
+    const admin = h.sim.addUser({
+      email: 'dana@example.com',
+      firstName: 'Dana',
+      type: 'DocSpaceAdmin',
+    });
+    const owner = (await h.call('GET', '/api/2.0/people/@self')).json['response'] as Record<
+      string,
+      unknown
+    >;
+    for (const bad of [String(owner['id']), '00000000-0000-0000-0000-000000000001']) {
+      const refused = await h.call('PUT', '/api/2.0/people/status/Terminated', {
+        userIds: [carol.id, bad],
+      });
+      expectError(refused, 403, 'Access denied', 'System.Security.SecurityException');
+    }
+    const state = await h.state();
+    assert.equal(state.users.find((u) => u.id === carol.id)?.status, 1, 'nothing changed');
+    const adminDisabled = await h.call('PUT', '/api/2.0/people/status/Terminated', {
+      userIds: [admin.id],
+    });
+    assert.equal(adminDisabled.status, 200);
+    const [dto] = adminDisabled.json['response'] as Record<string, unknown>[];
+    assert.ok(dto !== undefined);
+    assert.equal(dto['isAdmin'], true);
+    assert.equal(dto['status'], 2);
+    const back = await h.call('PUT', '/api/2.0/people/status/Active', { userIds: [admin.id] });
+    assert.equal((back.json['response'] as Record<string, unknown>[])[0]?.['status'], 1);
+  });
+
+  it('when the server is legacy (≤ v3.6.1), then an unknown id is dropped and the owner is returned unchanged', async (t) => {
+    const h = await start(t, { legacy: true });
+    const carol = h.sim.addUser({ email: 'carol@example.com', firstName: 'Carol' });
+    const owner = (await h.call('GET', '/api/2.0/people/@self')).json['response'] as Record<
+      string,
+      unknown
+    >;
+    const answer = await h.call('PUT', '/api/2.0/people/status/Terminated', {
+      userIds: [carol.id, '00000000-0000-0000-0000-000000000001', String(owner['id'])],
+    });
+    assert.equal(answer.status, 200);
+    const users = answer.json['response'] as Record<string, unknown>[];
+    assert.deepEqual(
+      users.map((u) => [u['id'], u['status']]),
+      [
+        [carol.id, 2],
+        [owner['id'], 1],
+      ],
+    );
+  });
 });
 
 describe('DocSpace simulator: faults', () => {

@@ -94,17 +94,26 @@ describe('POST /webhooks/hires answers exactly as the contract says (README.md#h
     assert.equal(await jobCount(), 0);
   });
 
-  it('when the event is not a hire, then 200 ignored and nothing stored', async () => {
+  it('when the event is not one the service acts on, then 200 ignored and nothing stored', async () => {
     const response = await stack.post(alice, { type: 'employee.updated' });
     assert.equal(response.status, 200);
     assert.deepEqual(await response.json(), { status: 'ignored', type: 'employee.updated' });
-    const leaver = { employeeId: 'E-1', email: alice.email, terminationDate: '2026-12-31' };
-    const terminated = await stack.post(leaver, { type: 'employee.terminated' });
-    assert.equal(terminated.status, 200);
-    assert.deepEqual(await terminated.json(), { status: 'ignored', type: 'employee.terminated' });
     const other = await stack.post([42], { type: 'employee.promoted' });
     assert.deepEqual(await other.json(), { status: 'ignored', type: 'employee.promoted' });
     assert.equal(await jobCount(), 0);
+  });
+
+  it('when a termination arrives, then 200 accepted and one offboard job stored (docs/design.md, rule 12)', async () => {
+    const leaver = { employeeId: 'E-1', email: alice.email, terminationDate: '2026-12-31' };
+    const terminated = await stack.post(leaver, { type: 'employee.terminated' });
+    assert.equal(terminated.status, 200);
+    assert.deepEqual(await terminated.json(), { status: 'accepted', hires: 1 });
+    const jobs = await stack.hires.getWaiting();
+    assert.deepEqual(
+      jobs.map((job) => job.name),
+      ['offboard'],
+    );
+    await Promise.all(jobs.map((job) => job.remove()));
   });
 
   it('when a termination or cancellation is malformed, then 400 with its problems', async () => {

@@ -1,0 +1,278 @@
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import type { OffboardingMode, OffboardingScope } from '../src/config.js';
+import type { DocspaceClient, DocspaceUser } from '../src/docspace/client.js';
+import { terminationEffectiveAt } from '../src/domain/effective-date.js';
+import { CircuitOpenError, DocspaceError } from '../src/errors.js';
+import type { Logger } from '../src/logger.js';
+import type { Metrics } from '../src/metrics.js';
+import type { HireStore } from '../src/queue/hire-store.js';
+import type { CancelOffboardJobData, OffboardJobData } from '../src/queue/leaver-intake.js';
+import type { OffboardingStore } from '../src/queue/offboarding-store.js';
+import { circuitFields, type JobWaits } from './job-waits.js';
+
+/** What the processors use of a BullMQ job. */
+export type OffboardJob = Pick<
+  Job<OffboardJobData>,
+  'id' | 'data' | 'attemptsMade' | 'attemptsStarted' | 'moveToDelayed'
+>;
+export type CancelOffboardJob = Pick<Job<CancelOffboardJobData>, 'id' | 'data'>;
+
+export interface OffboardDeps {
+  readonly mode: OffboardingMode;
+  readonly scope: OffboardingScope;
+  readonly maxPerHour: number;
+  /** HR_TIMEZONE: the zone in which a termination date ends. */
+  readonly zone: string;
+  readonly docspace: Pick<DocspaceClient, 'findUserByEmail' | 'keyOwner' | 'setStatus'>;
+  readonly store: Pick<HireStore, 'keyOf' | 'get' | 'note' | 'withdrawn' | 'offboarded'>;
+  readonly offboarding: Pick<
+    OffboardingStore,
+    'schedule' | 'get' | 'takeSlot' | 'finish' | 'cancel' | 'ours'
+  >;
+  readonly waits: JobWaits;
+  readonly logger: Logger;
+  readonly metrics?: Pick<Metrics, 'offboardingHeld' | 'offboardingFinished'>;
+  readonly now?: () => number;
+}
+
+/** What an `offboard` job ended as. */
+export interface OffboardResult {
+  readonly outcome:
+    | 'recorded'
+    | 'offboarded'
+    | 'held'
+    | 'skipped'
+    | 'refused'
+    | 'cancelled'
+    | 'withdrawn'
+    | 'stale';
+  readonly userId?: string;
+}
+
+/**
+ * The `offboard` job (docs/design.md, rule 12), for one leaver:
+ *
+ * - `OFFBOARDING=off`: the termination goes into the person's timeline; nothing else.
+ * - A joiner still waiting for their start date (rule 14) is withdrawn at once: nothing is made.
+ * - Otherwise the disable is recorded `scheduled` and the job waits (a delayed job) until the
+ *   termination date has ended in HR_TIMEZONE; at once when that is past. It checks the clock
+ *   again when it wakes, so a job promoted early never disables early.
+ * - Then, unless cancelled meanwhile: the account must be in OFFBOARDING_SCOPE (`created`: one
+ *   this service made; `all`: any with the email) and never a DocSpace admin, the portal owner,
+ *   the API key's owner or an LDAP account (the server lets an owner's key disable admins:
+ *   docs/docspace-lifecycle.md, section 3.3). Over OFFBOARDING_MAX_PER_HOUR in a rolling hour it
+ *   waits `held` for an admin.
+ * - `PUT /api/2.0/people/status/Terminated`, checked per user in the answer (older servers skip
+ *   an id silently, section 3.4). The call is idempotent: a worker killed between the call and
+ *   its record sends it again on the retry, and the person keeps their place in the hour.
+ */
+export function createOffboardProcessor(deps: OffboardDeps) {
+  const now = deps.now ?? Date.now;
+  return async (job: OffboardJob, token?: string): Promise<OffboardResult> => {
+    const jobId = job.id ?? '';
+    const { leaver } = job.data;
+    const key = deps.store.keyOf(leaver.email);
+    const person = { email: leaver.email, hireId: leaver.hireId, source: leaver.source };
+    const log = deps.logger.child({
+      jobId,
+      hireId: leaver.hireId,
+      source: leaver.source,
+      queue: 'hires',
+    });
+    const effectiveAt = terminationEffectiveAt(
+      leaver.terminationDate,
+      deps.zone,
+      job.data.receivedAt,
+    );
+    const when = new Date(effectiveAt).toISOString();
+
+    if (deps.mode === 'off') {
+      await deps.store.note(
+        key,
+        'termination',
+        `effective ${when}; OFFBOARDING=off: recorded only`,
+        jobId,
+      );
+      log.info('termination recorded', { outcome: 'recorded', effectiveAt: when });
+      return { outcome: 'recorded' };
+    }
+
+    // A release carries the schedule of the job that was held; a termination owns its own.
+    const owner = job.data.scheduleJobId ?? jobId;
+    if (job.data.scheduleJobId === undefined) {
+      const hire = await deps.store.get(key);
+      if (hire?.state === 'scheduled') {
+        await deps.store.withdrawn(
+          key,
+          jobId,
+          `terminated before the start date (effective ${when})`,
+        );
+        log.info('scheduled joiner withdrawn', { outcome: 'withdrawn' });
+        return { outcome: 'withdrawn' };
+      }
+      const state = await deps.offboarding.schedule(
+        {
+          email: leaver.email,
+          employeeId: leaver.hireId,
+          source: leaver.source,
+          effectiveAt,
+          ...(leaver.terminationDate === undefined
+            ? {}
+            : { terminationDate: leaver.terminationDate }),
+        },
+        jobId,
+      );
+      if (state !== 'scheduled' && state !== 'released') {
+        log.info('termination needs nothing', { outcome: 'stale', state });
+        return { outcome: 'stale' };
+      }
+      if (effectiveAt > now()) {
+        if (job.attemptsStarted <= 1) {
+          await deps.store.note(key, 'offboarding scheduled', `disable at ${when}`, jobId);
+          log.info('offboarding scheduled', { outcome: 'scheduled', effectiveAt: when });
+        }
+        await job.moveToDelayed(effectiveAt, token);
+        throw new DelayedError();
+      }
+    }
+
+    const slot = await deps.offboarding.takeSlot(key, owner, deps.maxPerHour);
+    if (slot === 'held') {
+      deps.metrics?.offboardingHeld();
+      await deps.store.note(
+        key,
+        'offboarding held',
+        `more than ${deps.maxPerHour} disables in an hour`,
+        jobId,
+      );
+      log.warn('offboarding held: more disables in an hour than OFFBOARDING_MAX_PER_HOUR', {
+        outcome: 'held',
+        maxPerHour: deps.maxPerHour,
+        fix: 'check the HR export; release on /admin/people or POST /admin/offboarding/release',
+      });
+      return { outcome: 'held' };
+    }
+    if (slot !== 'go') {
+      log.info('offboarding stopped', { outcome: 'stale', state: slot });
+      return { outcome: slot === 'cancelled' ? 'cancelled' : 'stale' };
+    }
+
+    try {
+      const target = await findTarget(key, leaver.email);
+      if (target.kind !== 'user') {
+        await deps.offboarding.finish(key, owner, target.kind, target.reason);
+        await deps.store.note(key, `offboarding ${target.kind}`, target.reason, jobId);
+        deps.metrics?.offboardingFinished(target.kind);
+        log.info(`offboarding ${target.kind}`, { outcome: target.kind, reason: target.reason });
+        return { outcome: target.kind };
+      }
+      const [answered] = await deps.docspace.setStatus([target.user.id], 'Terminated');
+      if (answered?.id !== target.user.id || answered.status !== 2) {
+        throw new DocspaceError({
+          kind: 'lasting',
+          endpoint: 'PUT /api/2.0/people/status/Terminated',
+          message: 'DocSpace did not disable the account (its answer does not show it terminated)',
+        });
+      }
+      await deps.store.offboarded(key, target.user.id, jobId, person);
+      await deps.offboarding.finish(
+        key,
+        owner,
+        'done',
+        `disabled at ${new Date(now()).toISOString()}`,
+      );
+      deps.metrics?.offboardingFinished('offboarded');
+      log.info('account disabled', { outcome: 'offboarded', userId: target.user.id });
+      return { outcome: 'offboarded', userId: target.user.id };
+    } catch (err: unknown) {
+      throw await failure(err);
+    }
+
+    async function failure(err: unknown): Promise<unknown> {
+      if (err instanceof CircuitOpenError) {
+        return (await deps.waits.apply(job, await deps.waits.plan(err))) ?? err;
+      }
+      if (!(err instanceof DocspaceError)) return err;
+      if (err.kind === 'lasting') {
+        await deps.store.note(key, 'offboarding failed', err.message, jobId);
+        log.warn('offboarding failed', {
+          outcome: 'failed',
+          reason: err.message,
+          status: err.status,
+        });
+        return new UnrecoverableError(err.message);
+      }
+      const wait = await deps.waits.plan(err);
+      log.warn('offboarding will be retried', {
+        outcome: 'retrying',
+        reason: err.message,
+        ...circuitFields(wait),
+      });
+      return (await deps.waits.apply(job, wait)) ?? err;
+    }
+  };
+
+  /** The account to disable, or why none is (scope, protection). */
+  async function findTarget(
+    key: string,
+    email: string,
+  ): Promise<
+    { kind: 'user'; user: DocspaceUser } | { kind: 'skipped' | 'refused'; reason: string }
+  > {
+    const ours = await deps.offboarding.ours(key);
+    if (deps.scope === 'created' && ours === undefined) {
+      return {
+        kind: 'skipped',
+        reason: 'not an account this service created (OFFBOARDING_SCOPE=created)',
+      };
+    }
+    const user = await deps.docspace.findUserByEmail(email);
+    if (user === undefined)
+      return { kind: 'skipped', reason: 'DocSpace has no account with this email' };
+    if (deps.scope === 'created' && user.id !== ours) {
+      return {
+        kind: 'skipped',
+        reason: 'the account with this email is not the one this service created',
+      };
+    }
+    if (user.isOwner === true)
+      return { kind: 'refused', reason: 'the portal owner is never disabled' };
+    if (user.isAdmin === true)
+      return { kind: 'refused', reason: 'a DocSpace admin is never disabled' };
+    if (user.isLDAP === true)
+      return { kind: 'refused', reason: 'an LDAP account is disabled in LDAP, not here' };
+    const owner = await deps.docspace.keyOwner();
+    if (owner.id === user.id)
+      return { kind: 'refused', reason: "the API key's owner is never disabled" };
+    return { kind: 'user', user };
+  }
+}
+
+/**
+ * The `offboard-cancel` job: a cancelled termination stops a pending disable (scheduled, held or
+ * released). An account already disabled stays so: a hire event reactivates it.
+ */
+export function createCancelOffboardProcessor(
+  deps: Pick<OffboardDeps, 'store' | 'offboarding' | 'logger'>,
+) {
+  return async (job: CancelOffboardJob): Promise<{ outcome: 'cancelled' | 'nothing-pending' }> => {
+    const jobId = job.id ?? '';
+    const { person } = job.data;
+    const key = deps.store.keyOf(person.email);
+    const log = deps.logger.child({
+      jobId,
+      hireId: person.hireId,
+      source: person.source,
+      queue: 'hires',
+    });
+    const cancelled = await deps.offboarding.cancel(key, 'the termination was cancelled');
+    await deps.store.note(
+      key,
+      'termination cancelled',
+      cancelled ? 'the pending disable is cancelled' : 'no disable was pending',
+      jobId,
+    );
+    log.info('termination cancelled', { outcome: cancelled ? 'cancelled' : 'nothing-pending' });
+    return { outcome: cancelled ? 'cancelled' : 'nothing-pending' };
+  };
+}
