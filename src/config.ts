@@ -83,6 +83,7 @@ function settingsShape(role: Role) {
     WEBHOOK_RATE_LIMIT_PER_MINUTE: wholeNumber(0, 0, 1_000_000),
     TRUST_PROXY: wholeNumber(0, 0, 10),
     LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
+    PROVISIONING_RULES: z.string().trim().optional(),
     ...providerSettingsShape(PROVIDERS),
   };
 }
@@ -170,6 +171,8 @@ function toConfig(s: Settings, role: Role) {
     /** Proxies in front whose `X-Forwarded-For` is believed (0: the peer is the client). */
     trustProxyHops: s.TRUST_PROXY,
     logLevel: s.LOG_LEVEL,
+    /** Path of the rules file (docs/rules.md); read and checked when the worker starts. */
+    rulesFile: s.PROVISIONING_RULES === '' ? undefined : s.PROVISIONING_RULES,
     /** HR systems with their own webhook format, by name (`bamboohr`, …). */
     providers: providerConfigsOf(PROVIDERS, role !== 'api', s),
   };
