@@ -1,3 +1,4 @@
+import type { GrantsStore } from './queue/grants-store.js';
 import type { Queue } from 'bullmq';
 import express, { type Express } from 'express';
 import { createAdminLoginLimit } from './http/admin-login-limit.js';
@@ -35,6 +36,8 @@ export interface AppDeps {
   readonly queues: readonly Queue[];
   readonly replayer: Replayer;
   readonly hireStore: HireStore;
+  /** What the rules gave each person, shown by GET /admin/hires/:email. */
+  readonly grantsStore?: GrantsStore | undefined;
   /** HR systems with their own webhook format, and their settings. */
   readonly providers: readonly Provider[];
   readonly providerConfigs: Readonly<Record<string, ProviderConfig>>;
@@ -109,6 +112,7 @@ export function createApp(deps: AppDeps): Express {
       token: deps.adminToken,
       replayer: deps.replayer,
       store: deps.hireStore,
+      grants: deps.grantsStore,
       logger: deps.logger,
     }),
   );

@@ -24,6 +24,13 @@ import { createInviteFlushProcessor } from './invite-flush.js';
 import { createInviteReconciler } from './invite-reconcile.js';
 import { createJobWaits } from './job-waits.js';
 import { createProvisionProcessor } from './provision.js';
+import { createGrantsProcessor } from './grants.js';
+import { createGrantRequester, type ProvisionRules } from './grants-request.js';
+import { createGroupIds } from './group-ids.js';
+import { createGrantsStore } from '../src/queue/grants-store.js';
+import { GRANTS_FULL_JOB, GRANTS_TICK_JOB } from '../src/queue/contract.js';
+import type { RulesFile } from '../src/domain/rules.js';
+import { loadRulesFile } from '../src/rules/load.js';
 import { createRedisSetup, keepRedisSetup } from './redis-setup.js';
 
 /**
@@ -78,6 +85,8 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
     stalledIntervalMs: config.jobs.stalledIntervalMs,
     ...deps.tuning,
   };
+  // An unusable rules file stops the worker here, before it takes any job, with every problem.
+  const rules = config.rulesFile === undefined ? undefined : await loadRulesFile(config.rulesFile);
   const keys = createKeys(config.queuePrefix);
   const store = createHireStore({ redis: connection, keys });
   const docspace = buildDocspace(deps, keys);
@@ -89,7 +98,7 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
     flushes: queues.invites,
     flushOptions: queues.flushOptions,
   });
-  const processors = buildProcessors(deps, { keys, store, buffer, docspace, queues });
+  const processors = buildProcessors(deps, { keys, store, buffer, docspace, queues, rules });
   const stopKeeping = await keepRedisState(deps, { store, buffer, queues, tuning });
   const workers = startJobWorkers(deps, tuning, processors);
   const stopEvents = wireEvents(deps, { workers, queues, docspace });
@@ -108,6 +117,7 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
     batchSize: config.invite.batchSize,
     maxWaitMs: config.invite.maxWaitMs,
     circuitThreshold: config.docspace.circuit.threshold,
+    rules: rules === undefined ? 'none' : `${rules.rules.length} rule(s) from PROVISIONING_RULES`,
   });
 
   return {
@@ -171,6 +181,7 @@ function buildProcessors(
     buffer: InviteBuffer;
     docspace: DocspaceStack;
     queues: Queues;
+    rules: RulesFile | undefined;
   },
 ): Processors {
   const { config, logger, metrics } = deps;
@@ -180,6 +191,21 @@ function buildProcessors(
     createJobWaits({ circuit, budget: docspace.budget, queue, logger });
   const userType = USER_TYPES[config.docspace.userType];
   const inviteMode = config.invite.mode;
+  const grants = buildGrants(deps, parts, waitsOf(queues.invites));
+  const flush =
+    inviteMode === 'none'
+      ? undefined
+      : createInviteFlushProcessor({
+          buffer,
+          store,
+          docspace: docspace.client,
+          mode: inviteMode,
+          batchSize: config.invite.batchSize,
+          userType,
+          waits: waitsOf(queues.invites),
+          logger,
+          ...(metrics ? { metrics } : {}),
+        });
   return {
     provision: createProvisionProcessor({
       fetchers: createFetchers(config, deps.providers ?? PROVIDERS),
@@ -195,22 +221,62 @@ function buildProcessors(
       waits: waitsOf(queues.hires),
       logger,
       ...(metrics ? { metrics } : {}),
+      ...(grants ? { rules: grants.requester } : {}),
     }),
+    // Grants flushes share the invites queue (one flush at a time): dispatched by job name.
     flush:
-      inviteMode === 'none'
-        ? undefined
-        : createInviteFlushProcessor({
-            buffer,
-            store,
-            docspace: docspace.client,
-            mode: inviteMode,
-            batchSize: config.invite.batchSize,
-            userType,
-            waits: waitsOf(queues.invites),
-            logger,
-            ...(metrics ? { metrics } : {}),
-          }),
+      grants === undefined
+        ? flush
+        : (job) =>
+            job.name === GRANTS_TICK_JOB || job.name === GRANTS_FULL_JOB
+              ? grants.processor(job)
+              : flush === undefined
+                ? Promise.resolve({ calls: 0, invited: 0 })
+                : flush(job),
   };
+}
+
+/** Groups and rooms by rule (`PROVISIONING_RULES`): none without a rules file. */
+function buildGrants(
+  deps: StartWorkersDeps,
+  parts: {
+    keys: Keys;
+    store: HireStore;
+    docspace: DocspaceStack;
+    queues: Queues;
+    rules: RulesFile | undefined;
+  },
+  waits: ReturnType<typeof createJobWaits>,
+): { requester: ProvisionRules; processor: ReturnType<typeof createGrantsProcessor> } | undefined {
+  const { config, logger, connection } = deps;
+  const { keys, rules, docspace, queues } = parts;
+  if (rules === undefined) return undefined;
+  const grantsStore = createGrantsStore({ redis: connection, keys });
+  const requester = createGrantRequester({
+    rules,
+    store: grantsStore,
+    flushes: queues.invites,
+    flushOptions: queues.flushOptions,
+    batchSize: config.invite.batchSize,
+    maxWaitMs: config.invite.maxWaitMs,
+    logger,
+  });
+  const processor = createGrantsProcessor({
+    store: grantsStore,
+    hires: parts.store,
+    docspace: docspace.client,
+    groupIds: createGroupIds({
+      docspace: docspace.client,
+      store: grantsStore,
+      locks: createLocks(connection),
+      lockKey: keys.groupLock,
+      lockTtlMs: Math.max(30_000, 3 * config.docspace.timeoutMs),
+    }),
+    batchSize: config.invite.batchSize,
+    waits,
+    logger,
+  });
+  return { requester, processor };
 }
 
 /**

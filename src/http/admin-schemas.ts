@@ -160,6 +160,14 @@ export const HireRecordAnswer = z
       .string()
       .optional()
       .meta({ description: 'The paid type asked for (RoomAdmin or DocSpaceAdmin)' }),
+    groups: z
+      .array(z.string())
+      .optional()
+      .meta({ description: 'Groups this service added the person to (PROVISIONING_RULES)' }),
+    rooms: z
+      .array(z.object({ id: z.number().int(), access: z.string() }))
+      .optional()
+      .meta({ description: 'Rooms this service shared with the person, with the access given' }),
     timeline: z.array(
       z.object({
         at: z.number().int(),

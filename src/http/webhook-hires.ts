@@ -55,9 +55,11 @@ export function createHiresWebhook(deps: HiresWebhookDeps): Router {
       });
       const event = parseHiresEvent(parseJson(raw));
       const log = deps.logger.child({ route: 'hires', deliveryId, type: event.type });
-      // Movers, leavers and cancellations are checked above but not acted on yet: ignored, as
-      // any type the service does not handle.
-      if (event.kind !== 'hires') {
+      // Leavers and cancellations are checked above but not acted on yet: ignored, as any type
+      // the service does not handle. A mover (`employee.updated`) is provisioned like a hire: an
+      // account that exists is left as it is, and the rules' groups and rooms follow the person
+      // as they are now (docs/rules.md).
+      if (event.kind !== 'hires' && event.kind !== 'updates') {
         log.info('webhook ignored', { outcome: 'ignored' });
         setWebhookOutcome(res, 'ignored');
         res.status(200).json({ status: 'ignored', type: event.type } satisfies WebhookAnswer);
