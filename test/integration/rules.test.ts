@@ -127,7 +127,7 @@ describe('groups and rooms by rule, end to end (docs/design.md, rule 13)', () =>
 
   it('when an existing account is hired, it gets its groups but is never invited, and a membership an admin made is not recorded as ours', async () => {
     const erin = stack.sim.addUser({ email: 'erin@example.com', firstName: 'Erin' });
-    const fay = stack.sim.addUser({ email: 'fay@example.com', firstName: 'Fay' });
+    stack.sim.addUser({ email: 'fay@example.com', firstName: 'Fay' });
     const sales = (await grants.groupId('Sales')) ?? '';
     await addByHand(sales, erin.id); // an admin put Erin in Sales before the service knew her
     await stack.post([
@@ -193,7 +193,7 @@ describe('groups and rooms by rule, end to end (docs/design.md, rule 13)', () =>
     const timeline = await stack.store.timeline(stack.store.keyOf(lea.email));
     assert.ok(timeline.some((e) => e.event === 'grant-failed'));
     const failed = await stack.invites.getFailed();
-    assert.ok(failed.some((j) => /could not be given/.test(j.failedReason)));
+    assert.ok(failed.some((j) => j.failedReason.includes('could not be given')));
   });
 
   it('when the rules change between two events, the next event applies the new rules', async () => {
