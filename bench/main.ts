@@ -8,13 +8,14 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { runBacklog } from './backlog.js';
 import { runE2e } from './e2e.js';
 import { runIntake } from './intake.js';
+import { runRules } from './rules.js';
 import { runScale } from './scale.js';
 import { describeMachine } from './machine.js';
 import { cleanUpOnSignals } from './processes.js';
 import { RESULTS_DIR, writeJson, writeMarkdown, type Report } from './report.js';
 import { connect, privateRedis, REDIS_URL, startPrivateRedis } from './redis.js';
 
-const BENCHES = ['intake', 'e2e', 'backlog', 'scale'] as const;
+const BENCHES = ['intake', 'e2e', 'backlog', 'scale', 'rules'] as const;
 type Bench = (typeof BENCHES)[number];
 
 interface Options {
@@ -172,6 +173,15 @@ async function runSelected(options: Options, log: (line: string) => void): Promi
     });
     report = { ...report, scale };
     log(`bench: ${writeJson('scale', machine, scale)}`);
+  }
+  if (selected('rules')) {
+    // Groups and rooms by rule (docs/rules.md): DocSpace calls per hire with rules on.
+    const rules = await runRules({
+      hires: options.hires ?? (quick ? 200 : 1000),
+      batchSize: 50,
+      log,
+    });
+    log(`bench: ${writeJson('rules', machine, rules)}`);
   }
   const { file, text } = await writeMarkdown(report);
   log(`\n${text}\nbench: ${file}`);

@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DEMO_API_KEY, createDocspaceSim } from '../docspace-sim/server.js';
 import { loadSimSettings } from '../docspace-sim/settings.js';
 import { loadConfig } from '../src/config.js';
 import { signStandardWebhook } from '../src/domain/signature.js';
 import { createLogger } from '../src/logger.js';
+import { createGrantsStore, type GrantsStore } from '../src/queue/grants-store.js';
 import { createHireStore, type HireRecord } from '../src/queue/hire-store.js';
 import { createKeys } from '../src/queue/keys.js';
 import { createRedis } from '../src/queue/redis.js';
@@ -69,6 +73,11 @@ export async function runDemo(env: NodeJS.ProcessEnv): Promise<void> {
   const sim = createDocspaceSim({ apiKeys: [DEMO_API_KEY], lang: simSettings.lang });
   const { url: simUrl } = await sim.listen(simSettings.port).catch(() => sim.listen(0));
   sim.addUser({ email: 'erin.existing@example.com', firstName: 'Erin', lastName: 'Existing' });
+  // Rooms the key's owner made, for the sample rules (ids 1001 and 1002).
+  const salesRoom = sim.addRoom({ title: 'Sales team' });
+  const supportRoom = sim.addRoom({ title: 'Support desk' });
+  const rulesFile =
+    env['PROVISIONING_RULES'] ?? (await writeDemoRules(salesRoom.id, supportRoom.id));
 
   const secret = env['WEBHOOK_SECRET'] ?? `whsec_${randomBytes(24).toString('base64')}`;
   // The dashboard needs a password; a generated one is printed below (a local demo credential).
@@ -85,6 +94,7 @@ export async function runDemo(env: NodeJS.ProcessEnv): Promise<void> {
     QUEUE_PREFIX: `${env['QUEUE_PREFIX'] ?? 'docspace-onboarding'}-demo`,
     INVITE_BATCH_MAX_WAIT_MS: env['INVITE_BATCH_MAX_WAIT_MS'] ?? '2000',
     LOG_LEVEL: env['LOG_LEVEL'] ?? 'warn',
+    PROVISIONING_RULES: rulesFile,
   };
   const config = loadConfig(settings, 'all');
   const logger = createLogger({ level: config.logLevel, service: 'docspace-onboarding-demo' });
@@ -99,6 +109,7 @@ export async function runDemo(env: NodeJS.ProcessEnv): Promise<void> {
   out(`DocSpace simulator: ${simUrl} (what it did: ${simUrl}/sim/state)`);
   out(`Service:            ${base}/webhooks/hires (queue prefix "${config.queuePrefix}")`);
   out(`Already in DocSpace: erin.existing@example.com`);
+  out(`Rules file:         ${rulesFile} (groups and rooms by department)`);
   out();
 
   const send = async (id: string, data: unknown, label: string): Promise<void> => {
@@ -133,7 +144,26 @@ export async function runDemo(env: NodeJS.ProcessEnv): Promise<void> {
       `  ${pad(`${hire.firstName} ${hire.lastName}`, 30)} ${pad(hire.email, 28)} ${describe(record)}`,
     );
   }
+  const grantsStore = createGrantsStore({
+    redis: connection,
+    keys: createKeys(config.queuePrefix),
+  });
+  await waitForGrants(
+    grantsStore,
+    hires.map((h) => h.email),
+    15_000,
+  );
+  out();
+  out('Groups and rooms given by the rules:');
+  for (const hire of hires) {
+    out(
+      `  ${pad(`${hire.firstName} ${hire.lastName}`, 30)} ${await describeGrants(grantsStore, hire.email)}`,
+    );
+  }
   const state = sim.state();
+  out(
+    `DocSpace groups: ${state.groups.map((g) => `${g.name} (${g.members.length} member(s))`).join(', ') || 'none'}; room letters sent: ${state.roomMails.length} (shares use notify: false).`,
+  );
   const creates = state.calls.filter((c) => c.method === 'POST' && c.path === '/api/2.0/people');
   const invites = state.calls.filter(
     (c) => c.path === '/api/2.0/people/invite' && c.outcome === 'ok',
@@ -162,6 +192,59 @@ export async function runDemo(env: NodeJS.ProcessEnv): Promise<void> {
     await redisUrl.stop();
   });
 }
+
+/** The sample rules file of the demo, in a fresh temporary directory. */
+async function writeDemoRules(salesRoom: number, supportRoom: number): Promise<string> {
+  const file = join(await mkdtemp(join(tmpdir(), 'docspace-onboarding-demo-')), 'rules.yaml');
+  await writeFile(
+    file,
+    [
+      'rules:',
+      '  - when: { department: Sales }',
+      '    groups: [Sales]',
+      `    rooms: [{ id: ${salesRoom}, access: editing }]`,
+      '  - when: { department: Support }',
+      '    groups: [Support]',
+      `    rooms: [{ id: ${supportRoom}, access: read }]`,
+      '  - when: { department: Finance }',
+      '    groups: [Finance]',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+/** Waits until everyone a rule gives something has it (or a reason why not). */
+async function waitForGrants(store: GrantsStore, emails: readonly string[], timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const records = await Promise.all(emails.map((email) => store.get(store.keyOf(email))));
+    const done = records.every(
+      (r) =>
+        r === undefined ||
+        r.want.groups.length + r.want.rooms.length <=
+          r.groups.length + r.rooms.size + r.failures.size,
+    );
+    if (done || Date.now() > deadline) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function describeGrants(store: GrantsStore, email: string): Promise<string> {
+  const record = await store.get(store.keyOf(email));
+  if (record === undefined) return 'no rule matches';
+  const rooms = [...record.rooms].map(([id, access]) => `room ${id} (${ACCESS[access] ?? access})`);
+  const given = [...record.groups.map((g) => `group "${g}"`), ...rooms];
+  const failed = [...record.failures.values()].map((reason) => `not given: ${reason}`);
+  return [...given, ...failed].join(', ') || 'nothing yet';
+}
+
+const ACCESS: Readonly<Record<number, string>> = {
+  2: 'read',
+  10: 'editing',
+  11: 'content-creator',
+  9: 'room-manager',
+};
 
 async function waitForOutcomes(
   store: ReturnType<typeof createHireStore>,

@@ -31,6 +31,12 @@ export interface SimMessages {
   readonly incorrectEmail: string;
   /** `TariffsFeature_usersQuotaExceeds_exception`, "{0}/{1}": requested and free paid seats. */
   readonly adminsExceedLimit: (requested: number, free: number) => string;
+  /** `ErrorGroupNotFound` (404 of the group endpoints; docs/docspace-lifecycle.md, §9). */
+  readonly groupNotFound: string;
+  /** `ErrorMessage_FolderNotFound` (FilesCommonResource; room share, room missing). */
+  readonly folderNotFound: string;
+  /** `ErrorMessage_RoleNotAvailable` (room share, access not allowed for the room or user type). */
+  readonly roleNotAvailable: string;
 }
 
 const MESSAGES: Readonly<Record<SimLang, SimMessages>> = {
@@ -42,6 +48,9 @@ const MESSAGES: Readonly<Record<SimLang, SimMessages>> = {
     incorrectEmail: 'Incorrect email',
     adminsExceedLimit: (requested, free) =>
       `The number of admins exceeds the limit: ${requested}/${free}.`,
+    groupNotFound: 'The group could not be found',
+    folderNotFound: 'The required folder was not found',
+    roleNotAvailable: 'The role is not available for this user type',
   },
   de: {
     emailAlreadyExists: 'Ein Benutzer mit dieser E-Mail-Adresse ist bereits registriert',
@@ -51,6 +60,9 @@ const MESSAGES: Readonly<Record<SimLang, SimMessages>> = {
     incorrectEmail: 'Ungültige E-Mail-Adresse',
     adminsExceedLimit: (requested, free) =>
       `Die Anzahl der Administratoren überschreitet das Limit: ${requested}/${free}.`,
+    groupNotFound: 'Die Gruppe konnte nicht gefunden werden',
+    folderNotFound: 'Der angefragte Ordner wurde nicht gefunden',
+    roleNotAvailable: 'Die Rolle ist für diesen Benutzertyp nicht verfügbar',
   },
 };
 

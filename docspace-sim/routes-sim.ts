@@ -1,4 +1,5 @@
 import { FaultsPatchError, parseFaultsPatch } from './faults-patch.js';
+import { parseSeedRoom, type SeedRoom } from './org-store.js';
 import type { SeedUser } from './seed.js';
 import { SeedUserError, parseSeedUser } from './seed.js';
 import type { SimFaults, SimResponse, SimState, SimUser } from './types.js';
@@ -8,13 +9,16 @@ export interface SimControl {
   readonly state: () => SimState;
   readonly reset: () => void;
   readonly addUser: (user: SeedUser) => SimUser;
+  readonly addRoom: (room: SeedRoom) => { id: number };
+  readonly addGroup: (name: string, memberIds?: readonly string[]) => { id: string };
   readonly setFaults: (patch: Partial<SimFaults>) => void;
   readonly resetFaults: () => void;
 }
 
 /**
  * Serves the unauthenticated control routes for the demo and out-of-process tests:
- * `GET /sim/state`, `POST /sim/reset`, `POST /sim/users`, `PUT /sim/faults`, `DELETE /sim/faults`.
+ * `GET /sim/state`, `POST /sim/reset`, `POST /sim/users`, `POST /sim/rooms`, `PUT /sim/faults`,
+ * `DELETE /sim/faults`.
  * They are never faulted, delayed or logged as calls.
  */
 export function handleSimRoute(
@@ -33,6 +37,11 @@ export function handleSimRoute(
         return json(200, { ok: true });
       case 'POST /sim/users':
         return json(201, { user: control.addUser(parseSeedUser(parseJson(rawBody))) });
+      case 'POST /sim/rooms': {
+        const room = parseSeedRoom(parseJson(rawBody));
+        if (typeof room === 'string') throw new ControlRequestError(room);
+        return json(201, { room: control.addRoom(room) });
+      }
       case 'PUT /sim/faults':
         control.setFaults(parseFaultsPatch(parseJson(rawBody)));
         return json(200, { faults: control.state().faults });

@@ -12,6 +12,9 @@ import { createPeopleRoutes } from './routes-people.js';
 import type { SimControl } from './routes-sim.js';
 import { handleSimRoute } from './routes-sim.js';
 import { createStatusRoutes } from './routes-status.js';
+import { createGroupRoutes } from './routes-groups.js';
+import { createRoomRoutes } from './routes-rooms.js';
+import { createOrgStore, type SeedRoom } from './org-store.js';
 import type { SeedUser } from './seed.js';
 import { seedUser } from './seed.js';
 import { createSimStore } from './store.js';
@@ -22,6 +25,7 @@ import type { SimFaults, SimState, SimUser } from './types.js';
 export { DEMO_API_KEY } from './constants.js';
 export type { SimLogger } from './dispatch.js';
 export type { SeedUser } from './seed.js';
+export type { SeedRoom } from './org-store.js';
 export { SIM_LANGS, parseSimLang, type SimLang } from './messages.js';
 export type * from './types.js';
 
@@ -55,6 +59,10 @@ export interface DocspaceSim {
   setFaults(patch: Partial<SimFaults>): void;
   resetFaults(): void;
   addUser(user: SeedUser): SimUser;
+  /** A room that exists before the test or demo starts; made by the key's owner unless told otherwise. */
+  addRoom(room: SeedRoom): { id: number };
+  /** A group made by hand before the test or demo starts. */
+  addGroup(name: string, memberIds?: readonly string[]): { id: string };
   /** Forgets users, mails, calls and faults. */
   reset(): void;
 }
@@ -75,6 +83,7 @@ export function createDocspaceSim(options: DocspaceSimOptions): DocspaceSim {
   const legacy = options.legacy ?? false;
   const keys = new Set(options.apiKeys);
   const store = createSimStore({ now });
+  const org = createOrgStore({ now });
   const faults = createFaultInjector({ now, random: options.random ?? Math.random });
   // The plan's seats are the portal's, not a fault: a reset of the faults keeps them.
   const resetFaults = (): void => {
@@ -94,6 +103,8 @@ export function createDocspaceSim(options: DocspaceSimOptions): DocspaceSim {
       invitationLimit: () => faults.get().invitationLimit,
     }),
     ...createStatusRoutes({ store, legacy, messages, now }),
+    ...createGroupRoutes({ store, org, messages }),
+    ...createRoomRoutes({ store, org, messages }),
     ...createPeopleRoutes({ store, legacy, messages, paidSeats }),
   ]);
   const dispatch = createApiDispatcher({
@@ -113,12 +124,31 @@ export function createDocspaceSim(options: DocspaceSimOptions): DocspaceSim {
         mails: [...store.mails()],
         calls: [...store.calls()],
         faults: faults.get(),
+        groups: org.groups().map((g) => ({ id: g.id, name: g.name, members: [...g.members] })),
+        rooms: org.rooms().map((r) => ({
+          id: r.id,
+          title: r.title,
+          type: r.type,
+          createdBy: r.createdBy,
+          shares: Object.fromEntries(r.shares),
+        })),
+        roomMails: [...org.roomMails()],
       }),
     reset: () => {
       store.clear();
+      org.clear();
       resetFaults();
     },
     addUser: (user) => structuredClone(seedUser(store, user)),
+    addRoom: (room) => {
+      const made = org.addRoom({
+        title: room.title,
+        type: room.type ?? 'CustomRoom',
+        createdBy: room.createdByKeyOwner === false ? store.otherAdmin.id : store.keyOwner.id,
+      });
+      return { id: made.id };
+    },
+    addGroup: (name, memberIds = []) => ({ id: org.addGroup(name, memberIds).id }),
     setFaults: (patch) => {
       faults.set(parseFaultsPatch(patch));
     },

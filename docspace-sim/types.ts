@@ -95,6 +95,18 @@ export interface SimState {
   mails: SimMail[];
   calls: SimCall[];
   faults: SimFaults;
+  /** Custom groups with their member ids (terminated members included). */
+  groups: { id: string; name: string; members: string[] }[];
+  /** Rooms with their shares, user id → `FileShare` integer. */
+  rooms: {
+    id: number;
+    title: string;
+    type: string;
+    createdBy: string;
+    shares: Record<string, number>;
+  }[];
+  /** Room letters DocSpace would have sent (`notify: true`). */
+  roomMails: { roomId: number; userId: string; access: number; at: number }[];
 }
 
 /** An answer computed by a handler; `body: undefined` means an empty body. */

@@ -1,3 +1,4 @@
+import type { GrantsStore } from './queue/grants-store.js';
 import type { Queue } from 'bullmq';
 import express, { type Express } from 'express';
 import { createAdminLoginLimit } from './http/admin-login-limit.js';
@@ -43,6 +44,8 @@ export interface AppDeps {
   readonly hireStore: HireStore;
   /** Leavers' disables (rule 12): the admin listing, the release and the people page. */
   readonly offboarding?: OffboardingStore;
+  /** What the rules gave each person, shown by GET /admin/hires/:email. */
+  readonly grantsStore?: GrantsStore | undefined;
   /** HR systems with their own webhook format, and their settings. */
   readonly providers: readonly Provider[];
   readonly providerConfigs: Readonly<Record<string, ProviderConfig>>;
@@ -118,6 +121,7 @@ export function createApp(deps: AppDeps): Express {
       token: deps.adminToken,
       replayer: deps.replayer,
       store: deps.hireStore,
+      grants: deps.grantsStore,
       logger: deps.logger,
     }),
   );

@@ -103,6 +103,7 @@ function settingsShape(role: Role) {
     OFFBOARDING_MAX_PER_HOUR: wholeNumber(10, 0, 100_000),
     HR_TIMEZONE: hrTimeZone,
     PROVISION_LEAD_DAYS: optionalWholeNumber(0, 365),
+    PROVISIONING_RULES: z.string().trim().optional(),
     ...providerSettingsShape(PROVIDERS),
   };
 }
@@ -201,6 +202,8 @@ function toConfig(s: Settings, role: Role) {
     hrTimeZone: s.HR_TIMEZONE,
     /** Joiners are made this many days before `startDate` (rule 14); undefined: at once. */
     provisionLeadDays: s.PROVISION_LEAD_DAYS,
+    /** Path of the rules file (docs/rules.md); read and checked when the worker starts. */
+    rulesFile: s.PROVISIONING_RULES === '' ? undefined : s.PROVISIONING_RULES,
     /** HR systems with their own webhook format, by name (`bamboohr`, …). */
     providers: providerConfigsOf(PROVIDERS, role !== 'api', s),
   };

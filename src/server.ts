@@ -6,6 +6,7 @@ import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { provisionJobOptions, type ProvisionJobData } from './queue/contract.js';
+import { createGrantsStore } from './queue/grants-store.js';
 import { createHireStore } from './queue/hire-store.js';
 import { createIntake } from './queue/intake.js';
 import { createLeaverIntake } from './queue/leaver-intake.js';
@@ -86,6 +87,7 @@ export async function startApi(deps: {
     queues: [queue, invites],
     hireStore,
     offboarding: createOffboardingStore({ redis, keys }),
+    grantsStore: createGrantsStore({ redis, keys }),
     providers: deps.providers ?? PROVIDERS,
     providerConfigs: config.providers,
     webhookRateLimitPerMinute: config.webhookRateLimitPerMinute,

@@ -2,6 +2,7 @@ import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { InviteMode } from '../src/config.js';
 import type { CreateUserResult, DocspaceClient, DocspaceUser } from '../src/docspace/client.js';
 import { CircuitOpenError, DocspaceError } from '../src/errors.js';
+import type { Hire } from '../src/domain/hire.js';
 import { cleanName } from '../src/domain/names.js';
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics.js';
@@ -10,6 +11,7 @@ import type { HireStore } from '../src/queue/hire-store.js';
 import type { HireFetcher } from '../src/providers/types.js';
 import type { Locks } from '../src/queue/locks.js';
 import type { InviteBuffer } from '../src/queue/invite-buffer.js';
+import type { ProvisionRules } from './grants-request.js';
 import { circuitFields, type JobWaits } from './job-waits.js';
 import { downgradedFrom, madeByUs, provablyNotCreated } from './ownership.js';
 import { resolveHire } from './resolve-hire.js';
@@ -68,6 +70,8 @@ export interface ProvisionDeps {
   /** Counts users DocSpace made as User although an admin type was asked. */
   readonly metrics?: Pick<Metrics, 'userDowngraded'>;
   readonly now?: () => number;
+  /** `PROVISIONING_RULES`: the user type at create, groups and rooms once provisioned (rule 13). */
+  readonly rules?: ProvisionRules;
 }
 
 /**
@@ -91,6 +95,7 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
     const jobId = job.id ?? '';
     const hire = await resolveHire(job, deps, token);
     if (hire === undefined) return { outcome: 'not-needed', userId: undefined };
+    const person: Hire = hire;
     const key = deps.store.keyOf(hire.email);
     const log = deps.logger.child({
       jobId,
@@ -160,9 +165,11 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
           outcome: 'already-provisioned',
           state: record.state,
         });
+        await deps.rules?.afterProvisioned(hire, record.userId, false);
         return { outcome: 'already-provisioned', userId: record.userId };
       }
 
+      const userType = deps.rules?.userType(hire) ?? deps.userType;
       const runStartedAt = now();
       const firstAttemptAt = await deps.store.beginAttempt(key, jobId);
       let result: CreateUserResult;
@@ -171,13 +178,13 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
           email: hire.email,
           firstName,
           lastName,
-          type: deps.userType,
+          type: userType,
         });
       } catch (err: unknown) {
         await undoAttemptIfNothingHappened(err);
         throw err;
       }
-      if (result.kind === 'created') return await recordCreated(result.user, 'created');
+      if (result.kind === 'created') return await recordCreated(result.user, 'created', userType);
 
       // DocSpace refused. Its text is in the key owner's language (docs/design.md, rule 10): ask for the
       // account instead. None: the refusal stands (a 400 fails the job with DocSpace's reason, a
@@ -193,7 +200,7 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
         runStartedAt,
         keyOwner: () => deps.docspace.keyOwner(),
       });
-      if (ours) return await recordCreated(user, 'created after a lost answer');
+      if (ours) return await recordCreated(user, 'created after a lost answer', userType);
       return await recordExisted(user.id);
 
       /**
@@ -236,6 +243,7 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
 
     async function recordExisted(userId: string | undefined): Promise<ProvisionResult> {
       const existed = await deps.store.existed(key, userId, jobId, hire);
+      await deps.rules?.afterProvisioned(person, userId, false);
       if (!existed.applied) {
         log.info('hire already provisioned', {
           outcome: 'already-provisioned',
@@ -247,9 +255,13 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
       return { outcome: 'existed', userId };
     }
 
-    async function recordCreated(user: DocspaceUser, how: string): Promise<ProvisionResult> {
+    async function recordCreated(
+      user: DocspaceUser,
+      how: string,
+      userType: number,
+    ): Promise<ProvisionResult> {
       const invite = deps.inviteMode !== 'none';
-      const downgraded = downgradedFrom(deps.userType, user);
+      const downgraded = downgradedFrom(userType, user);
       const created = await deps.store.created(
         key,
         user.id,
@@ -258,6 +270,7 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
         { userType: user.type, downgradedFrom: downgraded },
         hire,
       );
+      await deps.rules?.afterProvisioned(person, user.id, created.applied);
       if (!created.applied) {
         log.info('hire already provisioned', {
           outcome: 'already-provisioned',

@@ -32,6 +32,13 @@ import {
 } from './offboard.js';
 import { CANCEL_OFFBOARD_JOB, OFFBOARD_JOB } from '../src/queue/leaver-intake.js';
 import { createOffboardingStore, type OffboardingStore } from '../src/queue/offboarding-store.js';
+import { createGrantsProcessor } from './grants.js';
+import { createGrantRequester, type ProvisionRules } from './grants-request.js';
+import { createGroupIds } from './group-ids.js';
+import { createGrantsStore } from '../src/queue/grants-store.js';
+import { GRANTS_FULL_JOB, GRANTS_TICK_JOB } from '../src/queue/contract.js';
+import type { RulesFile } from '../src/domain/rules.js';
+import { loadRulesFile } from '../src/rules/load.js';
 import { createRedisSetup, keepRedisSetup } from './redis-setup.js';
 
 /**
@@ -88,6 +95,8 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
     stalledIntervalMs: config.jobs.stalledIntervalMs,
     ...deps.tuning,
   };
+  // An unusable rules file stops the worker here, before it takes any job, with every problem.
+  const rules = config.rulesFile === undefined ? undefined : await loadRulesFile(config.rulesFile);
   const keys = createKeys(config.queuePrefix);
   const store = createHireStore({ redis: connection, keys });
   const docspace = buildDocspace(deps, keys);
@@ -100,7 +109,15 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
     flushOptions: queues.flushOptions,
   });
   const offboarding = createOffboardingStore({ redis: connection, keys });
-  const processors = buildProcessors(deps, { keys, store, buffer, docspace, queues, offboarding });
+  const processors = buildProcessors(deps, {
+    keys,
+    store,
+    buffer,
+    docspace,
+    queues,
+    offboarding,
+    rules,
+  });
   const stopKeeping = await keepRedisState(deps, { store, buffer, queues, tuning });
   const workers = startJobWorkers(deps, tuning, processors);
   const stopEvents = wireEvents(deps, { workers, queues, docspace });
@@ -119,6 +136,7 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
     batchSize: config.invite.batchSize,
     maxWaitMs: config.invite.maxWaitMs,
     circuitThreshold: config.docspace.circuit.threshold,
+    rules: rules === undefined ? 'none' : `${rules.rules.length} rule(s) from PROVISIONING_RULES`,
   });
 
   return {
@@ -183,6 +201,7 @@ function buildProcessors(
     docspace: DocspaceStack;
     queues: Queues;
     offboarding: OffboardingStore;
+    rules: RulesFile | undefined;
   },
 ): Processors {
   const { config, logger, metrics } = deps;
@@ -207,6 +226,21 @@ function buildProcessors(
     ...(metrics ? { metrics } : {}),
   });
   const cancelOffboard = createCancelOffboardProcessor({ store, offboarding, logger });
+  const grants = buildGrants(deps, parts, waitsOf(queues.invites));
+  const flush =
+    inviteMode === 'none'
+      ? undefined
+      : createInviteFlushProcessor({
+          buffer,
+          store,
+          docspace: docspace.client,
+          mode: inviteMode,
+          batchSize: config.invite.batchSize,
+          userType,
+          waits: waitsOf(queues.invites),
+          logger,
+          ...(metrics ? { metrics } : {}),
+        });
   const provision = createProvisionProcessor({
     fetchers: createFetchers(config, deps.providers ?? PROVIDERS),
     docspace: docspace.client,
@@ -222,6 +256,7 @@ function buildProcessors(
     logger,
     ...(metrics ? { metrics } : {}),
     ...clock,
+    ...(grants ? { rules: grants.requester } : {}),
     offboarding,
     zone: config.hrTimeZone,
     ...(config.provisionLeadDays === undefined ? {} : { leadDays: config.provisionLeadDays }),
@@ -235,21 +270,60 @@ function buildProcessors(
       }
       return await provision(job, token);
     },
+    // Grants flushes share the invites queue (one flush at a time): dispatched by job name.
     flush:
-      inviteMode === 'none'
-        ? undefined
-        : createInviteFlushProcessor({
-            buffer,
-            store,
-            docspace: docspace.client,
-            mode: inviteMode,
-            batchSize: config.invite.batchSize,
-            userType,
-            waits: waitsOf(queues.invites),
-            logger,
-            ...(metrics ? { metrics } : {}),
-          }),
+      grants === undefined
+        ? flush
+        : (job) =>
+            job.name === GRANTS_TICK_JOB || job.name === GRANTS_FULL_JOB
+              ? grants.processor(job)
+              : flush === undefined
+                ? Promise.resolve({ calls: 0, invited: 0 })
+                : flush(job),
   };
+}
+
+/** Groups and rooms by rule (`PROVISIONING_RULES`): none without a rules file. */
+function buildGrants(
+  deps: StartWorkersDeps,
+  parts: {
+    keys: Keys;
+    store: HireStore;
+    docspace: DocspaceStack;
+    queues: Queues;
+    rules: RulesFile | undefined;
+  },
+  waits: ReturnType<typeof createJobWaits>,
+): { requester: ProvisionRules; processor: ReturnType<typeof createGrantsProcessor> } | undefined {
+  const { config, logger, connection } = deps;
+  const { keys, rules, docspace, queues } = parts;
+  if (rules === undefined) return undefined;
+  const grantsStore = createGrantsStore({ redis: connection, keys });
+  const requester = createGrantRequester({
+    rules,
+    store: grantsStore,
+    flushes: queues.invites,
+    flushOptions: queues.flushOptions,
+    batchSize: config.invite.batchSize,
+    maxWaitMs: config.invite.maxWaitMs,
+    logger,
+  });
+  const processor = createGrantsProcessor({
+    store: grantsStore,
+    hires: parts.store,
+    docspace: docspace.client,
+    groupIds: createGroupIds({
+      docspace: docspace.client,
+      store: grantsStore,
+      locks: createLocks(connection),
+      lockKey: keys.groupLock,
+      lockTtlMs: Math.max(30_000, 3 * config.docspace.timeoutMs),
+    }),
+    batchSize: config.invite.batchSize,
+    waits,
+    logger,
+  });
+  return { requester, processor };
 }
 
 /**

@@ -74,7 +74,7 @@ export function createDocspaceClient(deps: DocspaceClientDeps) {
   let keyOwner: Promise<DocspaceUser> | undefined;
 
   const call = async (
-    method: 'GET' | 'POST' | 'PUT',
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     path: string,
     options: { data?: unknown; params?: Record<string, string> } = {},
   ): Promise<AxiosResponse<unknown>> => {
@@ -179,7 +179,135 @@ export function createDocspaceClient(deps: DocspaceClientDeps) {
       const data = { userIds, resendAll: false };
       answer(endpoint, await call('PUT', '/api/2.0/people/invite', { data }));
     },
+
+    /**
+     * Ids of the groups named exactly `name`. `GET /api/2.0/group?filterValue=` matches a
+     * case-insensitive substring and names are not unique, so every page is read and the names
+     * compared here (docs/docspace-lifecycle.md, §5.2).
+     */
+    async findGroupsByName(name: string): Promise<string[]> {
+      const endpoint = 'GET /api/2.0/group';
+      const found: string[] = [];
+      for (let start = 0; ; start += GROUP_PAGE) {
+        const response = await call('GET', '/api/2.0/group', {
+          params: { filterValue: name, count: String(GROUP_PAGE), startIndex: String(start) },
+        });
+        const page = answer(endpoint, response);
+        const items = Array.isArray(page) ? (page as unknown[]) : [];
+        for (const item of items) {
+          const group = item as Record<string, unknown>;
+          if (typeof group['id'] === 'string' && group['name'] === name) found.push(group['id']);
+        }
+        const total = (response.data as Record<string, unknown>)['total'];
+        if (items.length < GROUP_PAGE || typeof total !== 'number' || start + GROUP_PAGE >= total)
+          return found;
+      }
+    },
+
+    /** `POST /api/2.0/group` with no members and no manager (a manager would become a member, §5.4). */
+    async createGroup(name: string): Promise<string> {
+      const endpoint = 'POST /api/2.0/group';
+      const data = { groupName: name, members: [] };
+      const group = answer(endpoint, await call('POST', '/api/2.0/group', { data }));
+      const id = (group as Record<string, unknown> | null)?.['id'];
+      if (typeof id === 'string' && id !== '') return id;
+      throw new DocspaceError({
+        kind: 'lasting',
+        endpoint,
+        message: `${endpoint} answered without a group id`,
+      });
+    },
+
+    /** `GET /api/2.0/group/{id}`: the ids of its (active and pending) members. */
+    async groupMembers(groupId: string): Promise<Set<string>> {
+      const endpoint = 'GET /api/2.0/group/{id}';
+      const path = `/api/2.0/group/${encodeURIComponent(groupId)}`;
+      return memberIds(answer(endpoint, await call('GET', path)));
+    },
+
+    /**
+     * `PUT /api/2.0/group/{id}/members`: adds; unknown, terminated and guest ids are skipped
+     * without a word, so the answer's members (all of them) are returned for the caller to check.
+     */
+    async addGroupMembers(groupId: string, userIds: readonly string[]): Promise<Set<string>> {
+      const endpoint = 'PUT /api/2.0/group/{id}/members';
+      const path = `/api/2.0/group/${encodeURIComponent(groupId)}/members`;
+      return memberIds(answer(endpoint, await call('PUT', path, { data: { members: userIds } })));
+    },
+
+    /** `DELETE /api/2.0/group/{id}/members` (never `POST …/members`, which replaces everyone). */
+    async removeGroupMembers(groupId: string, userIds: readonly string[]): Promise<void> {
+      const endpoint = 'DELETE /api/2.0/group/{id}/members';
+      const path = `/api/2.0/group/${encodeURIComponent(groupId)}/members`;
+      answer(endpoint, await call('DELETE', path, { data: { members: userIds } }));
+    },
+
+    /**
+     * `PUT /api/2.0/files/rooms/{id}/share` with `access` as an integer, always present (a string
+     * or none means a removal, §8.2), by user id, and `notify: false`: the person already has
+     * DocSpace's join letter. Returns the access the answer shows for each person it lists.
+     */
+    async shareRoom(
+      roomId: number,
+      invitations: readonly { readonly id: string; readonly access: number }[],
+    ): Promise<Map<string, number>> {
+      const endpoint = 'PUT /api/2.0/files/rooms/{id}/share';
+      const path = `/api/2.0/files/rooms/${roomId}/share`;
+      const data = {
+        invitations: invitations.map(({ id, access }) => ({ id, access })),
+        notify: false,
+      };
+      const result = answer(endpoint, await call('PUT', path, { data }));
+      return sharesOf((result as Record<string, unknown> | null)?.['members']);
+    },
+
+    /** `GET /api/2.0/files/rooms/{id}/share`: user id → access of everyone the room is shared with. */
+    async roomShares(roomId: number): Promise<Map<string, number>> {
+      const endpoint = 'GET /api/2.0/files/rooms/{id}/share';
+      const path = `/api/2.0/files/rooms/${roomId}/share`;
+      const shares = new Map<string, number>();
+      for (let start = 0; ; start += GROUP_PAGE) {
+        const response = await call('GET', path, {
+          params: { count: String(GROUP_PAGE), startIndex: String(start) },
+        });
+        const page = answer(endpoint, response);
+        for (const [id, access] of sharesOf(page)) shares.set(id, access);
+        const total = (response.data as Record<string, unknown>)['total'];
+        const items = Array.isArray(page) ? page.length : 0;
+        if (items < GROUP_PAGE || typeof total !== 'number' || start + GROUP_PAGE >= total)
+          return shares;
+      }
+    },
   };
+}
+
+/** The most items DocSpace gives in one page of a list (`count` ≤ 100). */
+const GROUP_PAGE = 100;
+
+function memberIds(group: unknown): Set<string> {
+  const members = (group as Record<string, unknown> | null)?.['members'];
+  const ids = new Set<string>();
+  if (Array.isArray(members)) {
+    for (const member of members as unknown[]) {
+      const id = (member as Record<string, unknown> | null)?.['id'];
+      if (typeof id === 'string') ids.add(id.toLowerCase());
+    }
+  }
+  return ids;
+}
+
+/** `[{access, sharedTo: {id, …}}]` as user id (lower case) → access. */
+function sharesOf(members: unknown): Map<string, number> {
+  const shares = new Map<string, number>();
+  if (!Array.isArray(members)) return shares;
+  for (const member of members as unknown[]) {
+    const record = member as Record<string, unknown> | null;
+    const sharedTo = record?.['sharedTo'] as Record<string, unknown> | null | undefined;
+    const id = sharedTo?.['id'];
+    const access = record?.['access'];
+    if (typeof id === 'string' && typeof access === 'number') shares.set(id.toLowerCase(), access);
+  }
+  return shares;
 }
 
 export type DocspaceClient = ReturnType<typeof createDocspaceClient>;

@@ -14,6 +14,8 @@ export interface Hire {
   readonly firstName: string;
   readonly lastName: string;
   readonly department?: string;
+  /** Office or site; matched by the rules file (docs/rules.md). */
+  readonly location?: string;
   readonly title?: string;
   readonly startDate?: string;
 }
@@ -92,6 +94,7 @@ export const HireDataSchema = z
       lastName: optionalText.meta({ description: 'May be empty' }),
       employeeId,
       department: optionalText,
+      location: optionalText.meta({ description: 'Office or site, for the rules file' }),
       title: optionalText,
       startDate: optionalText.meta({ description: 'The first day, e.g. 2026-12-01' }),
     },
@@ -253,6 +256,7 @@ function toHire(data: z.output<typeof HireDataSchema>, source: string): Hire {
     lastName: data.lastName ?? '',
   };
   if (given(data.department)) hire.department = data.department;
+  if (given(data.location)) hire.location = data.location;
   if (given(data.title)) hire.title = data.title;
   if (given(data.startDate)) hire.startDate = data.startDate;
   return hire;

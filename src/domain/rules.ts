@@ -4,7 +4,8 @@ import { problemsOf } from './problems.js';
 
 /**
  * The rules file (`PROVISIONING_RULES`, YAML or JSON): groups, rooms and a user type by
- * department, location or title. Only the schema for now: the worker does not apply rules yet.
+ * department, location or title (docs/design.md, rule 13; docs/rules.md). The schema only: matching is
+ * in src/domain/rule-plan.ts, reading the file in src/rules/load.ts.
  *
  * @example
  * rules:
@@ -42,7 +43,11 @@ const rule = z
           { error: unknownKey('department, location, title', 'must be a map') },
         )
         .partial()
-        .meta({ description: 'Every key must match; no key matches everyone' }),
+        .refine((when) => Object.keys(when).length > 0, {
+          error:
+            'is empty: name a department, location or title (a rule for everyone is a mistake)',
+        })
+        .meta({ description: 'Every key must match; at least one key' }),
       groups: z
         .array(name)
         .optional()
@@ -51,7 +56,15 @@ const rule = z
         .array(
           z.strictObject(
             {
-              id: z.union([name, z.number().int().positive()], { error: 'must be a room id' }),
+              id: z.union(
+                [
+                  name.refine((id) => /^[1-9]\d{0,17}$/.test(id), {
+                    error: 'must be a room id (a number, as in the room link …/rooms/shared/1234)',
+                  }),
+                  z.number().int().positive(),
+                ],
+                { error: 'must be a room id (a number)' },
+              ),
               access: z.enum(Object.keys(ROOM_ACCESS) as [keyof typeof ROOM_ACCESS], {
                 error: `must be one of ${Object.keys(ROOM_ACCESS).join(', ')}`,
               }),
@@ -78,6 +91,22 @@ export const RulesFileSchema = z
     { rules: z.array(rule, { error: 'must be a list of rules' }) },
     { error: unknownKey('rules', 'the file must be a map with "rules"') },
   )
+  .superRefine((file, ctx) => {
+    // Two rules with the same `when` are one rule written twice: say so instead of merging quietly.
+    const seen = new Map<string, number>();
+    file.rules.forEach((r, index) => {
+      const key = whenKey(r.when);
+      const first = seen.get(key);
+      if (first === undefined) seen.set(key, index);
+      else
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rules', index, 'when'],
+          message: `duplicate of rules[${first}].when: merge the two rules`,
+          input: r.when,
+        });
+    });
+  })
   .meta({ description: 'The rules file (PROVISIONING_RULES)' });
 export type RulesFile = z.output<typeof RulesFileSchema>;
 
@@ -89,6 +118,19 @@ export function parseRulesFile(content: unknown): RulesFile {
     throw new PayloadError(`the rules file has ${problems.length} problem(s)`, problems);
   }
   return parsed.data;
+}
+
+/** A `when` in a form where equal conditions compare equal: keys sorted, values lower-cased and sorted. */
+function whenKey(when: Readonly<Record<string, string | readonly string[] | undefined>>): string {
+  return JSON.stringify(
+    Object.keys(when)
+      .sort()
+      .map((key) => {
+        const value = when[key];
+        const values = value === undefined ? [] : typeof value === 'string' ? [value] : [...value];
+        return [key, [...new Set(values.map((v) => v.toLowerCase()))].sort()];
+      }),
+  );
 }
 
 function unknownKey(known: string, notAMap: string) {

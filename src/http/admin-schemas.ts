@@ -177,6 +177,14 @@ export const HireRecordAnswer = z
     reactivatedAt: z.number().int().optional().meta({
       description: 'A hire event enabled again the account this service had disabled',
     }),
+    groups: z
+      .array(z.string())
+      .optional()
+      .meta({ description: 'Groups this service added the person to (PROVISIONING_RULES)' }),
+    rooms: z
+      .array(z.object({ id: z.number().int(), access: z.string() }))
+      .optional()
+      .meta({ description: 'Rooms this service shared with the person, with the access given' }),
     timeline: z.array(
       z.object({
         at: z.number().int(),

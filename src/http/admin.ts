@@ -1,3 +1,5 @@
+import type { GrantRecord, GrantsStore } from '../queue/grants-store.js';
+import { ROOM_ACCESS } from '../domain/rules.js';
 import { Router, type Request } from 'express';
 import type { z } from 'zod';
 import { problemsOf } from '../domain/problems.js';
@@ -23,6 +25,8 @@ export interface AdminDeps {
   readonly token: string | undefined;
   readonly replayer: Pick<Replayer, 'list' | 'replayOne' | 'replayFailed'>;
   readonly store: Pick<HireStore, 'get' | 'timeline' | 'keyOf'>;
+  /** What the rules gave each person (groups, rooms); shown with the record when there is any. */
+  readonly grants?: Pick<GrantsStore, 'get'> | undefined;
   readonly logger: Pick<Logger, 'info' | 'warn'>;
 }
 
@@ -83,13 +87,33 @@ export function createAdminRoutes(deps: AdminDeps): Router {
   router.get('/admin/hires/:email', async (req, res) => {
     readQuery(req, NoQuery);
     const key = store.keyOf(req.params.email);
-    const [record, timeline] = await Promise.all([store.get(key), store.timeline(key)]);
+    const [record, timeline, grants] = await Promise.all([
+      store.get(key),
+      store.timeline(key),
+      deps.grants?.get(key),
+    ]);
     if (record === undefined) throw new ServiceError('ERR_NOT_FOUND', 'no hire with this email');
-    res.json({ ...record, timeline } satisfies HireRecordAnswer);
+    res.json({ ...record, ...grantsOf(grants), timeline } satisfies HireRecordAnswer);
   });
 
   return router;
 }
+
+/** The groups and rooms this service gave (docs/rules.md); nothing when it never gave any. */
+function grantsOf(grants: GrantRecord | undefined): Pick<HireRecordAnswer, 'groups' | 'rooms'> {
+  if (grants === undefined) return {};
+  return {
+    groups: [...grants.groups],
+    rooms: [...grants.rooms].map(([id, access]) => ({
+      id,
+      access: ACCESS_NAMES.get(access) ?? String(access),
+    })),
+  };
+}
+
+const ACCESS_NAMES = new Map<number, string>(
+  Object.entries(ROOM_ACCESS).map(([name, value]) => [value, name]),
+);
 
 /** The query as `schema` reads it; every problem at once, as a 400 (`ERR_PAYLOAD`). */
 function readQuery<T extends z.ZodType>(req: Request, schema: T): z.output<T> {

@@ -76,9 +76,10 @@ export function createHiresWebhook(deps: HiresWebhookDeps): Router {
         res.status(200).json({ status: outcome, hires: people.length } satisfies WebhookAnswer);
         return;
       }
-      // Movers are checked above but not acted on yet: ignored, as any type the service does
-      // not handle.
-      if (event.kind !== 'hires') {
+      // A mover (`employee.updated`) is provisioned like a hire: an account that exists is left
+      // as it is, and the rules' groups and rooms follow the person as they are now (docs/rules.md).
+      // Any other type the service does not handle is ignored.
+      if (event.kind !== 'hires' && event.kind !== 'updates') {
         log.info('webhook ignored', { outcome: 'ignored' });
         setWebhookOutcome(res, 'ignored');
         res.status(200).json({ status: 'ignored', type: event.type } satisfies WebhookAnswer);

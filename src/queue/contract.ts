@@ -7,6 +7,13 @@ export const PROVISION_JOB = 'provision';
 /** Job names on the `invites` queue: the periodic tick drains all, `flush-full` only full batches. */
 export const FLUSH_TICK_JOB = 'flush-tick';
 export const FLUSH_FULL_JOB = 'flush-full';
+/**
+ * Grants flushes (groups and rooms by rule, docs/rules.md) share the `invites` queue and its one
+ * flush at a time: `grants-tick` runs a while after a person is queued (all waiting), `grants-full`
+ * as soon as a whole batch waits (full batches only).
+ */
+export const GRANTS_TICK_JOB = 'grants-tick';
+export const GRANTS_FULL_JOB = 'grants-full';
 
 /**
  * A `provision` job: one person to create in DocSpace. Exactly one of `hire` (complete), `ref` (to

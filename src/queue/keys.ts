@@ -35,6 +35,20 @@ export function createKeys(prefix: string) {
      * the transition script: the reconciler's index, so it never scans the keyspace.
      */
     inviteOwed: `${base}:invites:owed`,
+    /** Hash per person: what the rules want them to have, and their DocSpace user id (rule 13). */
+    grants: (emailKey: string) => `${base}:grants:${emailKey}`,
+    /** Set per person: the group names this service added them to. */
+    grantedGroups: (emailKey: string) => `${base}:grants:${emailKey}:groups`,
+    /** Hash per person: room id → the access this service shared it with. */
+    grantedRooms: (emailKey: string) => `${base}:grants:${emailKey}:rooms`,
+    /** Hash per person: what could not be given (`group:<name>`, `room:<id>`) → why. */
+    grantFailures: (emailKey: string) => `${base}:grants:${emailKey}:failed`,
+    /** ZSET of people whose groups and rooms wait for a grants flush (score: when asked). */
+    grantsPending: `${base}:grants:pending`,
+    /** Hash: group name → the DocSpace group id this service uses for it. */
+    groupIds: `${base}:grants:group-ids`,
+    /** Lock per group name, held while a worker looks the group up and creates it if missing. */
+    groupLock: (name: string) => `${base}:lock:group:${sha256(name).slice(0, 32)}`,
     /** Sliding-window log of DocSpace requests, shared by all workers. */
     docspaceRate: `${base}:docspace:rate`,
     /** Until when every worker holds DocSpace requests (set on 429). */
