@@ -121,8 +121,16 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
     }
     try {
       const record = await deps.store.get(key);
+      // An HR update is not a rehire: it neither cancels a pending disable nor wakes an account
+      // this service disabled (HR systems send updates around a termination, too).
+      const isUpdate = job.data.event === 'updated';
+      if (isUpdate && record?.state === 'offboarded') {
+        log.info('update of a leaver ignored', { outcome: 'not-needed', state: record.state });
+        return { outcome: 'not-needed', userId: record.userId };
+      }
       // A hire before a termination took effect cancels it (rule 12).
       if (
+        !isUpdate &&
         deps.offboarding !== undefined &&
         (await deps.offboarding.cancel(key, 'a hire event arrived'))
       ) {

@@ -85,7 +85,12 @@ export function createHiresWebhook(deps: HiresWebhookDeps): Router {
         res.status(200).json({ status: 'ignored', type: event.type } satisfies WebhookAnswer);
         return;
       }
-      const { outcome, jobIds } = await deps.intake('hires', deliveryId, event.hires);
+      const { outcome, jobIds } = await deps.intake(
+        'hires',
+        deliveryId,
+        event.hires,
+        event.kind === 'updates' ? { event: 'updated' } : {},
+      );
       log.info(`webhook ${outcome}`, {
         outcome,
         hires: event.hires.length,

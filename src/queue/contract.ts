@@ -29,6 +29,13 @@ export interface ProvisionJobData {
   readonly receivedAt: number;
   /** Set when the job waits for the joiner's start date (rule 14): when it is due (ms). */
   readonly scheduledFor?: number;
+  /**
+   * `updated`: an HR update (a mover, or an edit of any person), not a hire. It may create a person
+   * who has no account yet and moves their groups and rooms, but it never cancels a pending
+   * disable nor reactivates an account this service disabled: only a hire does (docs/design.md,
+   * rule 12). HR systems send updates around a termination, too.
+   */
+  readonly event?: 'updated';
 }
 
 /** What a `provision` job ended as; shown in the dashboard and logged. */

@@ -53,7 +53,7 @@ export function createIntake(deps: IntakeDeps) {
     source: string,
     deliveryId: string,
     items: readonly (Hire | HireItem)[],
-    options: { delayMs?: number } = {},
+    options: { delayMs?: number; event?: 'updated' } = {},
   ): Promise<{ outcome: IntakeOutcome; jobIds: string[] }> {
     const hires = items.map(toItem);
     const deliveryKey = deps.keys.delivery(`${source}:${deliveryId}`);
@@ -70,7 +70,12 @@ export function createIntake(deps: IntakeDeps) {
       const receivedAt = now();
       const jobs = hires.map((item, index) => ({
         name: PROVISION_JOB,
-        data: { ...jobPayload(item), deliveryId, receivedAt },
+        data: {
+          ...jobPayload(item),
+          deliveryId,
+          receivedAt,
+          ...(options.event === undefined ? {} : { event: options.event }),
+        },
         opts: {
           jobId: jobIds[index] ?? '',
           ...(options.delayMs === undefined ? {} : { delay: options.delayMs }),

@@ -261,6 +261,49 @@ describe('leavers (docs/design.md, rule 12) against the simulator', () => {
     assert.equal(okCalls(stack.sim, 'POST', '/api/2.0/people').length, 1, 'no second account');
   });
 
+  it('an HR update is not a rehire: it neither cancels a pending disable nor wakes a disabled account', async (t) => {
+    const clock = testClock();
+    const { stack, offboarding } = await start(t, {}, clock.now);
+    const [pending, disabled] = [person(6), person(7)];
+    await hireAll(stack, [pending, disabled]);
+    const tomorrow = dayIn('UTC', clock.now() + DAY);
+    await stack.post(
+      { employeeId: pending.employeeId, email: pending.email, terminationDate: tomorrow },
+      { type: 'employee.terminated' },
+    );
+    await stack.post(
+      {
+        employeeId: disabled.employeeId,
+        email: disabled.email,
+        terminationDate: dayIn('UTC', clock.now() - DAY),
+      },
+      { type: 'employee.terminated' },
+    );
+    const pendingKey = offboarding.keyOf(pending.email);
+    await waitFor(async () =>
+      (await offboarding.get(pendingKey))?.state === 'scheduled' ? true : undefined,
+    );
+    await waitFor(() => (simUser(stack, disabled.email)?.status === 2 ? true : undefined));
+
+    // HR systems send updates around a termination (a status or end-date field changes).
+    const updated = await stack.post([pending, disabled], { type: 'employee.updated' });
+    assert.equal(updated.status, 200);
+    const updateJobs = await waitFor(async () => {
+      const jobs = await stack.hires.getJobs(['completed']);
+      const done = jobs.filter((job) => (job.data as { event?: string }).event === 'updated');
+      return done.length === 2 ? done : undefined;
+    });
+    assert.equal(updateJobs.length, 2);
+    assert.equal((await offboarding.get(pendingKey))?.state, 'scheduled', 'still pending');
+    assert.equal(simUser(stack, disabled.email)?.status, 2, 'still disabled');
+    assert.equal(okCalls(stack.sim, 'PUT', '/api/2.0/people/status/Active').length, 0);
+
+    const job = await offboardJob(stack, pending.email);
+    clock.set(endOfDay(tomorrow, 'UTC') + 1_000);
+    await job.promote();
+    await waitFor(() => (simUser(stack, pending.email)?.status === 2 ? true : undefined));
+  });
+
   it('OFFBOARDING=off (the default): a termination is recorded in the timeline and nothing else', async (t) => {
     const { stack } = await start(t, { OFFBOARDING: 'off' });
     const lee = person(5);
