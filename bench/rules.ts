@@ -13,6 +13,7 @@ import { loadConfig } from '../src/config.js';
 import { signStandardWebhook } from '../src/domain/signature.js';
 import { createLogger } from '../src/logger.js';
 import { createGrantsStore } from '../src/queue/grants-store.js';
+import { createHireStore } from '../src/queue/hire-store.js';
 import { createKeys } from '../src/queue/keys.js';
 import { createRedis } from '../src/queue/redis.js';
 import { startApi } from '../src/server.js';
@@ -71,6 +72,7 @@ export async function runRules(options: RulesBenchOptions): Promise<RulesBenchRe
   const logger = createLogger({ level: 'error', service: 'bench-rules' });
   const connection = createRedis(config.redis, 'worker');
   const grants = createGrantsStore({ redis: connection, keys: createKeys(prefix) });
+  const hires = createHireStore({ redis: connection, keys: createKeys(prefix) });
   const workers = await startWorkers({ config, logger, connection });
   const api = await startApi({ config, logger });
   const started = Date.now();
@@ -107,7 +109,8 @@ export async function runRules(options: RulesBenchOptions): Promise<RulesBenchRe
     for (;;) {
       const records = await Promise.all(emails.map((e) => grants.get(grants.keyOf(e))));
       const done = records.filter((r) => r?.groups.length === GROUPS.length && r.rooms.size === 1);
-      const invited = sim.state().mails.filter((m) => m.kind === 'invitation').length;
+      const people = await Promise.all(emails.map((e) => hires.get(hires.keyOf(e))));
+      const invited = people.filter((r) => r?.state === 'invited').length;
       if (done.length === emails.length && invited >= emails.length) break;
       if (Date.now() > deadline)
         throw new Error(`only ${done.length} of ${emails.length} got their grants`);
