@@ -134,7 +134,9 @@ export function createApp(deps: AppDeps): Express {
       logger: deps.logger,
     };
     app.use(createOffboardingAdmin(offboardingDeps));
-    app.use(createPeoplePage({ ...offboardingDeps, store: deps.hireStore }));
+    app.use(
+      createPeoplePage({ ...offboardingDeps, store: deps.hireStore, grants: deps.grantsStore }),
+    );
   }
   app.use(createDashboard({ token: deps.adminToken, queues: deps.queues, logger: deps.logger }));
   app.use(notFound);

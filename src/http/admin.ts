@@ -1,5 +1,5 @@
-import type { GrantRecord, GrantsStore } from '../queue/grants-store.js';
-import { ROOM_ACCESS } from '../domain/rules.js';
+import type { GrantsStore } from '../queue/grants-store.js';
+import { grantsOf } from './grants-view.js';
 import { Router, type Request } from 'express';
 import type { z } from 'zod';
 import { problemsOf } from '../domain/problems.js';
@@ -98,22 +98,6 @@ export function createAdminRoutes(deps: AdminDeps): Router {
 
   return router;
 }
-
-/** The groups and rooms this service gave (docs/rules.md); nothing when it never gave any. */
-function grantsOf(grants: GrantRecord | undefined): Pick<HireRecordAnswer, 'groups' | 'rooms'> {
-  if (grants === undefined) return {};
-  return {
-    groups: [...grants.groups],
-    rooms: [...grants.rooms].map(([id, access]) => ({
-      id,
-      access: ACCESS_NAMES.get(access) ?? String(access),
-    })),
-  };
-}
-
-const ACCESS_NAMES = new Map<number, string>(
-  Object.entries(ROOM_ACCESS).map(([name, value]) => [value, name]),
-);
 
 /** The query as `schema` reads it; every problem at once, as a 400 (`ERR_PAYLOAD`). */
 function readQuery<T extends z.ZodType>(req: Request, schema: T): z.output<T> {

@@ -3,16 +3,20 @@ import helmet from 'helmet';
 import type { Queue } from 'bullmq';
 import { maskEmail } from '../domain/pii.js';
 import type { Logger } from '../logger.js';
+import type { GrantsStore } from '../queue/grants-store.js';
 import type { HireRecord, HireStore, TimelineEntry } from '../queue/hire-store.js';
 import { releaseOffboardings } from '../queue/offboarding-release.js';
 import type { OffboardingRecord, OffboardingStore } from '../queue/offboarding-store.js';
 import { createAdminAuth } from './admin-auth.js';
+import { grantsOf, type GrantsView } from './grants-view.js';
 import { sameOriginChanges } from './same-origin.js';
 
 export interface PeoplePageDeps {
   readonly token: string | undefined;
   readonly store: Pick<HireStore, 'keyOf' | 'get' | 'timeline' | 'recent'>;
   readonly offboarding: Pick<OffboardingStore, 'get' | 'list' | 'release'>;
+  /** What the rules gave each person (PROVISIONING_RULES); absent without a rules file. */
+  readonly grants?: Pick<GrantsStore, 'get'> | undefined;
   readonly queue: Pick<Queue, 'add'>;
   readonly logger: Pick<Logger, 'info' | 'warn'>;
 }
@@ -58,6 +62,7 @@ export function createPeoplePage(deps: PeoplePageDeps): Router {
         key,
         record: await deps.store.get(key),
         offboarding: await deps.offboarding.get(key),
+        grants: grantsOf(await deps.grants?.get(key)),
         timeline: search === undefined ? [] : await deps.store.timeline(key),
       })),
     );
@@ -104,6 +109,7 @@ interface Person {
   readonly record: HireRecord | undefined;
   readonly offboarding: OffboardingRecord | undefined;
   readonly timeline: readonly TimelineEntry[];
+  readonly grants: GrantsView;
 }
 
 /** The state shown: the record's, as an admin reads it, with the leaver's disable beside it. */
@@ -138,7 +144,9 @@ function page(view: {
       const when = p.offboarding?.effectiveAt ?? p.record?.scheduledFor;
       return `<tr data-key="${esc(p.key)}"><td>${esc(email(address, p.key))}</td><td>${esc(
         shownState(p.record, p.offboarding),
-      )}</td><td>${when === undefined ? '' : esc(new Date(when).toISOString())}</td><td>${esc(
+      )}</td><td>${esc(grantsText(p.grants))}</td><td>${
+        when === undefined ? '' : esc(new Date(when).toISOString())
+      }</td><td>${esc(
         p.record?.lastError ?? p.offboarding?.reason ?? '',
       )}</td><td><a href="/admin/people?reveal=${esc(p.key)}">Reveal</a></td></tr>`;
     })
@@ -179,11 +187,20 @@ ${held}
 <form method="post" action="/admin/people/release"><button type="submit">Release all</button></form>`
 }
 <h2>${view.search === undefined ? 'Recent people' : 'Search result'}</h2>
-<table id="people"><thead><tr><th>Email</th><th>State</th><th>Scheduled / effective</th><th>Last error or reason</th><th></th></tr></thead><tbody>
+<table id="people"><thead><tr><th>Email</th><th>State</th><th>Groups and rooms given</th><th>Scheduled / effective</th><th>Last error or reason</th><th></th></tr></thead><tbody>
 ${rows}
 </tbody></table>
 ${view.search === undefined ? '' : `<h2>Timeline</h2><ol id="timeline">${timeline}</ol>`}
 </body></html>`;
+}
+
+/** "Sales, Berlin office; room 1234 (editing)": what the rules gave, as one cell. */
+function grantsText(grants: GrantsView): string {
+  const parts = [
+    ...(grants.groups ?? []),
+    ...(grants.rooms ?? []).map((room) => `room ${room.id} (${room.access})`),
+  ];
+  return parts.join(', ');
 }
 
 function esc(value: string): string {

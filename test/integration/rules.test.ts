@@ -102,8 +102,10 @@ describe('groups and rooms by rule, end to end (docs/design.md, rule 13)', () =>
     const cat = person('Cat', { department: 'Sales' });
     await stack.post([ann, ben, cat]);
     await stack.settled([ann.email, ben.email, cat.email]);
-    await grantsSettled(ben.email, (id) => groupsOf(id).length === 2);
-    await grantsSettled(cat.email, (id) => groupsOf(id).length === 1);
+    // Groups and room shares are separate calls: wait for both.
+    await grantsSettled(ben.email, (id) => groupsOf(id).length === 2 && ENG_ROOM in sharesOf(id));
+    await grantsSettled(cat.email, (id) => groupsOf(id).length === 1 && SALES_ROOM in sharesOf(id));
+    await grantsSettled(ann.email, (id) => SALES_ROOM in sharesOf(id));
 
     assert.deepEqual(groupsOf(userOf(ann.email).id), ['Sales']);
     assert.deepEqual(sharesOf(userOf(ann.email).id), { [SALES_ROOM]: 10 });
@@ -117,12 +119,30 @@ describe('groups and rooms by rule, end to end (docs/design.md, rule 13)', () =>
       .sort();
     assert.deepEqual(names, ['Berlin office', 'Engineering', 'Sales'], 'each group made once');
     assert.equal(stack.sim.state().roomMails.length, 0, 'notify: false');
-    const answer = await fetch(`${stack.apiUrl}/admin/hires/${encodeURIComponent(ann.email)}`, {
-      headers: { authorization: `Bearer ${'a'.repeat(32)}` },
+    // The grants are recorded after DocSpace answered: wait for the record too.
+    const record = await waitFor(async () => {
+      const answer = await fetch(`${stack.apiUrl}/admin/hires/${encodeURIComponent(ann.email)}`, {
+        headers: { authorization: `Bearer ${'a'.repeat(32)}` },
+      });
+      const read = (await answer.json()) as { groups?: string[]; rooms?: unknown[] };
+      return read.rooms?.length === 1 ? read : undefined;
     });
-    const record = (await answer.json()) as { groups?: string[]; rooms?: unknown[] };
     assert.deepEqual(record.groups, ['Sales']);
     assert.deepEqual(record.rooms, [{ id: SALES_ROOM, access: 'editing' }]);
+    const html = await waitFor(async () => {
+      const page = await fetch(
+        `${stack.apiUrl}/admin/people?email=${encodeURIComponent(ben.email)}`,
+        { headers: { authorization: `Bearer ${'a'.repeat(32)}` } },
+      );
+      assert.equal(page.status, 200);
+      const text = await page.text();
+      return text.includes(`room ${ENG_ROOM}`) ? text : undefined;
+    });
+    assert.match(html, /<th>Groups and rooms given<\/th>/);
+    assert.match(
+      html,
+      new RegExp(`Berlin office, Engineering, room ${ENG_ROOM} \\(content-creator\\)`),
+    );
   });
 
   it('when an existing account is hired, it gets its groups but is never invited, and a membership an admin made is not recorded as ours', async () => {
@@ -148,7 +168,10 @@ describe('groups and rooms by rule, end to end (docs/design.md, rule 13)', () =>
     const dan = person('Dan', { department: 'Sales' });
     await stack.post(dan);
     await stack.settled([dan.email]);
-    await grantsSettled(dan.email, (id) => groupsOf(id).includes('Sales'));
+    await grantsSettled(
+      dan.email,
+      (id) => groupsOf(id).includes('Sales') && SALES_ROOM in sharesOf(id),
+    );
     const danId = userOf(dan.email).id;
     // An admin puts Dan in "Berlin office" by hand before he moves to a rule that gives it too.
     const berlin = (await grants.groupId('Berlin office')) ?? '';
@@ -162,7 +185,11 @@ describe('groups and rooms by rule, end to end (docs/design.md, rule 13)', () =>
     );
     await grantsSettled(
       dan.email,
-      (id) => groupsOf(id).includes('Engineering') && !groupsOf(id).includes('Sales'),
+      (id) =>
+        groupsOf(id).includes('Engineering') &&
+        !groupsOf(id).includes('Sales') &&
+        ENG_ROOM in sharesOf(id) &&
+        !(SALES_ROOM in sharesOf(id)),
     );
     assert.deepEqual(sharesOf(danId), { [ENG_ROOM]: 11 });
 
@@ -170,7 +197,11 @@ describe('groups and rooms by rule, end to end (docs/design.md, rule 13)', () =>
     await stack.post({ ...dan, department: 'Sales' }, { type: 'employee.updated' });
     await grantsSettled(
       dan.email,
-      (id) => groupsOf(id).includes('Sales') && !groupsOf(id).includes('Engineering'),
+      (id) =>
+        groupsOf(id).includes('Sales') &&
+        !groupsOf(id).includes('Engineering') &&
+        SALES_ROOM in sharesOf(id) &&
+        !(ENG_ROOM in sharesOf(id)),
     );
     assert.deepEqual(groupsOf(danId), ['Berlin office', 'Sales']);
     assert.deepEqual(sharesOf(danId), { [SALES_ROOM]: 10 });
