@@ -104,6 +104,9 @@ describe('groups and rooms by rule, end to end (docs/design.md, rule 13)', () =>
     await stack.settled([ann.email, ben.email, cat.email]);
     await grantsSettled(ben.email, (id) => groupsOf(id).length === 2);
     await grantsSettled(cat.email, (id) => groupsOf(id).length === 1);
+    for (const p of [ann, ben, cat]) {
+      await grantsSettled(p.email, (id) => Object.keys(sharesOf(id)).length === 1);
+    }
 
     assert.deepEqual(groupsOf(userOf(ann.email).id), ['Sales']);
     assert.deepEqual(sharesOf(userOf(ann.email).id), { [SALES_ROOM]: 10 });
@@ -164,6 +167,10 @@ describe('groups and rooms by rule, end to end (docs/design.md, rule 13)', () =>
       dan.email,
       (id) => groupsOf(id).includes('Engineering') && !groupsOf(id).includes('Sales'),
     );
+    await grantsSettled(
+      dan.email,
+      (id) => sharesOf(id)[ENG_ROOM] === 11 && !sharesOf(id)[SALES_ROOM],
+    );
     assert.deepEqual(sharesOf(danId), { [ENG_ROOM]: 11 });
 
     // Back to Sales: Engineering (ours) goes, Berlin office (the admin's) stays.
@@ -171,6 +178,10 @@ describe('groups and rooms by rule, end to end (docs/design.md, rule 13)', () =>
     await grantsSettled(
       dan.email,
       (id) => groupsOf(id).includes('Sales') && !groupsOf(id).includes('Engineering'),
+    );
+    await grantsSettled(
+      dan.email,
+      (id) => sharesOf(id)[SALES_ROOM] === 10 && !sharesOf(id)[ENG_ROOM],
     );
     assert.deepEqual(groupsOf(danId), ['Berlin office', 'Sales']);
     assert.deepEqual(sharesOf(danId), { [SALES_ROOM]: 10 });

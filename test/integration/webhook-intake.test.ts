@@ -95,9 +95,10 @@ describe('POST /webhooks/hires answers exactly as the contract says (README.md#h
   });
 
   it('when the event is not a hire, then 200 ignored and nothing stored', async () => {
-    const response = await stack.post(alice, { type: 'employee.updated' });
+    // employee.updated is acted on (movers, docs/rules.md): an unknown type stands in here.
+    const response = await stack.post(alice, { type: 'employee.birthday' });
     assert.equal(response.status, 200);
-    assert.deepEqual(await response.json(), { status: 'ignored', type: 'employee.updated' });
+    assert.deepEqual(await response.json(), { status: 'ignored', type: 'employee.birthday' });
     const leaver = { employeeId: 'E-1', email: alice.email, terminationDate: '2026-12-31' };
     const terminated = await stack.post(leaver, { type: 'employee.terminated' });
     assert.equal(terminated.status, 200);
