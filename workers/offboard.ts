@@ -8,6 +8,7 @@ import type { Metrics } from '../src/metrics.js';
 import type { HireStore } from '../src/queue/hire-store.js';
 import type { CancelOffboardJobData, OffboardJobData } from '../src/queue/leaver-intake.js';
 import type { OffboardingStore } from '../src/queue/offboarding-store.js';
+import type { Locks } from '../src/queue/locks.js';
 import { circuitFields, type JobWaits } from './job-waits.js';
 
 /** What the processors use of a BullMQ job. */
@@ -15,7 +16,7 @@ export type OffboardJob = Pick<
   Job<OffboardJobData>,
   'id' | 'data' | 'attemptsMade' | 'attemptsStarted' | 'moveToDelayed'
 >;
-export type CancelOffboardJob = Pick<Job<CancelOffboardJobData>, 'id' | 'data'>;
+export type CancelOffboardJob = Pick<Job<CancelOffboardJobData>, 'id' | 'data' | 'moveToDelayed'>;
 
 export interface OffboardDeps {
   readonly mode: OffboardingMode;
@@ -29,6 +30,14 @@ export interface OffboardDeps {
     OffboardingStore,
     'schedule' | 'get' | 'takeSlot' | 'finish' | 'cancel' | 'ours'
   >;
+  /**
+   * The person's lease, the one hire jobs take (workers/provision.ts): a disable and a rehire (or a
+   * cancellation) of one person never interleave, so a rehire that arrives while the disable is
+   * being sent finds the account recorded `offboarded` and reactivates it.
+   */
+  readonly locks: Locks;
+  readonly lockKey: (personKey: string) => string;
+  readonly lockTtlMs: number;
   readonly waits: JobWaits;
   readonly logger: Logger;
   readonly metrics?: Pick<Metrics, 'offboardingHeld' | 'offboardingFinished'>;
@@ -136,56 +145,70 @@ export function createOffboardProcessor(deps: OffboardDeps) {
       }
     }
 
-    const slot = await deps.offboarding.takeSlot(key, owner, deps.maxPerHour);
-    if (slot === 'held') {
-      deps.metrics?.offboardingHeld();
-      await deps.store.note(
-        key,
-        'offboarding held',
-        `more than ${deps.maxPerHour} disables in an hour`,
-        jobId,
-      );
-      log.warn('offboarding held: more disables in an hour than OFFBOARDING_MAX_PER_HOUR', {
-        outcome: 'held',
-        maxPerHour: deps.maxPerHour,
-        fix: 'check the HR export; release on /admin/people or POST /admin/offboarding/release',
-      });
-      return { outcome: 'held' };
+    if (!(await deps.locks.acquire(deps.lockKey(key), jobId, deps.lockTtlMs))) {
+      // A hire or another leaver job works on this person now: come back shortly, no attempt used.
+      await job.moveToDelayed(now() + 500 + Math.floor(Math.random() * 1000), token);
+      throw new DelayedError();
     }
-    if (slot !== 'go') {
-      log.info('offboarding stopped', { outcome: 'stale', state: slot });
-      return { outcome: slot === 'cancelled' ? 'cancelled' : 'stale' };
+    try {
+      return await disable();
+    } finally {
+      await deps.locks.release(deps.lockKey(key), jobId);
     }
 
-    try {
-      const target = await findTarget(key, leaver.email);
-      if (target.kind !== 'user') {
-        await deps.offboarding.finish(key, owner, target.kind, target.reason);
-        await deps.store.note(key, `offboarding ${target.kind}`, target.reason, jobId);
-        deps.metrics?.offboardingFinished(target.kind);
-        log.info(`offboarding ${target.kind}`, { outcome: target.kind, reason: target.reason });
-        return { outcome: target.kind };
-      }
-      const [answered] = await deps.docspace.setStatus([target.user.id], 'Terminated');
-      if (answered?.id !== target.user.id || answered.status !== 2) {
-        throw new DocspaceError({
-          kind: 'lasting',
-          endpoint: 'PUT /api/2.0/people/status/Terminated',
-          message: 'DocSpace did not disable the account (its answer does not show it terminated)',
+    async function disable(): Promise<OffboardResult> {
+      const slot = await deps.offboarding.takeSlot(key, owner, deps.maxPerHour);
+      if (slot === 'held') {
+        deps.metrics?.offboardingHeld();
+        await deps.store.note(
+          key,
+          'offboarding held',
+          `more than ${deps.maxPerHour} disables in an hour`,
+          jobId,
+        );
+        log.warn('offboarding held: more disables in an hour than OFFBOARDING_MAX_PER_HOUR', {
+          outcome: 'held',
+          maxPerHour: deps.maxPerHour,
+          fix: 'check the HR export; release on /admin/people or POST /admin/offboarding/release',
         });
+        return { outcome: 'held' };
       }
-      await deps.store.offboarded(key, target.user.id, jobId, person);
-      await deps.offboarding.finish(
-        key,
-        owner,
-        'done',
-        `disabled at ${new Date(now()).toISOString()}`,
-      );
-      deps.metrics?.offboardingFinished('offboarded');
-      log.info('account disabled', { outcome: 'offboarded', userId: target.user.id });
-      return { outcome: 'offboarded', userId: target.user.id };
-    } catch (err: unknown) {
-      throw await failure(err);
+      if (slot !== 'go') {
+        log.info('offboarding stopped', { outcome: 'stale', state: slot });
+        return { outcome: slot === 'cancelled' ? 'cancelled' : 'stale' };
+      }
+
+      try {
+        const target = await findTarget(key, leaver.email);
+        if (target.kind !== 'user') {
+          await deps.offboarding.finish(key, owner, target.kind, target.reason);
+          await deps.store.note(key, `offboarding ${target.kind}`, target.reason, jobId);
+          deps.metrics?.offboardingFinished(target.kind);
+          log.info(`offboarding ${target.kind}`, { outcome: target.kind, reason: target.reason });
+          return { outcome: target.kind };
+        }
+        const [answered] = await deps.docspace.setStatus([target.user.id], 'Terminated');
+        if (answered?.id !== target.user.id || answered.status !== 2) {
+          throw new DocspaceError({
+            kind: 'lasting',
+            endpoint: 'PUT /api/2.0/people/status/Terminated',
+            message:
+              'DocSpace did not disable the account (its answer does not show it terminated)',
+          });
+        }
+        await deps.store.offboarded(key, target.user.id, jobId, person);
+        await deps.offboarding.finish(
+          key,
+          owner,
+          'done',
+          `disabled at ${new Date(now()).toISOString()}`,
+        );
+        deps.metrics?.offboardingFinished('offboarded');
+        log.info('account disabled', { outcome: 'offboarded', userId: target.user.id });
+        return { outcome: 'offboarded', userId: target.user.id };
+      } catch (err: unknown) {
+        throw await failure(err);
+      }
     }
 
     async function failure(err: unknown): Promise<unknown> {
@@ -253,9 +276,12 @@ export function createOffboardProcessor(deps: OffboardDeps) {
  * released). An account already disabled stays so: a hire event reactivates it.
  */
 export function createCancelOffboardProcessor(
-  deps: Pick<OffboardDeps, 'store' | 'offboarding' | 'logger'>,
+  deps: Pick<OffboardDeps, 'store' | 'offboarding' | 'logger' | 'locks' | 'lockKey' | 'lockTtlMs'>,
 ) {
-  return async (job: CancelOffboardJob): Promise<{ outcome: 'cancelled' | 'nothing-pending' }> => {
+  return async (
+    job: CancelOffboardJob,
+    token?: string,
+  ): Promise<{ outcome: 'cancelled' | 'nothing-pending' }> => {
     const jobId = job.id ?? '';
     const { person } = job.data;
     const key = deps.store.keyOf(person.email);
@@ -265,7 +291,17 @@ export function createCancelOffboardProcessor(
       source: person.source,
       queue: 'hires',
     });
-    const cancelled = await deps.offboarding.cancel(key, 'the termination was cancelled');
+    // Not while a disable of this person is being sent (see OffboardDeps.locks).
+    if (!(await deps.locks.acquire(deps.lockKey(key), jobId, deps.lockTtlMs))) {
+      await job.moveToDelayed(Date.now() + 500 + Math.floor(Math.random() * 1000), token);
+      throw new DelayedError();
+    }
+    let cancelled: boolean;
+    try {
+      cancelled = await deps.offboarding.cancel(key, 'the termination was cancelled');
+    } finally {
+      await deps.locks.release(deps.lockKey(key), jobId);
+    }
     await deps.store.note(
       key,
       'termination cancelled',

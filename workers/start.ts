@@ -212,6 +212,12 @@ function buildProcessors(
   const userType = USER_TYPES[config.docspace.userType];
   const inviteMode = config.invite.mode;
   const clock = deps.now === undefined ? {} : { now: deps.now };
+  // One lease per person, shared by hires and leavers (workers/offboard.ts, OffboardDeps.locks).
+  const personLease = {
+    locks: createLocks(deps.connection),
+    lockKey: keys.hireLock,
+    lockTtlMs: Math.max(60_000, 4 * config.docspace.timeoutMs),
+  };
   const offboard = createOffboardProcessor({
     ...clock,
     mode: config.offboarding.mode,
@@ -221,11 +227,17 @@ function buildProcessors(
     docspace: docspace.client,
     store,
     offboarding,
+    ...personLease,
     waits: waitsOf(queues.hires),
     logger,
     ...(metrics ? { metrics } : {}),
   });
-  const cancelOffboard = createCancelOffboardProcessor({ store, offboarding, logger });
+  const cancelOffboard = createCancelOffboardProcessor({
+    store,
+    offboarding,
+    logger,
+    ...personLease,
+  });
   const grants = buildGrants(deps, parts, waitsOf(queues.invites));
   const flush =
     inviteMode === 'none'
@@ -245,10 +257,8 @@ function buildProcessors(
     fetchers: createFetchers(config, deps.providers ?? PROVIDERS),
     docspace: docspace.client,
     store,
-    locks: createLocks(deps.connection),
-    lockKey: keys.hireLock,
+    ...personLease,
     refLockKey: keys.refLock,
-    lockTtlMs: Math.max(60_000, 4 * config.docspace.timeoutMs),
     userType,
     inviteMode,
     inviteBuffer: buffer,
@@ -266,7 +276,7 @@ function buildProcessors(
     provision: async (job, token) => {
       if (job.name === OFFBOARD_JOB) return await offboard(job as unknown as OffboardJob, token);
       if (job.name === CANCEL_OFFBOARD_JOB) {
-        return await cancelOffboard(job as unknown as CancelOffboardJob);
+        return await cancelOffboard(job as unknown as CancelOffboardJob, token);
       }
       return await provision(job, token);
     },

@@ -86,9 +86,12 @@ describe('leavers (docs/design.md, rule 12) against the simulator', () => {
     );
     assert.deepEqual(await answer.json(), { status: 'accepted', hires: 1 });
     await waitFor(() => (simUser(stack, lee.email)?.status === 2 ? true : undefined));
+    // The records are written once DocSpace has answered: wait for them, not only the account.
+    await waitFor(async () =>
+      (await offboarding.get(offboarding.keyOf(lee.email)))?.state === 'done' ? true : undefined,
+    );
     const record = await stack.store.get(stack.store.keyOf(lee.email));
     assert.equal(record?.state, 'offboarded');
-    assert.equal((await offboarding.get(offboarding.keyOf(lee.email)))?.state, 'done');
     assert.equal(okCalls(stack.sim, 'PUT', '/api/2.0/people/status/Terminated').length, 1);
   });
 
@@ -119,8 +122,8 @@ describe('leavers (docs/design.md, rule 12) against the simulator', () => {
 
     clock.set(scheduled.effectiveAt + 1_000);
     await job.promote();
-    await waitFor(() => (simUser(stack, lee.email)?.status === 2 ? true : undefined));
-    assert.equal((await offboarding.get(key))?.state, 'done');
+    await waitFor(async () => ((await offboarding.get(key))?.state === 'done' ? true : undefined));
+    assert.equal(simUser(stack, lee.email)?.status, 2);
   });
 
   it('when an eleventh disable comes within an hour (OFFBOARDING_MAX_PER_HOUR=10), it waits held until an admin releases it', async (t) => {
@@ -158,8 +161,10 @@ describe('leavers (docs/design.md, rule 12) against the simulator', () => {
       emails: [heldEmail],
     });
     assert.deepEqual(released, { status: 200, json: { released: 1 } });
-    await waitFor(() => (simUser(stack, heldEmail)?.status === 2 ? true : undefined));
-    assert.equal((await offboarding.get(offboarding.keyOf(heldEmail)))?.state, 'done');
+    await waitFor(async () =>
+      (await offboarding.get(offboarding.keyOf(heldEmail)))?.state === 'done' ? true : undefined,
+    );
+    assert.equal(simUser(stack, heldEmail)?.status, 2);
   });
 
   it('scope: by default only accounts this service created; `all` reaches others but never a DocSpace admin', async (t) => {
@@ -259,6 +264,33 @@ describe('leavers (docs/design.md, rule 12) against the simulator', () => {
     assert.ok(record.reactivatedAt !== undefined, 'recorded as reactivated');
     assert.equal(inviteCounts(stack.sim).get(lee.email), 2, 'in an invite batch again');
     assert.equal(okCalls(stack.sim, 'POST', '/api/2.0/people').length, 1, 'no second account');
+  });
+
+  it('a rehire that arrives while the disable is being sent waits for it, then reactivates the account', async (t) => {
+    const { stack } = await start(t);
+    const lee = person(8);
+    await hireAll(stack, [lee]);
+    stack.sim.setFaults({ latencyMs: 700 });
+    await stack.post(
+      {
+        employeeId: lee.employeeId,
+        email: lee.email,
+        terminationDate: dayIn('UTC', Date.now() - DAY),
+      },
+      { type: 'employee.terminated' },
+    );
+    const job = await offboardJob(stack, lee.email);
+    await waitFor(async () => ((await job.getState()) === 'active' ? true : undefined));
+    // The disable's DocSpace calls are under way (700 ms each): the rehire comes now.
+    await stack.post(lee);
+    await waitFor(async () => ((await job.getState()) === 'completed' ? true : undefined), 20_000);
+    stack.sim.resetFaults();
+    await waitFor(() => (simUser(stack, lee.email)?.status === 1 ? true : undefined), 20_000);
+    await stack.settled([lee.email], ['invited']);
+    const record = await stack.store.get(stack.store.keyOf(lee.email));
+    assert.ok(record?.reactivatedAt !== undefined, 'recorded as reactivated');
+    assert.equal(okCalls(stack.sim, 'PUT', '/api/2.0/people/status/Terminated').length, 1);
+    assert.equal(okCalls(stack.sim, 'PUT', '/api/2.0/people/status/Active').length, 1);
   });
 
   it('an HR update is not a rehire: it neither cancels a pending disable nor wakes a disabled account', async (t) => {
