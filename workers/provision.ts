@@ -124,7 +124,7 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
       // An HR update is not a rehire: it neither cancels a pending disable nor wakes an account
       // this service disabled (HR systems send updates around a termination, too).
       const isUpdate = job.data.event === 'updated';
-      if (isUpdate && record?.state === 'offboarded') {
+      if (isUpdate && (record?.state === 'offboarded' || record?.state === 'withdrawn')) {
         log.info('update of a leaver ignored', { outcome: 'not-needed', state: record.state });
         return { outcome: 'not-needed', userId: record.userId };
       }

@@ -409,6 +409,15 @@ describe('start dates (docs/design.md, rule 14) against the simulator', () => {
     clock.set(startOfDay(startDate, 'UTC'));
     await job.promote();
     await waitFor(async () => ((await job.getState()) === 'completed' ? true : undefined));
+    // The HR system's own update around the termination does not bring the joiner back.
+    await stack.post(joiner, { type: 'employee.updated' });
+    await waitFor(async () => {
+      const jobs = await stack.hires.getJobs(['completed']);
+      return jobs.some((j) => (j.data as { event?: string }).event === 'updated')
+        ? true
+        : undefined;
+    });
+    assert.equal((await stack.store.get(key))?.state, 'withdrawn');
     assert.equal(okCalls(stack.sim, 'POST', '/api/2.0/people').length, 0);
   });
 });
