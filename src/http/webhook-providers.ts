@@ -56,7 +56,12 @@ export function createProviderWebhooks(deps: ProviderWebhooksDeps): Router {
           return;
         }
         if (event.kind === 'ignored') {
-          log.info('webhook ignored', { outcome: 'ignored', type: event.type });
+          // Recorded, not acted on: a vendor's leaver event says why (src/providers/leaver-events.ts).
+          log.info('webhook ignored', {
+            outcome: 'ignored',
+            type: event.type,
+            ...(event.note === undefined ? {} : { note: event.note }),
+          });
           setWebhookOutcome(res, 'ignored');
           res.status(200).json({ status: 'ignored', type: event.type } satisfies WebhookAnswer);
           return;

@@ -3,6 +3,7 @@ import { isSafeId, SAFE_ID_RULE } from './safe-id.js';
 import type { HireItem } from '../domain/hire-item.js';
 import type { ProviderEvent, WebhookRequest } from './types.js';
 import { isObject } from '../domain/is-object.js';
+import { BAMBOOHR_DELETED, BAMBOOHR_STATUS_CHANGE, namesStatusField } from './leaver-events.js';
 
 /**
  * Reading BambooHR webhook bodies, in both of its structures and both of its encodings.
@@ -44,6 +45,7 @@ export function parseBambooHr(request: WebhookRequest): ProviderEvent {
       { path: 'type', message: 'required' },
     ]);
   }
+  if (type === 'employee.deleted') return { kind: 'ignored', type, note: BAMBOOHR_DELETED };
   if (type !== 'employee.created' && type !== 'employee.updated') return { kind: 'ignored', type };
   const data = body['data'];
   if (!isObject(data)) {
@@ -57,7 +59,12 @@ export function parseBambooHr(request: WebhookRequest): ProviderEvent {
     throw new PayloadError(`the payload has ${problems.length} problem(s)`, problems);
   }
   if (type === 'employee.updated') {
-    if (!namesWorkEmail(data['changedFields'])) return { kind: 'ignored', type };
+    if (!namesWorkEmail(data['changedFields'])) {
+      // A leaver arrives this way, with the status among the changed fields (docs/hr-systems.md#bamboohr).
+      return namesStatusField(data['changedFields'])
+        ? { kind: 'ignored', type, note: BAMBOOHR_STATUS_CHANGE }
+        : { kind: 'ignored', type };
+    }
     // A person is updated many times: the event's own timestamp (kept across retries, unlike the
     // signature's) tells one update from the next.
     const at = typeof body['timestamp'] === 'string' ? body['timestamp'] : '';
@@ -115,6 +122,7 @@ function parseFieldBased(employees: unknown): ProviderEvent {
   const updated: string[] = [];
   const updateKeys: string[] = [];
   const actions = new Set<string>();
+  const statusChanges: unknown[] = [];
   employees.forEach((entry: unknown, index) => {
     const path = `employees[${index}]`;
     if (!isObject(entry)) {
@@ -127,6 +135,9 @@ function parseFieldBased(employees: unknown): ProviderEvent {
       return;
     }
     actions.add(action.toLowerCase());
+    if (action.toLowerCase() === 'updated' && namesStatusField(entry['changedFields'])) {
+      statusChanges.push(entry['id']);
+    }
     if (action.toLowerCase() === 'updated' && namesWorkEmail(entry['changedFields'])) {
       const id = readId(entry['id'], `${path}.id`, problems);
       if (id !== undefined && !updated.includes(id)) {
@@ -145,7 +156,10 @@ function parseFieldBased(employees: unknown): ProviderEvent {
   }
   const onlyUpdates = updated.filter((id) => !created.includes(id));
   if (created.length === 0 && onlyUpdates.length === 0) {
-    return { kind: 'ignored', type: `employee_with_fields.${[...actions].join('+') || 'none'}` };
+    const type = `employee_with_fields.${[...actions].join('+') || 'none'}`;
+    return statusChanges.length > 0
+      ? { kind: 'ignored', type, note: BAMBOOHR_STATUS_CHANGE }
+      : { kind: 'ignored', type };
   }
   const items: HireItem[] = [
     ...created.map((employeeId): HireItem => ({

@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ConfigError, PayloadError, SignatureError } from '../errors.js';
 import { createHibobFetcher } from './hibob-api.js';
+import { hibobLeaverNote } from './leaver-events.js';
 import { isSafeId, SAFE_ID_RULE } from './safe-id.js';
 import type {
   Provider,
@@ -81,7 +82,11 @@ export function createHibobWebhook(settings: ProviderSettings): WebhookAdapter {
       }
       // The other of employee.created / employee.joined is ignored too: a webhook subscribed to
       // both never provisions one person twice.
-      if (type !== provisionType) return { kind: 'ignored', type };
+      if (type !== provisionType) {
+        // Leaver events are recorded with why they are not acted on (docs/hr-systems.md#hibob-bob).
+        const note = hibobLeaverNote(type);
+        return note === undefined ? { kind: 'ignored', type } : { kind: 'ignored', type, note };
+      }
 
       // v2 puts the id in `data.employeeId` (https://apidocs.hibob.com/reference/webhook-events-v2);
       // legacy v1 webhooks, still running, carried `employee.id`.

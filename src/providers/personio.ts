@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { PayloadError, ServiceError, SignatureError } from '../errors.js';
 import { createPersonioFetcher } from './personio-api.js';
+import { personioLeaverNote } from './leaver-events.js';
 import { isSafeId, SAFE_ID_RULE } from './safe-id.js';
 import type { Provider, ProviderEvent, WebhookAdapter, WebhookRequest } from './types.js';
 import { isObject } from '../domain/is-object.js';
@@ -81,7 +82,11 @@ export function createPersonioWebhook(token: string): WebhookAdapter {
           { path: 'event_name', message: 'required' },
         ]);
       }
-      if (!HIRE_EVENTS.has(type)) return { kind: 'ignored', type };
+      if (!HIRE_EVENTS.has(type)) {
+        // Leaver events are recorded with why they are not acted on (docs/hr-systems.md#personio).
+        const note = personioLeaverNote(type);
+        return note === undefined ? { kind: 'ignored', type } : { kind: 'ignored', type, note };
+      }
 
       const company = idAt(body, ['company_id']);
       const payload = body['payload'];

@@ -26,7 +26,15 @@ export type ProviderEvent =
       /** Wait this long before working on the hires (e.g. an HR API's read-after-write lag). */
       readonly delayMs?: number;
     }
-  | { readonly kind: 'ignored'; readonly type: string }
+  | {
+      readonly kind: 'ignored';
+      readonly type: string;
+      /**
+       * Why an event the service knows is not acted on (a vendor's leaver event:
+       * src/providers/leaver-events.ts); logged with the delivery, never sent back.
+       */
+      readonly note?: string;
+    }
   /** The sender's connection test: answered 200, nothing stored. */
   | { readonly kind: 'ping' };
 

@@ -264,6 +264,57 @@ describe('POST /webhooks/bamboohr', () => {
     for (const email of emails) assert.equal(inviteCounts(stack.sim).get(email), 1);
   });
 
+  it('records a leaver (a status change) and a deletion with why, answers 200 ignored, stores and fetches nothing', async () => {
+    const counts = async () =>
+      Object.values(await stack.hires.getJobCounts()).reduce((a, b) => a + b, 0);
+    const start = await counts();
+    const before = hr.calls.length;
+    const deliveries: [string, string][] = [
+      [
+        JSON.stringify({
+          type: 'employee.updated',
+          timestamp: '2026-01-31T18:42:00+0000',
+          data: { companyId: '12345', employeeId: '777', changedFields: ['status'] },
+        }),
+        'employee.updated',
+      ],
+      [
+        JSON.stringify({
+          employees: [
+            {
+              action: 'Updated',
+              id: '778',
+              changedFields: ['Employment Status'],
+              fields: { 'Employment Status': 'Terminated' },
+              timestamp: '2026-01-31T18:42:00+0000',
+            },
+          ],
+        }),
+        'employee_with_fields.updated',
+      ],
+      [
+        JSON.stringify({
+          type: 'employee.deleted',
+          timestamp: '2026-01-31T18:42:00+0000',
+          data: { companyId: '12345', employeeId: '779' },
+        }),
+        'employee.deleted',
+      ],
+    ];
+    for (const [delivery, type] of deliveries) {
+      const answer = await post(stack, delivery);
+      assert.equal(answer.status, 200, type);
+      assert.deepEqual(await answer.json(), { status: 'ignored', type });
+      const line = stack.logLines.find(
+        (l) =>
+          l.includes('webhook ignored') && l.includes(`"type":"${type}"`) && l.includes('"note":'),
+      );
+      assert.ok(line !== undefined, `${type} is recorded with why`);
+    }
+    assert.equal(await counts(), start, 'no offboard (or any) job');
+    assert.equal(hr.calls.length, before, 'BambooHR is not called');
+  });
+
   it('logs neither the webhook key, the API key nor a signature', () => {
     const logs = stack.logLines.join('\n');
     assert.ok(!logs.includes(SECRET));

@@ -140,6 +140,29 @@ describe('POST /webhooks/hibob (provision on employee.created)', () => {
     assert.equal(bob.calls.length, 0);
   });
 
+  it('records employee.left and employee.inactivated (and the other leaver events) with why, answers 200 ignored, stores and fetches nothing', async () => {
+    const counts = async () =>
+      Object.values(await stack.hires.getJobCounts()).reduce((a, b) => a + b, 0);
+    const start = await counts();
+    const bobCalls = bob.calls.length;
+    for (const type of [
+      'employee.left',
+      'employee.inactivated',
+      'employee.access.revoked.immediately',
+      'employee.deleted',
+    ]) {
+      const answer = await send(eventBody(type, 'L1'));
+      assert.equal(answer.status, 200, type);
+      assert.deepEqual(await answer.json(), { status: 'ignored', type });
+      const line = stack.logLines.find(
+        (l) => l.includes('webhook ignored') && l.includes(`"type":"${type}"`),
+      );
+      assert.ok(line?.includes('"note":'), `${type} is recorded with why`);
+    }
+    assert.equal(await counts(), start, 'no offboard (or any) job');
+    assert.equal(bob.calls.length, bobCalls, 'Bob is not called');
+  });
+
   it('waits out the lag, fetches the new hire, creates and invites them; a redelivery is a duplicate', async () => {
     const body = eventBody('employee.created', '1001');
     const first = await send(body);

@@ -186,6 +186,28 @@ describe('POST /webhooks/personio through the whole service', () => {
     assert.deepEqual(await other.json(), { status: 'ignored', type: 'person.updated' });
     assert.equal(await counts(), start);
   });
+
+  it('records the leaver events (employment.terminated…) with why, answers 200 ignored, stores and fetches nothing', async () => {
+    const counts = async () =>
+      Object.values(await stack.hires.getJobCounts()).reduce((a, b) => a + b, 0);
+    const start = await counts();
+    const apiCalls = api.calls.length;
+    const events = ['employment.terminated', 'employment.updated', 'employment.deleted'];
+    for (const name of [...events, 'person.deleted']) {
+      const answer = await post(
+        stack,
+        body(name, { employment: { id: 'e-9' }, person: { id: 'L9' } }),
+      );
+      assert.equal(answer.status, 200, name);
+      assert.deepEqual(await answer.json(), { status: 'ignored', type: name });
+      const line = stack.logLines.find(
+        (l) => l.includes('webhook ignored') && l.includes(`"type":"${name}"`),
+      );
+      assert.ok(line?.includes('"note":'), `${name} is recorded with why`);
+    }
+    assert.equal(await counts(), start, 'no offboard (or any) job');
+    assert.equal(api.calls.length, apiCalls, 'Personio is not called');
+  });
 });
 
 describe('POST /webhooks/personio inside Personio 3 s', () => {

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { PayloadError, ServiceError, SignatureError } from '../../src/errors.js';
 import { toHire } from '../../src/providers/bamboohr-api.js';
 import { decodeForm, MAX_FORM_PARAMETERS } from '../../src/providers/bamboohr-payload.js';
+import { BAMBOOHR_DELETED, BAMBOOHR_STATUS_CHANGE } from '../../src/providers/leaver-events.js';
 import {
   bamboohr,
   BAMBOOHR_MAX_AGE_MS,
@@ -209,11 +210,62 @@ describe('BambooHR parse', () => {
   it('ignores employee.updated (the one that follows every create), employee.deleted and unknown types', () => {
     for (const [body, type] of [
       [UPDATED, 'employee.updated'],
-      [event('employee.deleted'), 'employee.deleted'],
       [event('company.integrations.updated', {}), 'company.integrations.updated'],
     ] as const) {
       assert.deepEqual(adapter.parse(request(body)), { kind: 'ignored', type });
     }
+    // A deletion is not a termination (docs/hr-systems.md#bamboohr): recorded with why, no disable.
+    assert.deepEqual(adapter.parse(request(event('employee.deleted'))), {
+      kind: 'ignored',
+      type: 'employee.deleted',
+      note: BAMBOOHR_DELETED,
+    });
+  });
+
+  it('records a leaver (an employment status change) with why, and stores nothing: the date must be fetched', () => {
+    // The vendor's event-based shape (documentation.bamboohr.com/docs/event-based-webhooks) with
+    // the status aliases a termination changes (docs/hr-systems.md#bamboohr).
+    for (const changedFields of [['status'], ['employmentHistoryStatus', 'firstName']]) {
+      const body = event('employee.updated', {
+        companyId: '12345',
+        employeeId: '67890',
+        changedFields,
+      });
+      assert.deepEqual(adapter.parse(request(body)), {
+        kind: 'ignored',
+        type: 'employee.updated',
+        note: BAMBOOHR_STATUS_CHANGE,
+      });
+    }
+    // The legacy field-based shape names fields as BambooHR labels them.
+    const legacy = JSON.stringify({
+      employees: [
+        {
+          action: 'Updated',
+          id: '302',
+          changedFields: ['Employment Status'],
+          fields: { 'Employment Status': 'Terminated' },
+          timestamp: ISO,
+        },
+      ],
+    });
+    assert.deepEqual(adapter.parse(request(legacy)), {
+      kind: 'ignored',
+      type: 'employee_with_fields.updated',
+      note: BAMBOOHR_STATUS_CHANGE,
+    });
+    // A status change that also names the work email keeps today's meaning (a person waiting
+    // for an email), and never becomes a disable.
+    const both = event('employee.updated', {
+      companyId: '12345',
+      employeeId: '67890',
+      changedFields: ['status', 'workEmail'],
+    });
+    const parsed = adapter.parse(request(both));
+    assert.equal(parsed.kind, 'hires');
+    assert.ok(
+      parsed.items.every((item) => item.kind === 'ref' && item.ref.onlyIfAwaitingEmail === true),
+    );
   });
 
   it('turns an employee.updated that changes the work email into a reference for a person waiting for one, keyed by its own timestamp', () => {

@@ -145,8 +145,24 @@ describe('hibob webhook: parse', () => {
   });
 
   it('ignores other events, even without an employee', () => {
-    for (const type of ['employee.updated', 'employee.left', 'table.entry.created', 'task.done']) {
+    for (const type of ['employee.updated', 'table.entry.created', 'task.done']) {
       assert.deepEqual(parse(event(type, {})), { kind: 'ignored', type });
+    }
+  });
+
+  it('records the leaver events with why and never turns them into a disable (docs/hr-systems.md#hibob-bob)', () => {
+    // Bob's v2 lifecycle payload: ids only (apidocs.hibob.com/reference/post_webhook_employee-left).
+    const notes = new Map<string, RegExp>([
+      ['employee.left', /garden leave.*must be fetched/],
+      ['employee.inactivated', /ambiguous.*never a disable/],
+      ['employee.access.revoked.immediately', /termination date is unchanged/],
+      ['employee.deleted', /not a termination/],
+    ]);
+    for (const [type, note] of notes) {
+      const parsed = parse(event(type));
+      assert.equal(parsed.kind, 'ignored', type);
+      assert.equal(parsed.type, type);
+      assert.match(parsed.note ?? '', note, type);
     }
   });
 

@@ -149,6 +149,23 @@ describe('Personio webhook: events', () => {
     }
   });
 
+  it('records the leaver events with why and stores nothing (docs/hr-systems.md#personio)', () => {
+    // The dataless envelope of developer.personio.de/v2.0/reference/webhooks, ids only.
+    const notes = new Map<string, RegExp>([
+      ['employment.terminated', /termination date reached.*must be fetched/],
+      ['employment.updated', /set or remove a termination/],
+      ['employment.deleted', /not a termination/],
+      ['person.deleted', /not a termination/],
+    ]);
+    for (const [name, note] of notes) {
+      const body = delivery(name, { employment: { id: 'e-77' }, person: { id: '5005' } });
+      const parsed = adapter.parse(request(body));
+      assert.equal(parsed.kind, 'ignored', name);
+      assert.equal(parsed.type, name);
+      assert.match(parsed.note ?? '', note, name);
+    }
+  });
+
   it('answers 400 for malformed bodies and ids that could leave the API path', () => {
     const bad = [
       '{"event_name":',
