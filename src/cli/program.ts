@@ -79,7 +79,9 @@ export function parseCli(
 ): CliRequest | { exit: number } {
   let request: CliRequest | undefined;
   const program = new Command('replay')
-    .description('Replay failed jobs of docspace-onboarding, or show the queues.')
+    .description(
+      'Replay failed jobs of docspace-onboarding, show the queues, or release held offboardings.',
+    )
     .exitOverride()
     .configureOutput({ writeOut: output.out, writeErr: output.err })
     .showHelpAfterError('(add --help for usage)')
