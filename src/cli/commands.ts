@@ -1,5 +1,9 @@
+import type { Queue } from 'bullmq';
 import { ServiceError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import { LIST_STATES, QUEUE_NAMES, type JobCounts, type QueueName } from '../queue/job-listing.js';
+import { releaseOffboardings } from '../queue/offboarding-release.js';
+import type { OffboardingRecord, OffboardingStore } from '../queue/offboarding-store.js';
 import type { BulkProgress, BulkResult, Replayer } from '../queue/replay.js';
 import { EXIT, type CliOutput, type CliRequest } from './program.js';
 
@@ -13,6 +17,11 @@ export interface CommandDeps {
   readonly output: CliOutput;
   /** Made when a bulk replay starts: a bar on a terminal, plain lines otherwise. */
   readonly progress: () => ProgressView;
+  /** The leavers' records, for `held` and `release-held` (docs/design.md, rule 12). */
+  readonly offboarding: Pick<OffboardingStore, 'list' | 'release'>;
+  /** The hires queue: a release queues the held disables again. */
+  readonly hires: Pick<Queue, 'add'>;
+  readonly logger: Pick<Logger, 'info'>;
 }
 
 /** Runs one parsed request against Redis and returns the exit code (see EXIT). */
@@ -24,7 +33,70 @@ export async function runRequest(request: CliRequest, deps: CommandDeps): Promis
       return await replayJob(request.id, request.queue, deps);
     case 'failed':
       return await replayFailed(request, deps);
+    case 'held':
+      return await listHeld(request.json, deps);
+    case 'release-held':
+      return await releaseHeld(request.emails, deps);
   }
+}
+
+async function listHeld(json: boolean, deps: CommandDeps): Promise<number> {
+  const held = (await deps.offboarding.list('held')).map(describe);
+  if (json) {
+    deps.output.out(`${JSON.stringify({ offboardings: held })}\n`);
+    return EXIT.ok;
+  }
+  deps.output.out(`${held.length} held offboarding${held.length === 1 ? '' : 's'}.\n`);
+  for (const record of held) {
+    deps.output.out(
+      `  ${record.email}  ${record.employeeId}  effective ${record.effectiveAt}  ${oneLine(record.reason)}\n`,
+    );
+  }
+  return EXIT.ok;
+}
+
+/**
+ * Releases the held offboardings named (or all) through the same code as the admin API
+ * (src/queue/offboarding-release.ts). Named emails that are not held are listed and left alone:
+ * a release never touches a scheduled, done or cancelled record.
+ */
+async function releaseHeld(
+  emails: readonly string[] | undefined,
+  deps: CommandDeps,
+): Promise<number> {
+  const released = await releaseOffboardings(
+    { offboarding: deps.offboarding, queue: deps.hires },
+    emails,
+  );
+  for (const record of released) {
+    deps.logger.info('offboarding released by an admin', {
+      email: record.email,
+      jobId: record.jobId,
+    });
+  }
+  deps.logger.info('offboardings released by an admin', {
+    released: released.length,
+    all: emails === undefined,
+  });
+  const { out } = deps.output;
+  out(`${released.length} released; their disables are queued again.\n`);
+  for (const record of released) out(`  ${record.email}\n`);
+  if (emails !== undefined) {
+    const done = new Set(released.map((record) => record.email.toLowerCase()));
+    const notHeld = emails.filter((email) => !done.has(email.toLowerCase()));
+    if (notHeld.length > 0) out(`Not held, left alone: ${notHeld.join(', ')}\n`);
+  }
+  return EXIT.ok;
+}
+
+function describe(record: OffboardingRecord) {
+  return {
+    email: record.email,
+    employeeId: record.employeeId,
+    effectiveAt: new Date(record.effectiveAt).toISOString(),
+    state: record.state,
+    reason: record.reason ?? '',
+  };
 }
 
 async function status(json: boolean, deps: CommandDeps): Promise<number> {

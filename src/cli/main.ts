@@ -1,5 +1,6 @@
 /**
- * `npm run replay -- …`: the operators' command line (docs/operations.md). Composition root:
+ * `npm run replay -- …`: the operators' command line (docs/operations.md): replays failed jobs,
+ * lists and releases held offboardings (docs/operations.md#leavers). Composition root:
  * reads the settings like the service does (Redis, QUEUE_PREFIX, LOG_LEVEL from the environment or
  * .env), talks to Redis directly, and exits with the codes listed in `--help` (see EXIT).
  */
@@ -8,6 +9,8 @@ import { loadDotEnv } from '../env-file.js';
 import { ConfigError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { openQueues } from '../queue/job-listing.js';
+import { createKeys } from '../queue/keys.js';
+import { createOffboardingStore } from '../queue/offboarding-store.js';
 import { createRedis, describeRedis, waitForRedis } from '../queue/redis.js';
 import { createReplayer } from '../queue/replay.js';
 import { runRequest } from './commands.js';
@@ -65,6 +68,9 @@ async function main(): Promise<number> {
       replayer: createReplayer({ queues, logger }),
       output,
       progress: () => createProgressView(process.stdout, logs),
+      offboarding: createOffboardingStore({ redis, keys: createKeys(config.queuePrefix) }),
+      hires: queues.hires,
+      logger,
     });
   } catch (err: unknown) {
     const message = err instanceof Error ? err.message : String(err);

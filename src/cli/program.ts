@@ -26,7 +26,10 @@ export type CliRequest =
       readonly queue?: QueueName;
       readonly dryRun: boolean;
     }
-  | { readonly kind: 'job'; readonly id: string; readonly queue?: QueueName };
+  | { readonly kind: 'job'; readonly id: string; readonly queue?: QueueName }
+  | { readonly kind: 'held'; readonly json: boolean }
+  /** `emails` undefined: every held offboarding (`--all`). */
+  | { readonly kind: 'release-held'; readonly emails?: readonly string[] };
 
 export interface CliOutput {
   readonly out: (text: string) => void;
@@ -39,13 +42,17 @@ Examples:
   npm run replay -- --failed --queue invites
   npm run replay -- --job hire-3f2a9c-0
   npm run replay -- status --json
+  npm run replay -- held
+  npm run replay -- release-held ada@example.com grace@example.com
+  npm run replay -- release-held --all
 
-Every replay gives the job a fresh attempt budget and is logged (JSON lines on stderr).
+Every replay gives the job a fresh attempt budget and is logged (JSON lines on stderr), as is
+every release of a held offboarding (emails masked).
 Redis is found as the service finds it (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES, and
 QUEUE_PREFIX), from the environment or .env.
 
 Exit codes:
-  0  done (also when nothing matched: "0 jobs matched")
+  0  done (also when nothing matched: "0 jobs matched", "0 released")
   1  unexpected error, bad settings, or some matched jobs could not be replayed
   2  usage error (unknown option, bad value, missing or conflicting action)
   3  --job: no such job, or it is neither failed nor completed
@@ -72,7 +79,9 @@ export function parseCli(
 ): CliRequest | { exit: number } {
   let request: CliRequest | undefined;
   const program = new Command('replay')
-    .description('Replay failed jobs of docspace-onboarding, or show the queues.')
+    .description(
+      'Replay failed jobs of docspace-onboarding, show the queues, or release held offboardings.',
+    )
     .exitOverride()
     .configureOutput({ writeOut: output.out, writeErr: output.err })
     .showHelpAfterError('(add --help for usage)')
@@ -111,6 +120,31 @@ export function parseCli(
       request = { kind: 'status', json: options.json === true };
     });
 
+  program
+    .command('held')
+    .description('list the offboardings held by OFFBOARDING_MAX_PER_HOUR, waiting for an admin')
+    .option('--json', 'print JSON for machines instead of lines')
+    .action((options: { json?: true }) => {
+      request = { kind: 'held', json: options.json === true };
+    });
+
+  const releaseHeld = program
+    .command('release-held')
+    .description('release held offboardings: the EMAILs named, or every one with --all')
+    .argument('[emails...]', 'the leavers to release')
+    .addOption(new Option('--all', 'release every held offboarding'))
+    .action((emails: string[], options: { all?: true }) => {
+      const named = emails.map((email) => email.trim()).filter((email) => email !== '');
+      const usage = (message: string): never =>
+        releaseHeld.error(`error: ${message}`, { exitCode: EXIT.usage, code: 'replay.usage' });
+      if (options.all === true && emails.length > 0) usage('give EMAILs or --all, not both');
+      if (options.all !== true && named.length === 0) {
+        usage('name the EMAILs to release, or give --all to release every held offboarding');
+      }
+      request =
+        options.all === true ? { kind: 'release-held' } : { kind: 'release-held', emails: named };
+    });
+
   try {
     program.parse([...args], { from: 'user' });
   } catch (err: unknown) {
@@ -130,7 +164,7 @@ function rootRequest(options: RootOptions, usage: (message: string) => never): C
     return { kind: 'job', id: options.job.trim(), ...queue };
   }
   if (options.failed !== true) {
-    usage('nothing to do: give --failed, --job ID or the status command');
+    usage('nothing to do: give --failed, --job ID, or the status, held or release-held command');
   }
   if (options.reason?.trim() === '') usage('--reason needs some text to look for');
   return {

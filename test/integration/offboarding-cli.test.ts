@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { dayIn } from '../../src/domain/effective-date.js';
+import { createKeys } from '../../src/queue/keys.js';
+import { createOffboardingStore } from '../../src/queue/offboarding-store.js';
+import { REDIS_URL, waitFor } from '../helpers/redis.js';
+import { startStack, type Stack } from '../helpers/stack.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const DAY = 86_400_000;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `npm run replay -- …` as a script would run it: a child process, its own environment. */
+function replay(args: readonly string[], env: Record<string, string>): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const envOf = (stack: Stack) => ({ REDIS_URL, QUEUE_PREFIX: stack.prefix });
+
+const logLines = (stderr: string) =>
+  stderr
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+
+const person = (n: number) => ({
+  employeeId: `HC-${n}`,
+  firstName: 'Hale',
+  lastName: 'Held',
+  email: `hale.${n}@example.com`,
+});
+
+function simStatus(stack: Stack, email: string): number | undefined {
+  return stack.sim.state().users.find((u) => u.email === email)?.status;
+}
+
+/** Two leavers whose disables wait held (OFFBOARDING_MAX_PER_HOUR=0), terminated yesterday. */
+async function heldLeavers() {
+  const stack = await startStack({ OFFBOARDING: 'disable', OFFBOARDING_MAX_PER_HOUR: '0' });
+  const offboarding = createOffboardingStore({
+    redis: stack.redis,
+    keys: createKeys(stack.prefix),
+  });
+  const people = [person(1), person(2)];
+  assert.equal((await stack.post(people)).status, 200);
+  await stack.settled(people.map((p) => p.email));
+  const yesterday = dayIn('UTC', Date.now() - DAY);
+  await stack.post(
+    people.map((p) => ({ employeeId: p.employeeId, email: p.email, terminationDate: yesterday })),
+    { type: 'employee.terminated' },
+  );
+  await waitFor(async () => ((await offboarding.list('held')).length === 2 ? true : undefined));
+  return { stack, offboarding, people };
+}
+
+describe('held offboardings on the command line (npm run replay -- held / release-held)', () => {
+  it('held lists them; release-held EMAIL releases that one only (logged masked); --all the rest', async (t) => {
+    const { stack, offboarding, people } = await heldLeavers();
+    t.after(() => stack.close());
+    const [first, second] = people.map((p) => p.email) as [string, string];
+
+    const listed = await replay(['held'], envOf(stack));
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /^2 held offboardings\./);
+    for (const email of [first, second]) assert.match(listed.stdout, new RegExp(email));
+    const json = await replay(['held', '--json'], envOf(stack));
+    assert.equal(json.code, 0, json.stderr);
+    const parsed = JSON.parse(json.stdout) as { offboardings: { email: string; state: string }[] };
+    assert.deepEqual(parsed.offboardings.map((o) => [o.email, o.state]).sort(), [
+      [first, 'held'],
+      [second, 'held'],
+    ]);
+    assert.equal(simStatus(stack, first), 1, 'held: not disabled');
+
+    const one = await replay(
+      ['release-held', first.toUpperCase(), 'nobody@example.com'],
+      envOf(stack),
+    );
+    assert.equal(one.code, 0, one.stderr);
+    assert.match(one.stdout, /^1 released/);
+    assert.match(one.stdout, /Not held, left alone: nobody@example\.com/);
+    await waitFor(() => (simStatus(stack, first) === 2 ? true : undefined));
+    assert.equal((await offboarding.get(offboarding.keyOf(first)))?.state, 'done');
+    assert.equal((await offboarding.get(offboarding.keyOf(second)))?.state, 'held');
+    assert.equal(simStatus(stack, second), 1, 'the one not named stays held');
+    const logs = logLines(one.stderr);
+    const each = logs.filter((l) => l['message'] === 'offboarding released by an admin');
+    assert.equal(each.length, 1);
+    assert.equal(each[0]?.['via'], 'cli');
+    assert.ok(!one.stderr.includes(first), 'the email is masked in the log');
+    assert.equal(
+      logs.find((l) => l['message'] === 'offboardings released by an admin')?.['released'],
+      1,
+    );
+
+    const again = await replay(['release-held', first], envOf(stack));
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /^0 released/, 'a done disable is not released twice');
+
+    const all = await replay(['release-held', '--all'], envOf(stack));
+    assert.equal(all.code, 0, all.stderr);
+    assert.match(all.stdout, /^1 released/);
+    await waitFor(() => (simStatus(stack, second) === 2 ? true : undefined));
+    assert.deepEqual(await offboarding.list('held'), []);
+  });
+
+  it('release-held without EMAILs or --all, or with both, is a usage error (exit 2) that releases nothing', async (t) => {
+    const { stack, offboarding } = await heldLeavers();
+    t.after(() => stack.close());
+    for (const args of [
+      ['release-held'],
+      ['release-held', ' '],
+      ['release-held', '--all', 'hale.1@example.com'],
+      ['held', '--bogus'],
+    ]) {
+      const run = await replay(args, envOf(stack));
+      assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
+      assert.match(run.stderr, /error/);
+    }
+    assert.equal((await offboarding.list('held')).length, 2, 'nothing released');
+  });
+});
