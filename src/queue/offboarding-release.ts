@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq';
+import { emailKey } from './keys.js';
 import { OFFBOARD_JOB, type OffboardJobData } from './leaver-intake.js';
 import type { OffboardingRecord, OffboardingStore } from './offboarding-store.js';
 
@@ -10,7 +11,7 @@ import type { OffboardingRecord, OffboardingStore } from './offboarding-store.js
  */
 export async function releaseOffboardings(
   deps: {
-    readonly offboarding: Pick<OffboardingStore, 'release'>;
+    readonly offboarding: Pick<OffboardingStore, 'release' | 'list'>;
     readonly queue: Pick<Queue, 'add'>;
     readonly now?: () => number;
   },
@@ -19,7 +20,19 @@ export async function releaseOffboardings(
 ): Promise<OffboardingRecord[]> {
   const now = deps.now ?? Date.now;
   const released = await deps.offboarding.release(emails, personKeys);
-  for (const record of released) {
+  // A release that died between marking a record `released` and adding its job left it with no
+  // job, and a record no longer `held` is never released again: add the job of every matching
+  // `released` record too. Job ids are fixed, so BullMQ ignores a job it already holds.
+  const wanted =
+    emails === undefined && personKeys === undefined
+      ? undefined
+      : new Set([...(emails ?? []).map((email) => emailKey(email)), ...(personKeys ?? [])]);
+  const stranded = (await deps.offboarding.list('released')).filter(
+    (record) =>
+      (wanted === undefined || wanted.has(emailKey(record.email))) &&
+      !released.some((r) => r.email === record.email),
+  );
+  for (const record of [...released, ...stranded]) {
     const data: OffboardJobData = {
       leaver: {
         source: record.source,

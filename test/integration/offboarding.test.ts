@@ -293,6 +293,30 @@ describe('leavers (docs/design.md, rule 12) against the simulator', () => {
     assert.equal(okCalls(stack.sim, 'PUT', '/api/2.0/people/status/Active').length, 1);
   });
 
+  it('a release that died before adding its job is finished by the next release', async (t) => {
+    const { stack, offboarding } = await start(t, { OFFBOARDING_MAX_PER_HOUR: '0' });
+    const lee = person(9);
+    await hireAll(stack, [lee]);
+    await stack.post(
+      {
+        employeeId: lee.employeeId,
+        email: lee.email,
+        terminationDate: dayIn('UTC', Date.now() - DAY),
+      },
+      { type: 'employee.terminated' },
+    );
+    const key = offboarding.keyOf(lee.email);
+    await waitFor(async () => ((await offboarding.get(key))?.state === 'held' ? true : undefined));
+    // The first half of a release (the record), as a process killed before adding the job leaves it.
+    assert.equal((await offboarding.release([lee.email])).length, 1);
+    assert.equal((await offboarding.get(key))?.state, 'released');
+    const again = await admin(stack, 'POST', '/admin/offboarding/release', { emails: [lee.email] });
+    assert.deepEqual(again, { status: 200, json: { released: 0 } });
+    await waitFor(async () => ((await offboarding.get(key))?.state === 'done' ? true : undefined));
+    assert.equal(simUser(stack, lee.email)?.status, 2);
+    assert.equal(okCalls(stack.sim, 'PUT', '/api/2.0/people/status/Terminated').length, 1);
+  });
+
   it('an HR update is not a rehire: it neither cancels a pending disable nor wakes a disabled account', async (t) => {
     const clock = testClock();
     const { stack, offboarding } = await start(t, {}, clock.now);
