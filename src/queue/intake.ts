@@ -12,7 +12,7 @@ import {
 import type { HireStore } from './hire-store.js';
 import type { Keys } from './keys.js';
 import type { RedisConnection } from './redis.js';
-import { defineScript } from './scripts.js';
+import { createDeliveryMarker } from './delivery-marker.js';
 
 export type IntakeOutcome = 'accepted' | 'duplicate';
 
@@ -23,15 +23,6 @@ export interface IntakeDeps {
   readonly hireStore: Pick<HireStore, 'received'>;
   readonly now?: () => number;
 }
-
-// KEYS: delivery marker. ARGV: ttl (s). Takes the marker (`pending`) when nobody has it; returns
-// what it held before (nil when it was free). One round trip instead of SET NX followed by GET.
-const CLAIM = `
-local current = redis.call('GET', KEYS[1])
-if current then return current end
-redis.call('SET', KEYS[1], 'pending', 'EX', ARGV[1])
-return false
-`;
 
 /**
  * Stores a verified delivery before it is acknowledged (docs/design.md, rule 8), once per delivery id.
@@ -48,7 +39,7 @@ return false
  */
 export function createIntake(deps: IntakeDeps) {
   const now = deps.now ?? Date.now;
-  const claim = defineScript(deps.redis, 'onboardingIntakeClaim', 1, CLAIM);
+  const marker = createDeliveryMarker(deps.redis);
   return async function accept(
     source: string,
     deliveryId: string,
@@ -62,9 +53,9 @@ export function createIntake(deps: IntakeDeps) {
       .digest('hex')
       .slice(0, 24);
     const jobIds = hires.map((_, index) => provisionJobId(deliveryHash, index));
-    const markDone = () => deps.redis.set(deliveryKey, 'done', 'EX', DELIVERY_MARKER_TTL_SECONDS);
+    const markDone = () => marker.done(deliveryKey, DELIVERY_MARKER_TTL_SECONDS);
     try {
-      const before = await claim.run([deliveryKey], [DELIVERY_MARKER_TTL_SECONDS]);
+      const before = await marker.claim(deliveryKey, DELIVERY_MARKER_TTL_SECONDS);
       if (before === 'done') return { outcome: 'duplicate', jobIds };
       const claimed = before === null;
       const receivedAt = now();

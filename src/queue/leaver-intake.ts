@@ -6,7 +6,7 @@ import { DELIVERY_MARKER_TTL_SECONDS } from './contract.js';
 import type { IntakeOutcome } from './intake.js';
 import type { Keys } from './keys.js';
 import type { RedisConnection } from './redis.js';
-import { defineScript } from './scripts.js';
+import { createDeliveryMarker } from './delivery-marker.js';
 
 /** Job names on the `hires` queue for leavers (docs/design.md, rule 12). */
 export const OFFBOARD_JOB = 'offboard';
@@ -35,14 +35,6 @@ export type LeaverJob =
   | { readonly name: typeof OFFBOARD_JOB; readonly data: OffboardJobData }
   | { readonly name: typeof CANCEL_OFFBOARD_JOB; readonly data: CancelOffboardJobData };
 
-// The delivery marker of src/queue/intake.ts, with the same meaning: `pending` → `done`.
-const CLAIM = /* lua */ `
-local current = redis.call('GET', KEYS[1])
-if current then return current end
-redis.call('SET', KEYS[1], 'pending', 'EX', ARGV[1])
-return false
-`;
-
 /**
  * Stores a verified leaver delivery before it is acknowledged (rule 8), once per delivery id, as
  * src/queue/intake.ts does for hires: marker `pending`, the jobs (ids from the delivery, so a copy
@@ -56,7 +48,7 @@ export function createLeaverIntake(deps: {
   readonly now?: () => number;
 }) {
   const now = deps.now ?? Date.now;
-  const claim = defineScript(deps.redis, 'onboardingIntakeClaim', 1, CLAIM);
+  const marker = createDeliveryMarker(deps.redis);
   return async function acceptLeavers(
     source: string,
     deliveryId: string,
@@ -79,7 +71,7 @@ export function createLeaverIntake(deps: {
           }));
     const jobIds = jobs.map((job, index) => `${job.name}-${hash}-${index}`);
     try {
-      const before = await claim.run([deliveryKey], [DELIVERY_MARKER_TTL_SECONDS]);
+      const before = await marker.claim(deliveryKey, DELIVERY_MARKER_TTL_SECONDS);
       if (before === 'done') return { outcome: 'duplicate', jobIds };
       await deps.queue.addBulk(
         jobs.map((job, index) => ({
@@ -88,7 +80,7 @@ export function createLeaverIntake(deps: {
           opts: { jobId: jobIds[index] ?? '' },
         })),
       );
-      await deps.redis.set(deliveryKey, 'done', 'EX', DELIVERY_MARKER_TTL_SECONDS);
+      await marker.done(deliveryKey, DELIVERY_MARKER_TTL_SECONDS);
       return { outcome: before === null ? 'accepted' : 'duplicate', jobIds };
     } catch (err: unknown) {
       throw new QueueUnavailableError(err);
