@@ -70,9 +70,8 @@ describe('the people page (GET /admin/people)', () => {
       redirect: 'manual',
     });
     assert.equal(sameSite.status, 303);
-    await waitFor(() =>
-      stack.sim.state().users.find((u) => u.email === email)?.status === 2 ? true : undefined,
-    );
-    assert.equal((await offboarding.get(key))?.state, 'done');
+    // The record is written once DocSpace has answered: wait for it, not only the account.
+    await waitFor(async () => ((await offboarding.get(key))?.state === 'done' ? true : undefined));
+    assert.equal(stack.sim.state().users.find((u) => u.email === email)?.status, 2);
   });
 });
