@@ -18,6 +18,11 @@ import { resolveHire } from './resolve-hire.js';
 import { provisionAt } from '../src/domain/effective-date.js';
 import type { OffboardingStore } from '../src/queue/offboarding-store.js';
 
+/** The person has a DocSpace account this service made or found (rule 4: not touched again). */
+function isProvisioned(state: string | undefined): boolean {
+  return state === 'created' || state === 'invited' || state === 'existed';
+}
+
 /** What the processor uses of a BullMQ job (a whole Job in production, a literal in unit tests). */
 export type ProvisionJob = Pick<
   Job<ProvisionJobData>,
@@ -121,6 +126,15 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
     }
     try {
       const record = await deps.store.get(key);
+      // A vendor's mover update moves only someone this service provisioned; it never creates
+      // (workers/resolve-hire.ts; the email may have changed, and an update is not a hire).
+      if (job.data.moveOnly === true && !isProvisioned(record?.state)) {
+        log.info('hr update of a person this service did not provision: nothing to move', {
+          outcome: 'not-needed',
+          state: record?.state,
+        });
+        return { outcome: 'not-needed', userId: undefined };
+      }
       // An HR update is not a rehire: it neither cancels a pending disable nor wakes an account
       // this service disabled (HR systems send updates around a termination, too).
       const isUpdate = job.data.event === 'updated';

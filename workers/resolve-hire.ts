@@ -24,6 +24,11 @@ export interface ResolveHireDeps {
   readonly lockTtlMs: number;
   readonly logger: Logger;
   readonly now?: () => number;
+  /**
+   * `PROVISIONING_RULES` is set: a vendor's mover update (`ref.mover`) is fetched. Without it
+   * such an update fetches nothing (no HR API call per update).
+   */
+  readonly rules?: object;
 }
 
 /**
@@ -35,6 +40,12 @@ export interface ResolveHireDeps {
  * (`onlyIfAwaitingEmail`) provisions them; the same update for anyone else does nothing
  * (undefined), so an email change never makes a second account. Reads of one HR record take
  * turns (a lease), so the skip of a create and the update that follows it at once cannot cross.
+ *
+ * A vendor's mover update (`ref.mover`: department, location or title changed) is fetched only
+ * when `PROVISIONING_RULES` is set, and the job is then marked `moveOnly` (with `event: 'updated'`):
+ * the processor moves the groups and rooms of a person this service provisioned and creates
+ * nobody (src/queue/contract.ts). Someone the HR system has without a usable email has no account
+ * to move: nothing to do.
  */
 export async function resolveHire(
   job: Pick<Job<ProvisionJobData>, 'id' | 'data' | 'moveToDelayed' | 'updateData'>,
@@ -71,22 +82,33 @@ export async function resolveHire(
     await job.moveToDelayed(now() + 500 + Math.floor(Math.random() * 1000), token);
     throw new DelayedError();
   }
-  let fetched: Hire;
+  let fetched: Hire | undefined;
+  let moveOnly: boolean;
   try {
-    if (ref.onlyIfAwaitingEmail === true) {
-      if (!(await deps.store.isAwaitingEmail(ref.source, ref.employeeId))) {
-        log.info('hr update: nobody waits for it', {
-          outcome: 'not-needed',
-          hireId: ref.employeeId,
-          source: ref.source,
-        });
-        return undefined;
-      }
+    const awaited =
+      ref.onlyIfAwaitingEmail === true &&
+      (await deps.store.isAwaitingEmail(ref.source, ref.employeeId));
+    // A mover update of someone not waiting for an email only moves them, and only with rules.
+    moveOnly = ref.mover === true && !awaited && deps.rules !== undefined;
+    if ((ref.onlyIfAwaitingEmail === true || ref.mover === true) && !awaited && !moveOnly) {
+      log.info('hr update: nobody waits for it', {
+        outcome: 'not-needed',
+        hireId: ref.employeeId,
+        source: ref.source,
+      });
+      return undefined;
     }
-    fetched = await fetchHire(fetcher, ref, deps, log, fail);
-    await deps.store.stopAwaitingEmail(ref.source, ref.employeeId);
+    fetched = await fetchHire(fetcher, ref, deps, log, fail, moveOnly);
+    if (!moveOnly) await deps.store.stopAwaitingEmail(ref.source, ref.employeeId);
   } finally {
     await deps.locks.release(lock, jobId);
+  }
+  if (fetched === undefined) return undefined;
+  if (moveOnly) {
+    // A person this service never provisioned gets no record from an update (see above).
+    await job.updateData({ ...job.data, hire: fetched, event: 'updated', moveOnly: true });
+    log.info('mover fetched', { hireId: fetched.hireId, source: fetched.source });
+    return fetched;
   }
   await job.updateData({ ...job.data, hire: fetched });
   await deps.store.received(fetched, jobId);
@@ -100,7 +122,8 @@ async function fetchHire(
   deps: ResolveHireDeps,
   log: Logger,
   fail: (reason: string, hireId: string, source: string) => never,
-): Promise<Hire> {
+  moveOnly: boolean,
+): Promise<Hire | undefined> {
   try {
     return await fetcher.fetch(ref);
   } catch (err: unknown) {
@@ -113,6 +136,16 @@ async function fetchHire(
         source: ref.source,
       });
       throw err;
+    }
+    if (moveOnly && err instanceof HireIncompleteError) {
+      // No usable email: this service cannot have provisioned them, so there is nothing to move.
+      log.info('hr update: the person has no usable email, so no account to move', {
+        outcome: 'not-needed',
+        reason: err.message,
+        hireId: ref.employeeId,
+        source: ref.source,
+      });
+      return undefined;
     }
     if (err instanceof HireIncompleteError && err.missing === 'email') {
       await deps.store.awaitEmail(ref.source, ref.employeeId);

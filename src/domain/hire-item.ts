@@ -11,6 +11,14 @@ export interface HireRef {
    * otherwise nothing is fetched or done, so an email change never makes a second account.
    */
   readonly onlyIfAwaitingEmail?: boolean;
+  /**
+   * An HR update that may move the person between rule groups and rooms (their department,
+   * location or title changed: src/providers/mover-events.ts). With `PROVISIONING_RULES` the worker
+   * fetches them and, if this service provisioned them, their groups and rooms follow the person as
+   * they are now; it never creates an account for it. Without rules nothing is fetched or done.
+   * With `onlyIfAwaitingEmail` too, a person waiting for an email is provisioned as that flag says.
+   */
+  readonly mover?: boolean;
 }
 
 /**

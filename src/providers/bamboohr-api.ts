@@ -19,6 +19,10 @@ import type { HireFetcher, ProviderSettings } from './types.js';
  *   omitted from the response with no marker", so a missing work email may also mean the API key's
  *   user may not see it. JSON with `Accept: application/json`.
  *
+ * `department`, `location` and `jobTitle` are the rules' keys (docs/rules.md); they are the field
+ * list's names and Get Employee's answer's (https://documentation.bamboohr.com/docs/list-of-field-names,
+ * "department", "location", "jobTitle").
+ *
  * Only the work email is used: no fallback to the home email, which would invite a personal address
  * into the company's DocSpace.
  */
@@ -28,6 +32,7 @@ export const BAMBOOHR_FIELDS = [
   'lastName',
   'workEmail',
   'department',
+  'location',
   'jobTitle',
   'hireDate',
 ] as const;
@@ -80,6 +85,7 @@ export function toHire(id: string, employee: Record<string, unknown>): Hire {
     );
   }
   const department = text('department');
+  const location = text('location');
   const title = text('jobTitle');
   // BambooHR answers "0000-00-00" for an unset date.
   const hireDate = text('hireDate');
@@ -91,6 +97,7 @@ export function toHire(id: string, employee: Record<string, unknown>): Hire {
     firstName: text('firstName') ?? '',
     lastName: text('lastName') ?? '',
     ...(department === undefined ? {} : { department }),
+    ...(location === undefined ? {} : { location }),
     ...(title === undefined ? {} : { title }),
     ...(startDate === undefined ? {} : { startDate }),
   };

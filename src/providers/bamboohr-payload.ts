@@ -4,6 +4,7 @@ import type { HireItem } from '../domain/hire-item.js';
 import type { ProviderEvent, WebhookRequest } from './types.js';
 import { isObject } from '../domain/is-object.js';
 import { BAMBOOHR_DELETED, BAMBOOHR_STATUS_CHANGE, namesStatusField } from './leaver-events.js';
+import { bambooHrNamesMoverField, moverItem } from './mover-events.js';
 
 /**
  * Reading BambooHR webhook bodies, in both of its structures and both of its encodings.
@@ -23,7 +24,9 @@ import { BAMBOOHR_DELETED, BAMBOOHR_STATUS_CHANGE, namesStatusField } from './le
  * (`changedFields` names it, or names nothing) becomes a reference marked `onlyIfAwaitingEmail`:
  * the worker provisions the person only if their create was skipped for lacking a work email
  * (create first, fill in later is common), and does nothing for anyone else, so an email change
- * never makes a second account. Other updates and deletes are ignored.
+ * never makes a second account. An update that names a department, location or job title is a
+ * mover (src/providers/mover-events.ts): with `PROVISIONING_RULES` the worker moves the person's
+ * rule groups and rooms. Other updates and deletes are ignored.
  */
 
 const SOURCE = 'bamboohr';
@@ -59,7 +62,9 @@ export function parseBambooHr(request: WebhookRequest): ProviderEvent {
     throw new PayloadError(`the payload has ${problems.length} problem(s)`, problems);
   }
   if (type === 'employee.updated') {
-    if (!namesWorkEmail(data['changedFields'])) {
+    const email = namesWorkEmail(data['changedFields']);
+    const mover = bambooHrNamesMoverField(data['changedFields']);
+    if (!email && !mover) {
       // A leaver arrives this way, with the status among the changed fields (docs/hr-systems.md#bamboohr).
       return namesStatusField(data['changedFields'])
         ? { kind: 'ignored', type, note: BAMBOOHR_STATUS_CHANGE }
@@ -73,15 +78,19 @@ export function parseBambooHr(request: WebhookRequest): ProviderEvent {
       type,
       deliveryId: `employee.updated:${companyId ?? ''}:${employeeId}:${at}`,
       items: [
-        {
-          kind: 'ref',
-          ref: {
-            source: SOURCE,
-            employeeId,
-            ...(companyId === undefined ? {} : { context: { companyId } }),
-            onlyIfAwaitingEmail: true,
-          },
-        },
+        mover
+          ? moverItem(SOURCE, employeeId, companyId === undefined ? undefined : { companyId }, {
+              onlyIfAwaitingEmail: email,
+            })
+          : {
+              kind: 'ref',
+              ref: {
+                source: SOURCE,
+                employeeId,
+                ...(companyId === undefined ? {} : { context: { companyId } }),
+                onlyIfAwaitingEmail: true,
+              },
+            },
       ],
     };
   }
@@ -106,7 +115,8 @@ export function parseBambooHr(request: WebhookRequest): ProviderEvent {
 /**
  * The legacy structure: every `Created` entry becomes a reference (once, however often it repeats);
  * an `Updated` entry whose `changedFields` name the work email becomes one marked
- * `onlyIfAwaitingEmail` (see above); other `Updated` and `Deleted` entries are ignored, also when
+ * `onlyIfAwaitingEmail`, one that names a department, location or job title a mover (see above);
+ * other `Updated` and `Deleted` entries are ignored, also when
  * the create and its follow-up update come batched in one delivery. Post Fields are not used even
  * when configured: their names are admin-chosen aliases, and the API gives the same values under
  * stable names.
@@ -121,6 +131,8 @@ function parseFieldBased(employees: unknown): ProviderEvent {
   const created: string[] = [];
   const updated: string[] = [];
   const updateKeys: string[] = [];
+  /** Updated ids that may move the person (src/providers/mover-events.ts): id → names the email. */
+  const movers = new Map<string, boolean>();
   const actions = new Set<string>();
   const statusChanges: unknown[] = [];
   employees.forEach((entry: unknown, index) => {
@@ -138,10 +150,13 @@ function parseFieldBased(employees: unknown): ProviderEvent {
     if (action.toLowerCase() === 'updated' && namesStatusField(entry['changedFields'])) {
       statusChanges.push(entry['id']);
     }
-    if (action.toLowerCase() === 'updated' && namesWorkEmail(entry['changedFields'])) {
+    const email = namesWorkEmail(entry['changedFields']);
+    const mover = bambooHrNamesMoverField(entry['changedFields']);
+    if (action.toLowerCase() === 'updated' && (email || mover)) {
       const id = readId(entry['id'], `${path}.id`, problems);
       if (id !== undefined && !updated.includes(id)) {
         updated.push(id);
+        if (mover) movers.set(id, email);
         const at = entry['timestamp'];
         updateKeys.push(`${id}@${typeof at === 'string' || typeof at === 'number' ? at : ''}`);
       }
@@ -166,10 +181,13 @@ function parseFieldBased(employees: unknown): ProviderEvent {
       kind: 'ref',
       ref: { source: SOURCE, employeeId },
     })),
-    ...onlyUpdates.map((employeeId): HireItem => ({
-      kind: 'ref',
-      ref: { source: SOURCE, employeeId, onlyIfAwaitingEmail: true },
-    })),
+    ...onlyUpdates.map((employeeId): HireItem =>
+      movers.has(employeeId)
+        ? moverItem(SOURCE, employeeId, undefined, {
+            onlyIfAwaitingEmail: movers.get(employeeId) === true,
+          })
+        : { kind: 'ref', ref: { source: SOURCE, employeeId, onlyIfAwaitingEmail: true } },
+    ),
   ];
   return {
     kind: 'hires',

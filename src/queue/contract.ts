@@ -36,6 +36,12 @@ export interface ProvisionJobData {
    * rule 12). HR systems send updates around a termination, too.
    */
   readonly event?: 'updated';
+  /**
+   * Set by the worker when it fetched a vendor's mover update (`ref.mover`,
+   * src/providers/mover-events.ts): only a person this service already provisioned (created,
+   * invited or found existing) is acted on, their groups and rooms moved; nobody is created.
+   */
+  readonly moveOnly?: boolean;
 }
 
 /** What a `provision` job ended as; shown in the dashboard and logged. */

@@ -163,8 +163,12 @@ describe('POST /webhooks/bamboohr', () => {
     // that names the work email is stored, and does nothing for a person not waiting for one.
     const update = updated('101', ['firstName', 'workEmail']);
     assert.deepEqual(await (await post(stack, update)).json(), { status: 'accepted', hires: 1 });
+    // A title change is a mover (src/providers/mover-events.ts): stored, but without
+    // PROVISIONING_RULES the worker fetches nothing for it (checked below: one fetch in all).
     const other = updated('101', ['jobTitle']);
-    assert.deepEqual(await (await post(stack, other)).json(), {
+    assert.deepEqual(await (await post(stack, other)).json(), { status: 'accepted', hires: 1 });
+    const name = updated('101', ['firstName']);
+    assert.deepEqual(await (await post(stack, name)).json(), {
       status: 'ignored',
       type: 'employee.updated',
     });
@@ -173,6 +177,18 @@ describe('POST /webhooks/bamboohr', () => {
     assert.deepEqual(await again.json(), { status: 'duplicate', hires: 1 });
 
     await stack.settled(['bo.101@example.com'], ['invited']);
+    await waitFor(
+      async () =>
+        (await stack.hires.getCompleted()).some(
+          (j) =>
+            (j.data as { ref?: { mover?: boolean } }).ref?.mover === true &&
+            (j.returnvalue as { outcome?: string } | null)?.outcome === 'not-needed',
+        )
+          ? true
+          : undefined,
+      10_000,
+      'the title change to end with nothing to do (no rules)',
+    );
     assert.equal(inviteCounts(stack.sim).get('bo.101@example.com'), 1);
     const user = stack.sim.state().users.find((u) => u.email === 'bo.101@example.com');
     assert.equal(user?.firstName, 'Bo');
@@ -185,7 +201,7 @@ describe('POST /webhooks/bamboohr', () => {
     const url = new URL(fetches[0]?.path ?? '', 'http://x');
     assert.equal(
       url.searchParams.get('fields'),
-      'firstName,lastName,workEmail,department,jobTitle,hireDate',
+      'firstName,lastName,workEmail,department,location,jobTitle,hireDate',
     );
     assert.equal(stack.sim.state().users.filter((u) => u.email.startsWith('home.')).length, 0);
   });

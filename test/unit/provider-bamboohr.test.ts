@@ -292,15 +292,17 @@ describe('BambooHR parse', () => {
       ],
     };
     assert.deepEqual(adapter.parse(request(update(['firstName', 'workEmail']))), expected);
-    assert.deepEqual(adapter.parse(request(update())), expected, 'no changedFields: maybe');
-    assert.deepEqual(adapter.parse(request(update(['jobTitle']))), {
-      kind: 'ignored',
-      type: 'employee.updated',
-    });
+    // Naming nothing readable, it may also be a mover (src/providers/mover-events.ts).
+    const [item] = expected.items;
+    assert.deepEqual(
+      adapter.parse(request(update())),
+      { ...expected, items: [{ ...item, ref: { ...item?.ref, mover: true } }] },
+      'no changedFields: maybe',
+    );
     const legacy = JSON.stringify({
       employees: [
         { action: 'Updated', id: '302', changedFields: ['Work Email'], timestamp: ISO },
-        { action: 'Updated', id: '303', changedFields: ['Job Title'] },
+        { action: 'Updated', id: '303', changedFields: ['Last Name'] },
       ],
     });
     assert.deepEqual(adapter.parse(request(legacy)), {
@@ -310,6 +312,53 @@ describe('BambooHR parse', () => {
       items: [
         { kind: 'ref', ref: { source: 'bamboohr', employeeId: '302', onlyIfAwaitingEmail: true } },
       ],
+    });
+  });
+
+  it('turns an update of the department, location or job title into a mover reference (docs/rules.md); division or a name change moves nobody', () => {
+    // The vendor's aliases (https://documentation.bamboohr.com/reference/employee-updated-webhook).
+    const update = (changedFields: string[]) =>
+      event('employee.updated', { companyId: '12345', employeeId: '67890', changedFields });
+    const mover = (onlyIfAwaitingEmail: boolean) => ({
+      kind: 'hires',
+      type: 'employee.updated',
+      deliveryId: `employee.updated:12345:67890:${ISO}`,
+      items: [
+        {
+          kind: 'ref',
+          ref: {
+            source: 'bamboohr',
+            employeeId: '67890',
+            context: { companyId: '12345' },
+            ...(onlyIfAwaitingEmail ? { onlyIfAwaitingEmail: true } : {}),
+            mover: true,
+          },
+        },
+      ],
+    });
+    for (const fields of [['department'], ['location', 'firstName'], ['jobTitle']]) {
+      assert.deepEqual(adapter.parse(request(update(fields))), mover(false), fields.join());
+    }
+    assert.deepEqual(adapter.parse(request(update(['workEmail', 'department']))), mover(true));
+    for (const fields of [['division'], ['firstName', 'lastName'], ['payRate']]) {
+      assert.deepEqual(
+        adapter.parse(request(update(fields))),
+        { kind: 'ignored', type: 'employee.updated' },
+        fields.join(),
+      );
+    }
+    // The legacy structure names the fields as BambooHR labels them.
+    const legacy = JSON.stringify({
+      employees: [
+        { action: 'Updated', id: '303', changedFields: ['Job Title'], timestamp: ISO },
+        { action: 'Updated', id: '304', changedFields: ['Division'], timestamp: ISO },
+      ],
+    });
+    assert.deepEqual(adapter.parse(request(legacy)), {
+      kind: 'hires',
+      type: 'employee_with_fields.updated',
+      deliveryId: `created:;updated:303@${ISO}`,
+      items: [{ kind: 'ref', ref: { source: 'bamboohr', employeeId: '303', mover: true } }],
     });
   });
 

@@ -1,0 +1,249 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { bamboohr, bambooHrSignature } from '../../src/providers/bamboohr.js';
+import { startHrApi, type HrAnswer, type HrApiCall } from '../helpers/hr-api.js';
+import { waitFor } from '../helpers/redis.js';
+import { inviteCounts, startStack, type Stack } from '../helpers/stack.js';
+
+// Rooms the simulator makes get ids 1001, 1002, … in order (docspace-sim/org-store.ts).
+const SALES_ROOM = 1001;
+const ENG_ROOM = 1002;
+
+const RULES = `
+rules:
+  - when: { department: Sales }
+    groups: [Sales]
+    rooms: [{ id: "${SALES_ROOM}", access: editing }]
+  - when: { department: Engineering, location: Berlin }
+    groups: [Engineering, Berlin office]
+    rooms: [{ id: "${ENG_ROOM}", access: content-creator }]
+`;
+
+const ADMIN = 'a'.repeat(32);
+const BAMBOO_SECRET = 'bamboo-private-key-movers-1';
+const BAMBOO_KEY = 'b1b2c3d4e5f60718293a4b5c6d7e8f9001122334';
+const BAMBOO_DOMAIN = 'acme';
+const BAMBOO_AUTH = `Basic ${Buffer.from(`${BAMBOO_KEY}:x`).toString('base64')}`;
+
+interface Job {
+  department?: string;
+  location?: string;
+  jobTitle?: string;
+}
+
+/**
+ * BambooHR's Get Employee (`GET /{companyDomain}/v1/employees/{id}?fields=…`): HTTP Basic with the
+ * API key, and only the fields asked for, as documented at
+ * https://documentation.bamboohr.com/reference/get-employee (field names from
+ * https://documentation.bamboohr.com/docs/list-of-field-names: workEmail, department, location,
+ * jobTitle). `bambooPeople` is what HR holds now; a test edits it, then sends the update event.
+ */
+const bambooPeople = new Map<string, Job>();
+
+function bambooApi(call: HrApiCall): HrAnswer {
+  if (call.headers.authorization !== BAMBOO_AUTH) return { status: 401 };
+  const url = new URL(call.path, 'http://x');
+  const match = new RegExp(`^/${BAMBOO_DOMAIN}/v1/employees/([^/]+)$`).exec(url.pathname);
+  const job = bambooPeople.get(match?.[1] ?? '');
+  if (match === null || job === undefined) return { status: 404, body: { error: 'not found' } };
+  const id = match[1] ?? '';
+  const employee: Record<string, string | undefined> = {
+    firstName: 'Mo',
+    lastName: 'Mover',
+    workEmail: `mo.${id}@example.com`,
+    hireDate: '2026-01-05',
+    ...job,
+  };
+  const body: Record<string, string | null> = { id };
+  for (const field of (url.searchParams.get('fields') ?? '').split(',')) {
+    if (field in employee) body[field] = employee[field] ?? null;
+  }
+  return { status: 200, body };
+}
+
+/** The vendor's event-based bodies (https://documentation.bamboohr.com/docs/event-based-webhooks). */
+const bambooEvent = (type: string, employeeId: string, changedFields?: string[]) =>
+  JSON.stringify({
+    type,
+    timestamp: new Date().toISOString(),
+    data: { companyId: '12345', employeeId, ...(changedFields ? { changedFields } : {}) },
+  });
+
+describe('the HR systems’ own update events move people between rule groups and rooms (rule 13)', () => {
+  let stack: Stack;
+  let dir: string;
+  let bamboo: Awaited<ReturnType<typeof startHrApi>>;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'movers-'));
+    const rulesPath = join(dir, 'rules.yaml');
+    await writeFile(rulesPath, RULES);
+    bamboo = await startHrApi(bambooApi);
+    stack = await startStack(
+      {
+        PROVISIONING_RULES: rulesPath,
+        ADMIN_TOKEN: ADMIN,
+        INVITE_BATCH_MAX_WAIT_MS: '300',
+        BAMBOOHR_WEBHOOK_SECRET: BAMBOO_SECRET,
+        BAMBOOHR_COMPANY_DOMAIN: BAMBOO_DOMAIN,
+        BAMBOOHR_API_KEY: BAMBOO_KEY,
+        BAMBOOHR_API_URL: bamboo.url,
+      },
+      { workers: false, providers: [bamboohr] },
+    );
+    stack.sim.addRoom({ title: 'Sales' });
+    stack.sim.addRoom({ title: 'Engineering' });
+    await stack.startWorkers();
+  });
+  after(async () => {
+    await stack.close();
+    await bamboo.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const postBamboo = async (body: string): Promise<unknown> => {
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const response = await fetch(`${stack.apiUrl}/webhooks/bamboohr`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-bamboohr-timestamp': timestamp,
+        'x-bamboohr-signature': bambooHrSignature(BAMBOO_SECRET, Buffer.from(body), timestamp),
+      },
+      body,
+    });
+    assert.equal(response.status, 200);
+    return await response.json();
+  };
+  const userOf = (email: string) => {
+    const user = stack.sim.state().users.find((u) => u.email === email);
+    assert.ok(user, `a DocSpace user for ${email}`);
+    return user;
+  };
+  const groupsOf = (userId: string) =>
+    stack.sim
+      .state()
+      .groups.filter((g) => g.members.includes(userId))
+      .map((g) => g.name)
+      .sort();
+  const sharesOf = (userId: string) =>
+    Object.fromEntries(
+      stack.sim
+        .state()
+        .rooms.filter((r) => r.shares[userId] !== undefined)
+        .map((r) => [r.id, r.shares[userId]]),
+    );
+  /** An admin adds someone to a group in DocSpace by hand (the API, as the portal's UI would). */
+  const addByHand = async (groupName: string, userId: string) => {
+    let group = stack.sim.state().groups.find((g) => g.name === groupName);
+    if (group === undefined) {
+      const made = await fetch(`${stack.simUrl}/api/2.0/group`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer sk-${'0'.repeat(64)}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ groupName, members: [] }),
+      });
+      assert.equal(made.status, 200);
+      group = stack.sim.state().groups.find((g) => g.name === groupName);
+    }
+    assert.ok(group);
+    const response = await fetch(`${stack.simUrl}/api/2.0/group/${group.id}/members`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer sk-${'0'.repeat(64)}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ members: [userId] }),
+    });
+    assert.equal(response.status, 200);
+  };
+  const grantsSettled = async (email: string, check: (userId: string) => boolean) =>
+    waitFor(() => (check(userOf(email).id) ? true : undefined), 15_000, `grants of ${email}`);
+  /** The `provision` jobs of one vendor employee that completed with `outcome`. */
+  const completed = async (employeeId: string, outcome: string) =>
+    (await stack.hires.getCompleted()).filter(
+      (j) =>
+        (j.data as { ref?: { employeeId?: string } }).ref?.employeeId === employeeId &&
+        (j.returnvalue as { outcome?: string } | null)?.outcome === outcome,
+    ).length;
+
+  describe('BambooHR', () => {
+    const fetchesOf = (id: string) =>
+      bamboo.calls.filter((c) => c.path.startsWith(`/${BAMBOO_DOMAIN}/v1/employees/${id}?`));
+
+    it('when employee.updated names the department, a Sales person moved to Engineering gains its group and room, loses Sales, and keeps a group an admin gave by hand', async () => {
+      bambooPeople.set('501', { department: 'Sales', location: 'Berlin', jobTitle: 'AE' });
+      assert.deepEqual(await postBamboo(bambooEvent('employee.created', '501')), {
+        status: 'accepted',
+        hires: 1,
+      });
+      const email = 'mo.501@example.com';
+      await stack.settled([email], ['invited']);
+      await grantsSettled(
+        email,
+        (id) => groupsOf(id).includes('Sales') && SALES_ROOM in sharesOf(id),
+      );
+      const id = userOf(email).id;
+      await addByHand('Berlin office', id);
+
+      bambooPeople.set('501', { department: 'Engineering', location: 'Berlin', jobTitle: 'Dev' });
+      assert.deepEqual(
+        await postBamboo(bambooEvent('employee.updated', '501', ['department', 'jobTitle'])),
+        { status: 'accepted', hires: 1 },
+      );
+      await grantsSettled(
+        email,
+        (u) =>
+          groupsOf(u).includes('Engineering') &&
+          !groupsOf(u).includes('Sales') &&
+          ENG_ROOM in sharesOf(u) &&
+          !(SALES_ROOM in sharesOf(u)),
+      );
+      assert.deepEqual(groupsOf(id), ['Berlin office', 'Engineering']);
+      assert.deepEqual(sharesOf(id), { [ENG_ROOM]: 11 });
+
+      // Back to Sales: Engineering (the service's) goes; Berlin office (the admin's) stays.
+      bambooPeople.set('501', { department: 'Sales', location: 'Berlin', jobTitle: 'AE' });
+      await postBamboo(bambooEvent('employee.updated', '501', ['department']));
+      await grantsSettled(
+        email,
+        (u) => groupsOf(u).includes('Sales') && !groupsOf(u).includes('Engineering'),
+      );
+      await grantsSettled(email, (u) => SALES_ROOM in sharesOf(u) && !(ENG_ROOM in sharesOf(u)));
+      assert.deepEqual(groupsOf(id), ['Berlin office', 'Sales']);
+      assert.equal(stack.sim.state().users.filter((u) => u.email === email).length, 1);
+      assert.equal(inviteCounts(stack.sim).get(email), 1, 'a mover is not invited again');
+    });
+
+    it('when employee.updated names only fields the rules do not match on, nothing is stored, fetched or sent to DocSpace', async () => {
+      const jobs = await stack.hires.getJobCounts();
+      const fetches = fetchesOf('501').length;
+      for (const fields of [['firstName'], ['division'], ['payRate', 'lastName']]) {
+        assert.deepEqual(await postBamboo(bambooEvent('employee.updated', '501', fields)), {
+          status: 'ignored',
+          type: 'employee.updated',
+        });
+      }
+      assert.deepEqual(await stack.hires.getJobCounts(), jobs, 'no job: nothing can call out');
+      assert.equal(fetchesOf('501').length, fetches);
+    });
+
+    it('when a mover update names someone the service never provisioned, it creates and invites nobody', async () => {
+      bambooPeople.set('502', { department: 'Sales' });
+      await postBamboo(bambooEvent('employee.updated', '502', ['department']));
+      await waitFor(
+        async () => ((await completed('502', 'not-needed')) === 1 ? true : undefined),
+        10_000,
+        'the update of 502 to end with nothing to do',
+      );
+      assert.equal(fetchesOf('502').length, 1, 'fetched once, to learn the email');
+      assert.equal(
+        stack.sim.state().users.filter((u) => u.email === 'mo.502@example.com').length,
+        0,
+      );
+      assert.equal(await stack.store.get(stack.store.keyOf('mo.502@example.com')), undefined);
+    });
+  });
+});
