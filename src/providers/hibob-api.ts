@@ -10,7 +10,8 @@ import { isObject } from '../domain/is-object.js';
 /**
  * The Bob fields a hire needs, as field IDs in dot notation (the canonical IDs of Bob's Fields
  * metadata). Bob requires `email`, `firstName`, `surname` and `work.startDate` on every employee and
- * recommends `work.department` and `work.title` (https://apidocs.hibob.com/reference/post_people.md).
+ * recommends `work.department` and `work.title` (https://apidocs.hibob.com/reference/post_people.md);
+ * `work.site` (also required at create, same page) is the location the rules match on (docs/rules.md).
  * `root.email` is the work email Bob signs people in with; the private one (`home.privateEmail`) is
  * never used.
  */
@@ -20,6 +21,7 @@ export const HIBOB_FIELDS = [
   'root.firstName',
   'root.surname',
   'work.department',
+  'work.site',
   'work.title',
   'work.startDate',
 ] as const;
@@ -70,8 +72,8 @@ export function createHibobFetcher(
  * (`"/root/email": {"value": …}`) and in nested category objects (`email`, `work.department`);
  * fields the service user may not view are silently left out (200, no warning)
  * (https://apidocs.hibob.com/docs/people-read-api-contract). Both shapes are read, slash key first,
- * so either one suffices. Department and title come from the `humanReadable` node when there is
- * one, since their machine values are list item ids.
+ * so either one suffices. Department, site and title come from the `humanReadable` node when
+ * there is one, since their machine values are list item ids.
  */
 export function toHire(employeeId: string, body: Json): Hire {
   const human = isObject(body['humanReadable']) ? body['humanReadable'] : undefined;
@@ -100,6 +102,7 @@ export function toHire(employeeId: string, body: Json): Hire {
     );
   }
   const department = named('work.department');
+  const location = named('work.site');
   const title = named('work.title');
   const startDate = machine('work.startDate');
   return {
@@ -109,6 +112,7 @@ export function toHire(employeeId: string, body: Json): Hire {
     firstName: machine('root.firstName') ?? '',
     lastName: machine('root.surname') ?? '',
     ...(department === undefined ? {} : { department }),
+    ...(location === undefined ? {} : { location }),
     ...(title === undefined ? {} : { title }),
     ...(startDate === undefined ? {} : { startDate }),
   };

@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ConfigError, PayloadError, SignatureError } from '../errors.js';
 import { createHibobFetcher } from './hibob-api.js';
 import { hibobLeaverNote } from './leaver-events.js';
+import { hibobIsMover, moverItem } from './mover-events.js';
 import { isSafeId, SAFE_ID_RULE } from './safe-id.js';
 import type {
   Provider,
@@ -80,17 +81,19 @@ export function createHibobWebhook(settings: ProviderSettings): WebhookAdapter {
           { path: 'type', message: 'required' },
         ]);
       }
+      // v2 puts the id in `data.employeeId` (https://apidocs.hibob.com/reference/webhook-events-v2);
+      // legacy v1 webhooks, still running, carried `employee.id`.
+      const data = isObject(body['data']) ? body['data'] : {};
+      // A department, site or title change (src/providers/mover-events.ts).
+      const mover = type !== provisionType && hibobIsMover(type, data);
       // The other of employee.created / employee.joined is ignored too: a webhook subscribed to
       // both never provisions one person twice.
-      if (type !== provisionType) {
+      if (type !== provisionType && !mover) {
         // Leaver events are recorded with why they are not acted on (docs/hr-systems.md#hibob-bob).
         const note = hibobLeaverNote(type);
         return note === undefined ? { kind: 'ignored', type } : { kind: 'ignored', type, note };
       }
 
-      // v2 puts the id in `data.employeeId` (https://apidocs.hibob.com/reference/webhook-events-v2);
-      // legacy v1 webhooks, still running, carried `employee.id`.
-      const data = isObject(body['data']) ? body['data'] : {};
       const legacy = isObject(body['employee']) ? body['employee'] : {};
       const employeeId = idText(data['employeeId']) ?? idText(legacy['id']);
       if (employeeId === undefined) {
@@ -109,6 +112,21 @@ export function createHibobWebhook(settings: ProviderSettings): WebhookAdapter {
         throw new PayloadError('"companyId" is not an id', [
           { path: 'companyId', message: SAFE_ID_RULE },
         ]);
+      }
+      const context = companyId === undefined ? undefined : { companyId };
+      if (mover) {
+        // Updates of one person differ by when they happened and, for table entries, by entry.
+        const key = [body['triggeredAt'], data['tableId'], data['effectiveDate']]
+          .map((part) => (typeof part === 'string' ? part : ''))
+          .join(':');
+        const wait = Math.max(delayMs, untilEffective(data['effectiveDate'], request.now, delayMs));
+        return {
+          kind: 'hires',
+          type,
+          deliveryId: `${type}:${companyId ?? '-'}:${employeeId}:${key}`,
+          items: [moverItem('hibob', employeeId, context)],
+          ...(wait > 0 ? { delayMs: wait } : {}),
+        };
       }
       return {
         kind: 'hires',
@@ -130,6 +148,21 @@ export function createHibobWebhook(settings: ProviderSettings): WebhookAdapter {
       };
     },
   };
+}
+
+/**
+ * How long until a work-table entry takes effect, plus the read lag: Bob's historical tables carry
+ * `effectiveDate` (https://apidocs.hibob.com/reference/post_webhook_table-entry-updated), and an
+ * entry dated ahead is sent when it is made, while the person reads as before until that day. It
+ * is read at 12:00 UTC of that date, when the date has begun in every time zone (UTC-12 to
+ * UTC+14), as Bob's sites each keep their own. 0 for no date, one not `YYYY-MM-DD`, or one not
+ * after today (UTC): read at once.
+ */
+function untilEffective(date: unknown, now: number, lagMs: number): number {
+  if (typeof date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(date)) return 0;
+  if (date <= new Date(now).toISOString().slice(0, 10)) return 0;
+  const at = Date.parse(`${date}T12:00:00Z`);
+  return Number.isNaN(at) ? 0 : at - now + lagMs;
 }
 
 /** Whether `raw` is exactly Bob's connection test: `Ping test`, `"Ping test"` or `{"text":"Ping test"}`. */

@@ -54,7 +54,7 @@ export function bambooHrNamesMoverField(changedFields: unknown): boolean {
 
 /**
  * Whether a Bob event may move the person: `employee.updated` whose `fieldUpdates` name a work
- * department, site or title (or cannot be read), or a `table.entry.*` of the work table.
+ * department, site or title, or a `table.entry.*` of the work table.
  * `fieldUpdates` is read as field IDs, as strings or as objects with `fieldId` (Bob's reference
  * names the IDs but its stored copy shows no example of the list's items).
  */
@@ -64,7 +64,9 @@ export function hibobIsMover(type: string, data: Readonly<Record<string, unknown
   }
   if (type !== 'employee.updated') return false;
   const updates = data['fieldUpdates'];
-  if (!Array.isArray(updates) || updates.length === 0) return true;
+  // v2 always names the changed field IDs ("If it's an update, the payload includes the updated
+  // field IDs", https://apidocs.hibob.com/reference/api-calls-for-webhook-events): none, no move.
+  if (!Array.isArray(updates)) return false;
   return updates.some((update) => {
     const id: unknown = isObject(update) ? update['fieldId'] : update;
     return (

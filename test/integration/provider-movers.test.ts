@@ -3,7 +3,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { createHmac } from 'node:crypto';
 import { bamboohr, bambooHrSignature } from '../../src/providers/bamboohr.js';
+import { hibob } from '../../src/providers/hibob.js';
 import { startHrApi, type HrAnswer, type HrApiCall } from '../helpers/hr-api.js';
 import { waitFor } from '../helpers/redis.js';
 import { inviteCounts, startStack, type Stack } from '../helpers/stack.js';
@@ -64,6 +66,72 @@ function bambooApi(call: HrApiCall): HrAnswer {
   return { status: 200, body };
 }
 
+const BOB_SECRET = 'bob-webhook-secret-movers';
+const BOB_USER = { id: 'SERVICE-USER-9', token: 'Mv8q89RwbzeS7mToken' };
+const BOB_AUTH = `Basic ${Buffer.from(`${BOB_USER.id}:${BOB_USER.token}`).toString('base64')}`;
+
+/**
+ * Bob's `POST /v1/people/{id}` (https://apidocs.hibob.com/reference/post_people-identifier): Basic
+ * auth with the service user, each field under its slash key and nested, list fields (department,
+ * site, title) as item ids with their names in the `humanReadable` node that `humanReadable:
+ * "APPEND"` adds (https://apidocs.hibob.com/docs/people-read-api-contract,
+ * https://apidocs.hibob.com/docs/how-to-work-with-lists-public-api). Only fields asked for.
+ */
+const bobPeople = new Map<string, { department: string; site: string; title: string }>();
+
+function bobApi(call: HrApiCall): HrAnswer {
+  const match = /^\/v1\/people\/([^/?]+)$/.exec(call.path);
+  if (call.method !== 'POST' || match === null) return { status: 404, body: { error: 'no route' } };
+  if (call.headers.authorization !== BOB_AUTH)
+    return { status: 401, body: { error: 'Unauthorized' } };
+  const id = decodeURIComponent(match[1] ?? '');
+  const work = bobPeople.get(id);
+  if (work === undefined) return { status: 404, body: { error: 'Employee not found' } };
+  const { fields = [], humanReadable } = JSON.parse(call.body) as {
+    fields?: string[];
+    humanReadable?: string;
+  };
+  const email = `noa.${id}@example.com`;
+  const values: Record<string, string> = {
+    'root.id': id,
+    'root.email': email,
+    'root.firstName': 'Noa',
+    'root.surname': 'Levi',
+    'work.department': `dep-${work.department.length}`,
+    'work.site': `site-${work.site.length}`,
+    'work.title': `title-${work.title.length}`,
+    'work.startDate': '2026-01-05',
+  };
+  const names: Record<string, string> = {
+    'work.department': work.department,
+    'work.site': work.site,
+    'work.title': work.title,
+  };
+  const body: Record<string, unknown> = {};
+  const human: Record<string, Record<string, string>> = {};
+  for (const field of fields) {
+    const value = values[field];
+    if (value === undefined) continue;
+    const [category = '', name = ''] = field.split('.');
+    body[`/${category}/${name}`] = { value };
+    const readable = names[field];
+    if (readable !== undefined) human[category] = { ...human[category], [name]: readable };
+  }
+  if (humanReadable === 'APPEND') body['humanReadable'] = human;
+  return { status: 200, body };
+}
+
+/** A v2 event as Bob documents it (https://apidocs.hibob.com/reference/webhook-events-v2). */
+const bobEvent = (type: string, data: Record<string, unknown>) =>
+  JSON.stringify({
+    companyId: 636192,
+    type,
+    triggeredBy: 'system',
+    triggeredAt: new Date().toISOString().replace('Z', ''),
+    version: 'v2',
+    data,
+  });
+
 /** The vendor's event-based bodies (https://documentation.bamboohr.com/docs/event-based-webhooks). */
 const bambooEvent = (type: string, employeeId: string, changedFields?: string[]) =>
   JSON.stringify({
@@ -76,12 +144,14 @@ describe('the HR systems’ own update events move people between rule groups an
   let stack: Stack;
   let dir: string;
   let bamboo: Awaited<ReturnType<typeof startHrApi>>;
+  let bob: Awaited<ReturnType<typeof startHrApi>>;
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'movers-'));
     const rulesPath = join(dir, 'rules.yaml');
     await writeFile(rulesPath, RULES);
     bamboo = await startHrApi(bambooApi);
+    bob = await startHrApi(bobApi);
     stack = await startStack(
       {
         PROVISIONING_RULES: rulesPath,
@@ -91,8 +161,13 @@ describe('the HR systems’ own update events move people between rule groups an
         BAMBOOHR_COMPANY_DOMAIN: BAMBOO_DOMAIN,
         BAMBOOHR_API_KEY: BAMBOO_KEY,
         BAMBOOHR_API_URL: bamboo.url,
+        HIBOB_WEBHOOK_SECRET: BOB_SECRET,
+        HIBOB_FETCH_DELAY_MS: '0',
+        HIBOB_API_URL: bob.url,
+        HIBOB_SERVICE_USER_ID: BOB_USER.id,
+        HIBOB_SERVICE_USER_TOKEN: BOB_USER.token,
       },
-      { workers: false, providers: [bamboohr] },
+      { workers: false, providers: [bamboohr, hibob] },
     );
     stack.sim.addRoom({ title: 'Sales' });
     stack.sim.addRoom({ title: 'Engineering' });
@@ -101,6 +176,7 @@ describe('the HR systems’ own update events move people between rule groups an
   after(async () => {
     await stack.close();
     await bamboo.close();
+    await bob.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -112,6 +188,18 @@ describe('the HR systems’ own update events move people between rule groups an
         'content-type': 'application/json',
         'x-bamboohr-timestamp': timestamp,
         'x-bamboohr-signature': bambooHrSignature(BAMBOO_SECRET, Buffer.from(body), timestamp),
+      },
+      body,
+    });
+    assert.equal(response.status, 200);
+    return await response.json();
+  };
+  const postBob = async (body: string): Promise<unknown> => {
+    const response = await fetch(`${stack.apiUrl}/webhooks/hibob`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'bob-signature': createHmac('sha512', BOB_SECRET).update(body).digest('base64'),
       },
       body,
     });
@@ -244,6 +332,68 @@ describe('the HR systems’ own update events move people between rule groups an
         0,
       );
       assert.equal(await stack.store.get(stack.store.keyOf('mo.502@example.com')), undefined);
+    });
+  });
+
+  describe('HiBob', () => {
+    const readsOf = (id: string) => bob.calls.filter((c) => c.path === `/v1/people/${id}`).length;
+
+    it('when employee.updated names work.department (or a work-table entry arrives), a Sales person moved to Engineering gains its group and room, loses Sales, and keeps a group an admin gave by hand', async () => {
+      const id = '3332883884017700001';
+      const email = `noa.${id}@example.com`;
+      bobPeople.set(id, { department: 'Sales', site: 'Berlin', title: 'AE' });
+      assert.deepEqual(await postBob(bobEvent('employee.created', { employeeId: id })), {
+        status: 'accepted',
+        hires: 1,
+      });
+      await stack.settled([email], ['invited']);
+      await grantsSettled(email, (u) => groupsOf(u).includes('Sales') && SALES_ROOM in sharesOf(u));
+      const userId = userOf(email).id;
+      await addByHand('Berlin office', userId);
+
+      bobPeople.set(id, { department: 'Engineering', site: 'Berlin', title: 'Dev' });
+      const fieldUpdates = ['work.department', 'work.title'];
+      assert.deepEqual(
+        await postBob(bobEvent('employee.updated', { employeeId: id, fieldUpdates })),
+        { status: 'accepted', hires: 1 },
+      );
+      await grantsSettled(
+        email,
+        (u) =>
+          groupsOf(u).includes('Engineering') &&
+          !groupsOf(u).includes('Sales') &&
+          ENG_ROOM in sharesOf(u) &&
+          !(SALES_ROOM in sharesOf(u)),
+      );
+      assert.deepEqual(groupsOf(userId), ['Berlin office', 'Engineering']);
+
+      // Back to Sales through a work-table entry in effect today.
+      bobPeople.set(id, { department: 'Sales', site: 'Berlin', title: 'AE' });
+      const today = new Date().toISOString().slice(0, 10);
+      await postBob(
+        bobEvent('table.entry.created', { employeeId: id, tableId: 'work', effectiveDate: today }),
+      );
+      await grantsSettled(
+        email,
+        (u) => groupsOf(u).includes('Sales') && !groupsOf(u).includes('Engineering'),
+      );
+      await grantsSettled(email, (u) => SALES_ROOM in sharesOf(u) && !(ENG_ROOM in sharesOf(u)));
+      assert.deepEqual(groupsOf(userId), ['Berlin office', 'Sales']);
+      assert.equal(inviteCounts(stack.sim).get(email), 1, 'a mover is not invited again');
+    });
+
+    it('when employee.updated names only other fields, nothing is stored, read from Bob or sent to DocSpace', async () => {
+      const id = '3332883884017700001';
+      const jobs = await stack.hires.getJobCounts();
+      const reads = readsOf(id);
+      for (const fieldUpdates of [['root.firstName'], ['work.reportsTo'], []]) {
+        assert.deepEqual(
+          await postBob(bobEvent('employee.updated', { employeeId: id, fieldUpdates })),
+          { status: 'ignored', type: 'employee.updated' },
+        );
+      }
+      assert.deepEqual(await stack.hires.getJobCounts(), jobs, 'no job: nothing can call out');
+      assert.equal(readsOf(id), reads);
     });
   });
 });

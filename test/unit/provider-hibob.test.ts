@@ -150,6 +150,61 @@ describe('hibob webhook: parse', () => {
     }
   });
 
+  it('turns a change of work department, site or title into a mover reference read after the lag (src/providers/mover-events.ts)', () => {
+    const id = '3332883884017713238';
+    const mover = {
+      kind: 'ref',
+      ref: { source: 'hibob', employeeId: id, context: { companyId: '636192' }, mover: true },
+    };
+    // employee.updated names the changed field IDs in `fieldUpdates`
+    // (https://apidocs.hibob.com/reference/post_webhook_employee-updated).
+    for (const fieldUpdates of [
+      ['work.department'],
+      ['root.firstName', 'work.site'],
+      [{ fieldId: 'work.title' }],
+    ]) {
+      const parsed = hires(parse(event('employee.updated', { employeeId: id, fieldUpdates })));
+      assert.deepEqual(parsed.items, [mover], JSON.stringify(fieldUpdates));
+      assert.equal(parsed.delayMs, 20_000, 'Bob read-after-write lag');
+      assert.equal(parsed.deliveryId, `employee.updated:636192:${id}:2025-01-08T13:06:26.915906::`);
+    }
+    for (const fieldUpdates of [['root.firstName'], ['work.reportsTo'], []]) {
+      assert.deepEqual(parse(event('employee.updated', { employeeId: id, fieldUpdates })), {
+        kind: 'ignored',
+        type: 'employee.updated',
+      });
+    }
+    // A work-table entry (https://apidocs.hibob.com/reference/post_webhook_table-entry-updated).
+    const today = new Date().toISOString().slice(0, 10);
+    const entry = hires(
+      parse(
+        event('table.entry.created', { employeeId: id, tableId: 'work', effectiveDate: today }),
+      ),
+    );
+    assert.deepEqual(entry.items, [mover]);
+    assert.equal(entry.delayMs, 20_000, 'in effect today: read after the lag');
+    // Dated ahead: read once the date has begun everywhere (12:00 UTC), plus the lag.
+    const ahead = new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10);
+    const later = hires(
+      parse(
+        event('table.entry.updated', { employeeId: id, tableId: 'work', effectiveDate: ahead }),
+      ),
+    );
+    const due = Date.parse(`${ahead}T12:00:00Z`) + 20_000;
+    assert.ok(Math.abs(Date.now() + (later.delayMs ?? 0) - due) < 60_000, 'waits until the date');
+    assert.notEqual(later.deliveryId, entry.deliveryId);
+    assert.deepEqual(
+      parse(
+        event('table.entry.created', {
+          employeeId: id,
+          tableId: 'lifecycle',
+          effectiveDate: today,
+        }),
+      ),
+      { kind: 'ignored', type: 'table.entry.created' },
+    );
+  });
+
   it('records the leaver events with why and never turns them into a disable (docs/hr-systems.md#hibob-bob)', () => {
     // Bob's v2 lifecycle payload: ids only (apidocs.hibob.com/reference/post_webhook_employee-left).
     const notes = new Map<string, RegExp>([
