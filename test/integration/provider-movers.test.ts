@@ -34,6 +34,8 @@ interface Job {
   department?: string;
   location?: string;
   jobTitle?: string;
+  /** Absent: `mo.<id>@example.com`; null: none yet. */
+  workEmail?: string | null;
 }
 
 /**
@@ -52,7 +54,7 @@ function bambooApi(call: HrApiCall): HrAnswer {
   const job = bambooPeople.get(match?.[1] ?? '');
   if (match === null || job === undefined) return { status: 404, body: { error: 'not found' } };
   const id = match[1] ?? '';
-  const employee: Record<string, string | undefined> = {
+  const employee: Record<string, string | null | undefined> = {
     firstName: 'Mo',
     lastName: 'Mover',
     workEmail: `mo.${id}@example.com`,
@@ -316,6 +318,46 @@ describe('the HR systems’ own update events move people between rule groups an
       }
       assert.deepEqual(await stack.hires.getJobCounts(), jobs, 'no job: nothing can call out');
       assert.equal(fetchesOf('501').length, fetches);
+    });
+
+    it('when an update names the work email and the department, a person waiting for an email is provisioned with the rules, and one whose email changed gets no second account', async () => {
+      bambooPeople.set('503', { department: 'Sales', workEmail: null });
+      await postBamboo(bambooEvent('employee.created', '503'));
+      await waitFor(
+        async () =>
+          (await stack.hires.getFailed()).some(
+            (j) => (j.data as { ref?: { employeeId?: string } }).ref?.employeeId === '503',
+          )
+            ? true
+            : undefined,
+        10_000,
+        'the create of 503 to fail for lacking a work email',
+      );
+      bambooPeople.set('503', { department: 'Sales' });
+      const fields = ['workEmail', 'department'];
+      await postBamboo(bambooEvent('employee.updated', '503', fields));
+      const email = 'mo.503@example.com';
+      await stack.settled([email], ['invited']);
+      await grantsSettled(email, (u) => groupsOf(u).includes('Sales') && SALES_ROOM in sharesOf(u));
+
+      // HR changes 501's email and department at once: the new email has no account here.
+      bambooPeople.set('501', {
+        department: 'Engineering',
+        location: 'Berlin',
+        workEmail: 'mo.renamed@example.com',
+      });
+      await postBamboo(bambooEvent('employee.updated', '501', fields));
+      await waitFor(
+        async () => ((await completed('501', 'not-needed')) >= 1 ? true : undefined),
+        10_000,
+        'the update of 501 to end with nothing to do',
+      );
+      assert.equal(
+        stack.sim.state().users.filter((u) => u.email === 'mo.renamed@example.com').length,
+        0,
+        'no second account',
+      );
+      assert.deepEqual(groupsOf(userOf('mo.501@example.com').id), ['Berlin office', 'Sales']);
     });
 
     it('when a mover update names someone the service never provisioned, it creates and invites nobody', async () => {
