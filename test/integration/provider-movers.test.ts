@@ -7,6 +7,7 @@ import { createHmac } from 'node:crypto';
 import { bamboohr, bambooHrSignature } from '../../src/providers/bamboohr.js';
 import { hibob } from '../../src/providers/hibob.js';
 import { startHrApi, type HrAnswer, type HrApiCall } from '../helpers/hr-api.js';
+import { grantsView } from '../helpers/grants-view.js';
 import { waitFor } from '../helpers/redis.js';
 import { inviteCounts, startStack, type Stack } from '../helpers/stack.js';
 
@@ -208,49 +209,26 @@ describe('the HR systems’ own update events move people between rule groups an
     assert.equal(response.status, 200);
     return await response.json();
   };
-  const userOf = (email: string) => {
-    const user = stack.sim.state().users.find((u) => u.email === email);
-    assert.ok(user, `a DocSpace user for ${email}`);
-    return user;
+  const { userOf, groupsOf, sharesOf, addByHand, groupByHand, grantsSettled } = grantsView(
+    () => stack,
+    15_000,
+  );
+  /** An admin puts someone in "Berlin office" by hand (making the group if no rule made it yet). */
+  const addToBerlinByHand = async (userId: string) => {
+    const group = stack.sim.state().groups.find((g) => g.name === 'Berlin office');
+    await addByHand(group?.id ?? (await groupByHand('Berlin office')), userId);
   };
-  const groupsOf = (userId: string) =>
-    stack.sim
-      .state()
-      .groups.filter((g) => g.members.includes(userId))
-      .map((g) => g.name)
-      .sort();
-  const sharesOf = (userId: string) =>
-    Object.fromEntries(
-      stack.sim
-        .state()
-        .rooms.filter((r) => r.shares[userId] !== undefined)
-        .map((r) => [r.id, r.shares[userId]]),
-    );
-  /** An admin adds someone to a group in DocSpace by hand (the API, as the portal's UI would). */
-  const addByHand = async (groupName: string, userId: string) => {
-    let group = stack.sim.state().groups.find((g) => g.name === groupName);
-    if (group === undefined) {
-      const made = await fetch(`${stack.simUrl}/api/2.0/group`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer sk-${'0'.repeat(64)}`,
-          'content-type': 'application/json',
-        },
-        body: JSON.stringify({ groupName, members: [] }),
-      });
-      assert.equal(made.status, 200);
-      group = stack.sim.state().groups.find((g) => g.name === groupName);
-    }
-    assert.ok(group);
-    const response = await fetch(`${stack.simUrl}/api/2.0/group/${group.id}/members`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer sk-${'0'.repeat(64)}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ members: [userId] }),
-    });
-    assert.equal(response.status, 200);
-  };
-  const grantsSettled = async (email: string, check: (userId: string) => boolean) =>
-    waitFor(() => (check(userOf(email).id) ? true : undefined), 15_000, `grants of ${email}`);
+  /** What the rules give a Sales person, or an Engineering one in Berlin, and nothing of the other. */
+  const onlySales = (u: string) =>
+    groupsOf(u).includes('Sales') &&
+    !groupsOf(u).includes('Engineering') &&
+    SALES_ROOM in sharesOf(u) &&
+    !(ENG_ROOM in sharesOf(u));
+  const onlyEngineering = (u: string) =>
+    groupsOf(u).includes('Engineering') &&
+    !groupsOf(u).includes('Sales') &&
+    ENG_ROOM in sharesOf(u) &&
+    !(SALES_ROOM in sharesOf(u));
   /** The `provision` jobs of one vendor employee that completed with `outcome`. */
   const completed = async (employeeId: string, outcome: string) =>
     (await stack.hires.getCompleted()).filter(
@@ -271,37 +249,23 @@ describe('the HR systems’ own update events move people between rule groups an
       });
       const email = 'mo.501@example.com';
       await stack.settled([email], ['invited']);
-      await grantsSettled(
-        email,
-        (id) => groupsOf(id).includes('Sales') && SALES_ROOM in sharesOf(id),
-      );
+      await grantsSettled(email, onlySales);
       const id = userOf(email).id;
-      await addByHand('Berlin office', id);
+      await addToBerlinByHand(id);
 
       bambooPeople.set('501', { department: 'Engineering', location: 'Berlin', jobTitle: 'Dev' });
       assert.deepEqual(
         await postBamboo(bambooEvent('employee.updated', '501', ['department', 'jobTitle'])),
         { status: 'accepted', hires: 1 },
       );
-      await grantsSettled(
-        email,
-        (u) =>
-          groupsOf(u).includes('Engineering') &&
-          !groupsOf(u).includes('Sales') &&
-          ENG_ROOM in sharesOf(u) &&
-          !(SALES_ROOM in sharesOf(u)),
-      );
+      await grantsSettled(email, onlyEngineering);
       assert.deepEqual(groupsOf(id), ['Berlin office', 'Engineering']);
       assert.deepEqual(sharesOf(id), { [ENG_ROOM]: 11 });
 
       // Back to Sales: Engineering (the service's) goes; Berlin office (the admin's) stays.
       bambooPeople.set('501', { department: 'Sales', location: 'Berlin', jobTitle: 'AE' });
       await postBamboo(bambooEvent('employee.updated', '501', ['department']));
-      await grantsSettled(
-        email,
-        (u) => groupsOf(u).includes('Sales') && !groupsOf(u).includes('Engineering'),
-      );
-      await grantsSettled(email, (u) => SALES_ROOM in sharesOf(u) && !(ENG_ROOM in sharesOf(u)));
+      await grantsSettled(email, onlySales);
       assert.deepEqual(groupsOf(id), ['Berlin office', 'Sales']);
       assert.equal(stack.sim.state().users.filter((u) => u.email === email).length, 1);
       assert.equal(inviteCounts(stack.sim).get(email), 1, 'a mover is not invited again');
@@ -389,9 +353,9 @@ describe('the HR systems’ own update events move people between rule groups an
         hires: 1,
       });
       await stack.settled([email], ['invited']);
-      await grantsSettled(email, (u) => groupsOf(u).includes('Sales') && SALES_ROOM in sharesOf(u));
+      await grantsSettled(email, onlySales);
       const userId = userOf(email).id;
-      await addByHand('Berlin office', userId);
+      await addToBerlinByHand(userId);
 
       bobPeople.set(id, { department: 'Engineering', site: 'Berlin', title: 'Dev' });
       const fieldUpdates = ['work.department', 'work.title'];
@@ -399,14 +363,7 @@ describe('the HR systems’ own update events move people between rule groups an
         await postBob(bobEvent('employee.updated', { employeeId: id, fieldUpdates })),
         { status: 'accepted', hires: 1 },
       );
-      await grantsSettled(
-        email,
-        (u) =>
-          groupsOf(u).includes('Engineering') &&
-          !groupsOf(u).includes('Sales') &&
-          ENG_ROOM in sharesOf(u) &&
-          !(SALES_ROOM in sharesOf(u)),
-      );
+      await grantsSettled(email, onlyEngineering);
       assert.deepEqual(groupsOf(userId), ['Berlin office', 'Engineering']);
 
       // Back to Sales through a work-table entry in effect today.
@@ -415,11 +372,7 @@ describe('the HR systems’ own update events move people between rule groups an
       await postBob(
         bobEvent('table.entry.created', { employeeId: id, tableId: 'work', effectiveDate: today }),
       );
-      await grantsSettled(
-        email,
-        (u) => groupsOf(u).includes('Sales') && !groupsOf(u).includes('Engineering'),
-      );
-      await grantsSettled(email, (u) => SALES_ROOM in sharesOf(u) && !(ENG_ROOM in sharesOf(u)));
+      await grantsSettled(email, onlySales);
       assert.deepEqual(groupsOf(userId), ['Berlin office', 'Sales']);
       assert.equal(inviteCounts(stack.sim).get(email), 1, 'a mover is not invited again');
     });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createGrantsStore, type GrantsStore } from '../../src/queue/grants-store.js';
 import { createKeys } from '../../src/queue/keys.js';
+import { grantsView } from '../helpers/grants-view.js';
 import { waitFor } from '../helpers/redis.js';
 import { inviteCounts, startStack, type Stack } from '../helpers/stack.js';
 
@@ -66,35 +67,7 @@ describe('groups and rooms by rule, end to end (docs/design.md, rule 13)', () =>
     await rm(dir, { recursive: true, force: true });
   });
 
-  const userOf = (email: string) => {
-    const user = stack.sim.state().users.find((u) => u.email === email);
-    assert.ok(user, `a DocSpace user for ${email}`);
-    return user;
-  };
-  const groupsOf = (userId: string) =>
-    stack.sim
-      .state()
-      .groups.filter((g) => g.members.includes(userId))
-      .map((g) => g.name)
-      .sort();
-  const sharesOf = (userId: string) =>
-    Object.fromEntries(
-      stack.sim
-        .state()
-        .rooms.filter((r) => r.shares[userId] !== undefined)
-        .map((r) => [r.id, r.shares[userId]]),
-    );
-  /** An admin adds someone to a group in DocSpace (the API, as the portal's UI would). */
-  const addByHand = async (groupId: string, userId: string) => {
-    const response = await fetch(`${stack.simUrl}/api/2.0/group/${groupId}/members`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer sk-${'0'.repeat(64)}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ members: [userId] }),
-    });
-    assert.equal(response.status, 200);
-  };
-  const grantsSettled = async (email: string, check: (userId: string) => boolean) =>
-    waitFor(() => (check(userOf(email).id) ? true : undefined), 10_000, `grants of ${email}`);
+  const { userOf, groupsOf, sharesOf, addByHand, grantsSettled } = grantsView(() => stack);
 
   it('when a joiner matches rules, they get the union of groups and rooms, groups are created once, the rule type is used and rooms are shared without a mail', async () => {
     const ann = person('Ann', { department: 'sales ' });

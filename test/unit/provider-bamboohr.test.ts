@@ -30,6 +30,26 @@ const UPDATED = event('employee.updated', {
   changedFields: ['firstName'],
 });
 
+/** An event-based `employee.updated` of 67890 with these `changedFields` (none: absent). */
+const updateOf = (changedFields?: string[]) =>
+  event('employee.updated', {
+    companyId: '12345',
+    employeeId: '67890',
+    ...(changedFields === undefined ? {} : { changedFields }),
+  });
+/** What such an update parses to when it is stored: one reference with these flags. */
+const storedUpdate = (flags: { onlyIfAwaitingEmail?: true; mover?: true }) => ({
+  kind: 'hires',
+  type: 'employee.updated',
+  deliveryId: `employee.updated:12345:67890:${ISO}`,
+  items: [
+    {
+      kind: 'ref',
+      ref: { source: 'bamboohr', employeeId: '67890', context: { companyId: '12345' }, ...flags },
+    },
+  ],
+});
+
 /** BambooHR's signature, computed by hand: hex(HMAC-SHA256(key, body followed by timestamp)). */
 const sign = (body: string, timestamp: string, key = KEY) =>
   createHmac('sha256', key).update(`${body}${timestamp}`).digest('hex');
@@ -269,34 +289,14 @@ describe('BambooHR parse', () => {
   });
 
   it('turns an employee.updated that changes the work email into a reference for a person waiting for one, keyed by its own timestamp', () => {
-    const update = (changedFields?: string[]) =>
-      event('employee.updated', {
-        companyId: '12345',
-        employeeId: '67890',
-        ...(changedFields === undefined ? {} : { changedFields }),
-      });
-    const expected = {
-      kind: 'hires',
-      type: 'employee.updated',
-      deliveryId: `employee.updated:12345:67890:${ISO}`,
-      items: [
-        {
-          kind: 'ref',
-          ref: {
-            source: 'bamboohr',
-            employeeId: '67890',
-            context: { companyId: '12345' },
-            onlyIfAwaitingEmail: true,
-          },
-        },
-      ],
-    };
-    assert.deepEqual(adapter.parse(request(update(['firstName', 'workEmail']))), expected);
-    // Naming nothing readable, it may also be a mover (src/providers/mover-events.ts).
-    const [item] = expected.items;
     assert.deepEqual(
-      adapter.parse(request(update())),
-      { ...expected, items: [{ ...item, ref: { ...item?.ref, mover: true } }] },
+      adapter.parse(request(updateOf(['firstName', 'workEmail']))),
+      storedUpdate({ onlyIfAwaitingEmail: true }),
+    );
+    // Naming nothing readable, it may also be a mover (src/providers/mover-events.ts).
+    assert.deepEqual(
+      adapter.parse(request(updateOf())),
+      storedUpdate({ onlyIfAwaitingEmail: true, mover: true }),
       'no changedFields: maybe',
     );
     const legacy = JSON.stringify({
@@ -317,32 +317,20 @@ describe('BambooHR parse', () => {
 
   it('turns an update of the department, location or job title into a mover reference (docs/rules.md); division or a name change moves nobody', () => {
     // The vendor's aliases (https://documentation.bamboohr.com/reference/employee-updated-webhook).
-    const update = (changedFields: string[]) =>
-      event('employee.updated', { companyId: '12345', employeeId: '67890', changedFields });
-    const mover = (onlyIfAwaitingEmail: boolean) => ({
-      kind: 'hires',
-      type: 'employee.updated',
-      deliveryId: `employee.updated:12345:67890:${ISO}`,
-      items: [
-        {
-          kind: 'ref',
-          ref: {
-            source: 'bamboohr',
-            employeeId: '67890',
-            context: { companyId: '12345' },
-            ...(onlyIfAwaitingEmail ? { onlyIfAwaitingEmail: true } : {}),
-            mover: true,
-          },
-        },
-      ],
-    });
     for (const fields of [['department'], ['location', 'firstName'], ['jobTitle']]) {
-      assert.deepEqual(adapter.parse(request(update(fields))), mover(false), fields.join());
+      assert.deepEqual(
+        adapter.parse(request(updateOf(fields))),
+        storedUpdate({ mover: true }),
+        fields.join(),
+      );
     }
-    assert.deepEqual(adapter.parse(request(update(['workEmail', 'department']))), mover(true));
+    assert.deepEqual(
+      adapter.parse(request(updateOf(['workEmail', 'department']))),
+      storedUpdate({ onlyIfAwaitingEmail: true, mover: true }),
+    );
     for (const fields of [['division'], ['firstName', 'lastName'], ['payRate']]) {
       assert.deepEqual(
-        adapter.parse(request(update(fields))),
+        adapter.parse(request(updateOf(fields))),
         { kind: 'ignored', type: 'employee.updated' },
         fields.join(),
       );
