@@ -41,7 +41,7 @@ describe('retries (docs/design.md, rules 5 and 6)', () => {
     t.after(() => stack.close());
     stack.sim.setFaults({
       script: [
-        { match: { method: 'POST', path: '/api/2.0/people' }, kind: '429', retryAfterSec: 1 },
+        { match: { method: 'POST', path: '/api/2.0/people' }, kind: '429', retryAfterSec: 2 },
       ],
     });
     const hires = [person(10), person(11), person(12), person(13)];
@@ -51,16 +51,17 @@ describe('retries (docs/design.md, rules 5 and 6)', () => {
     const calls = stack.sim.state().calls;
     const limited = calls.find((c) => c.status === 429);
     assert.ok(limited, 'the 429 was sent');
-    // Requests already on the wire when the 429 came back arrive within a few ms; after that,
-    // nothing until Retry-After (1 s) has passed.
-    const during = calls.filter((c) => c.at > limited.at + 100 && c.at < limited.at + 950);
+    // Requests already on the wire when the 429 came back arrive within a few ms (on a loaded
+    // machine a few hundred: the grace is wide); after that, nothing until Retry-After (2 s) has
+    // passed.
+    const during = calls.filter((c) => c.at > limited.at + 500 && c.at < limited.at + 1950);
     assert.deepEqual(
       during.map((c) => `${c.method} ${c.path} +${c.at - limited.at}ms`),
       [],
       'nothing is sent while Retry-After runs',
     );
     assert.ok(
-      calls.some((c) => c.at >= limited.at + 950),
+      calls.some((c) => c.at >= limited.at + 1950),
       'requests resume after Retry-After',
     );
     for (const h of hires)
