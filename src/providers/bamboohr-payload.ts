@@ -3,7 +3,7 @@ import { isSafeId, SAFE_ID_RULE } from './safe-id.js';
 import type { HireItem } from '../domain/hire-item.js';
 import type { ProviderEvent, WebhookRequest } from './types.js';
 import { isObject } from '../domain/is-object.js';
-import { BAMBOOHR_DELETED, BAMBOOHR_STATUS_CHANGE, namesStatusField } from './leaver-events.js';
+import { BAMBOOHR_DELETED, namesStatusField } from './leaver-events.js';
 
 /**
  * Reading BambooHR webhook bodies, in both of its structures and both of its encodings.
@@ -59,15 +59,26 @@ export function parseBambooHr(request: WebhookRequest): ProviderEvent {
     throw new PayloadError(`the payload has ${problems.length} problem(s)`, problems);
   }
   if (type === 'employee.updated') {
-    if (!namesWorkEmail(data['changedFields'])) {
-      // A leaver arrives this way, with the status among the changed fields (docs/hr-systems.md#bamboohr).
-      return namesStatusField(data['changedFields'])
-        ? { kind: 'ignored', type, note: BAMBOOHR_STATUS_CHANGE }
-        : { kind: 'ignored', type };
-    }
     // A person is updated many times: the event's own timestamp (kept across retries, unlike the
     // signature's) tells one update from the next.
     const at = typeof body['timestamp'] === 'string' ? body['timestamp'] : '';
+    if (!namesWorkEmail(data['changedFields'])) {
+      // A leaver arrives this way, with the status among the changed fields: the worker reads the
+      // employee and acts only on a termination it shows (docs/hr-systems.md#bamboohr).
+      if (!namesStatusField(data['changedFields'])) return { kind: 'ignored', type };
+      return {
+        kind: 'leavers',
+        type,
+        deliveryId: `employee.updated:status:${companyId ?? ''}:${employeeId}:${at}`,
+        refs: [
+          {
+            source: SOURCE,
+            employeeId,
+            ...(companyId === undefined ? {} : { context: { companyId } }),
+          },
+        ],
+      };
+    }
     return {
       kind: 'hires',
       type,
@@ -122,7 +133,8 @@ function parseFieldBased(employees: unknown): ProviderEvent {
   const updated: string[] = [];
   const updateKeys: string[] = [];
   const actions = new Set<string>();
-  const statusChanges: unknown[] = [];
+  const statusChanges: string[] = [];
+  const statusKeys: string[] = [];
   employees.forEach((entry: unknown, index) => {
     const path = `employees[${index}]`;
     if (!isObject(entry)) {
@@ -135,8 +147,18 @@ function parseFieldBased(employees: unknown): ProviderEvent {
       return;
     }
     actions.add(action.toLowerCase());
-    if (action.toLowerCase() === 'updated' && namesStatusField(entry['changedFields'])) {
-      statusChanges.push(entry['id']);
+    if (
+      action.toLowerCase() === 'updated' &&
+      namesStatusField(entry['changedFields']) &&
+      !namesWorkEmail(entry['changedFields'])
+    ) {
+      const id = readId(entry['id'], `${path}.id`, problems);
+      if (id !== undefined && !statusChanges.includes(id)) {
+        statusChanges.push(id);
+        const at = entry['timestamp'];
+        statusKeys.push(`${id}@${typeof at === 'string' || typeof at === 'number' ? at : ''}`);
+      }
+      return;
     }
     if (action.toLowerCase() === 'updated' && namesWorkEmail(entry['changedFields'])) {
       const id = readId(entry['id'], `${path}.id`, problems);
@@ -157,9 +179,14 @@ function parseFieldBased(employees: unknown): ProviderEvent {
   const onlyUpdates = updated.filter((id) => !created.includes(id));
   if (created.length === 0 && onlyUpdates.length === 0) {
     const type = `employee_with_fields.${[...actions].join('+') || 'none'}`;
-    return statusChanges.length > 0
-      ? { kind: 'ignored', type, note: BAMBOOHR_STATUS_CHANGE }
-      : { kind: 'ignored', type };
+    if (statusChanges.length === 0) return { kind: 'ignored', type };
+    // Status changes only: possible leavers, read by the worker (see parseBambooHr).
+    return {
+      kind: 'leavers',
+      type: 'employee_with_fields.updated',
+      deliveryId: `status:${statusKeys.join(',')}`,
+      refs: statusChanges.map((employeeId) => ({ source: SOURCE, employeeId })),
+    };
   }
   const items: HireItem[] = [
     ...created.map((employeeId): HireItem => ({
