@@ -3,6 +3,9 @@ import { createHmac } from 'node:crypto';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import type { Job } from 'bullmq';
 import { addDays, dayIn, endOfDay } from '../../src/domain/effective-date.js';
+import { HrApiError } from '../../src/errors.js';
+import { createHrHttp } from '../../src/providers/hr-http.js';
+import { createPersonioFetcher } from '../../src/providers/personio-api.js';
 import { bamboohr, bambooHrSignature } from '../../src/providers/bamboohr.js';
 import { hibob } from '../../src/providers/hibob.js';
 import { personio } from '../../src/providers/personio.js';
@@ -324,6 +327,30 @@ for (const vendor of VENDORS) {
       assert.ok(timeline.some((entry) => entry.event === 'termination cancelled'));
     });
 
+    it(`a termination ${name} moved to a later day waits for that day, after the read just before the disable`, async (t) => {
+      const today = dayIn(ZONE, Date.now());
+      const later = addDays(today, 3);
+      const lou = await employee(t, today);
+      assert.equal((await vendor.send(stack, lou.id)).status, 200);
+      const scheduled = await recordIn(lou.key, 'scheduled');
+      const waiting = await job(lou.id);
+      await waitFor(async () => ((await waiting.getState()) === 'delayed' ? true : undefined));
+
+      hr.people.set(lou.id, { ...hrPerson(lou.id), terminationDate: later });
+      clock.set(scheduled.effectiveAt + 1_000);
+      await waiting.promote();
+      const moved = await waitFor(async () => {
+        const record = await offboarding.get(lou.key);
+        return record?.terminationDate === later ? record : undefined;
+      });
+      assert.equal(moved.state, 'scheduled');
+      assert.equal(moved.effectiveAt, endOfDay(later, ZONE));
+      await waitFor(async () => ((await waiting.getState()) === 'delayed' ? true : undefined));
+      assert.equal(account(lou.email)?.status, 1, 'not disabled before the new day ends');
+      const timeline = await stack.store.timeline(stack.store.keyOf(lou.email));
+      assert.ok(timeline.some((entry) => entry.event === 'offboarding moved'));
+    });
+
     it(`with ${name}'s API down at the read before the disable, the job is retried and nothing is disabled until it answers`, async (t) => {
       const today = dayIn(ZONE, Date.now());
       const lou = await employee(t, today);
@@ -363,3 +390,42 @@ for (const vendor of VENDORS) {
     }
   });
 }
+
+describe('Personio: reading a leaver’s employment', () => {
+  it('takes termination_date of the employment the event named, and refuses to read "no termination" from an answer that leaves the attribute out', async (t) => {
+    const api = await startPersonioApi();
+    t.after(() => api.close());
+    const fetcher = createPersonioFetcher({
+      http: createHrHttp(api.url, {}),
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+    });
+    const read = fetcher.fetchEmployment?.bind(fetcher);
+    assert.ok(read);
+    api.employments.set('P1', {
+      email: 'lena.p1@example.com',
+      hireDate: '2022-01-01',
+      terminationDate: '2026-09-30',
+      active: true,
+    });
+    const ref = { source: 'personio', employeeId: 'P1', context: { employmentId: 'e-P1' } };
+    assert.deepEqual(await read(ref), {
+      source: 'personio',
+      hireId: 'P1',
+      email: 'lena.p1@example.com',
+      terminationDate: '2026-09-30',
+    });
+    // Credentials that may not read the termination: "the employment comes back with only `id`,
+    // `person` and `status`" (https://developer.personio.de/discuss/696a61c9486fbb2362d81955).
+    api.script.push(
+      { status: 200, body: { id: 'P1', email: 'lena.p1@example.com' } },
+      { status: 200, body: { _data: [{ id: 'e-P1', person: { id: 'P1' }, status: 'ACTIVE' }] } },
+    );
+    await assert.rejects(read(ref), (err: unknown) => {
+      assert.ok(err instanceof HrApiError);
+      assert.equal(err.kind, 'lasting');
+      assert.match(err.message, /readable employee attributes/);
+      return true;
+    });
+  });
+});
