@@ -27,6 +27,7 @@ import {
   startPersonioApi,
   WEBHOOK_TOKEN,
 } from '../helpers/personio-api.js';
+import { testClock } from '../helpers/clock.js';
 import { waitFor } from '../helpers/redis.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
@@ -38,20 +39,6 @@ import { startStack, type Stack } from '../helpers/stack.js';
 
 const ZONE = 'UTC';
 const DAY = 86_400_000;
-
-/** A clock tests move: the workers' decisions follow it, BullMQ's delays do not. */
-function testClock() {
-  let offset = 0;
-  return {
-    now: () => Date.now() + offset,
-    set(at: number) {
-      offset = at - Date.now();
-    },
-    reset() {
-      offset = 0;
-    },
-  };
-}
 
 interface Vendor {
   readonly provider: Provider;
@@ -270,6 +257,23 @@ for (const vendor of VENDORS) {
       );
     }
 
+    /** A leaver whose termination is today: scheduled, their job delayed until the day ends. */
+    async function waitingToday(t: TestContext) {
+      const today = dayIn(ZONE, Date.now());
+      const lou = await employee(t, today);
+      assert.equal((await vendor.send(stack, lou.id)).status, 200);
+      const scheduled = await recordIn(lou.key, 'scheduled');
+      const waiting = await job(lou.id);
+      await waitFor(async () => ((await waiting.getState()) === 'delayed' ? true : undefined));
+      return { ...lou, today, scheduled, waiting };
+    }
+
+    /** The clock passes the end of the day, and the delayed job wakes. */
+    async function dayEnds(lou: Awaited<ReturnType<typeof waitingToday>>) {
+      clock.set(lou.scheduled.effectiveAt + 1_000);
+      await lou.waiting.promote();
+    }
+
     it(`a ${name} leaver whose termination date has passed is disabled at once, read from ${name} twice (the event, then just before the disable)`, async (t) => {
       const yesterday = dayIn(ZONE, Date.now() - DAY);
       const lou = await employee(t, yesterday, false);
@@ -309,17 +313,11 @@ for (const vendor of VENDORS) {
     });
 
     it(`a termination ${name} removed before the day ended is cancelled by the read just before the disable`, async (t) => {
-      const today = dayIn(ZONE, Date.now());
-      const lou = await employee(t, today);
-      assert.equal((await vendor.send(stack, lou.id)).status, 200);
-      const scheduled = await recordIn(lou.key, 'scheduled');
-      const waiting = await job(lou.id);
-      await waitFor(async () => ((await waiting.getState()) === 'delayed' ? true : undefined));
+      const lou = await waitingToday(t);
 
       // HR undoes the termination; no webhook says so (docs/hr-systems.md).
       hr.people.set(lou.id, { ...hrPerson(lou.id), terminationDate: null, active: true });
-      clock.set(scheduled.effectiveAt + 1_000);
-      await waiting.promote();
+      await dayEnds(lou);
       const record = await recordIn(lou.key, 'cancelled');
       assert.match(record.reason ?? '', /no longer shows the termination/);
       assert.equal(account(lou.email)?.status, 1, 'never disabled');
@@ -328,36 +326,25 @@ for (const vendor of VENDORS) {
     });
 
     it(`a termination ${name} moved to a later day waits for that day, after the read just before the disable`, async (t) => {
-      const today = dayIn(ZONE, Date.now());
-      const later = addDays(today, 3);
-      const lou = await employee(t, today);
-      assert.equal((await vendor.send(stack, lou.id)).status, 200);
-      const scheduled = await recordIn(lou.key, 'scheduled');
-      const waiting = await job(lou.id);
-      await waitFor(async () => ((await waiting.getState()) === 'delayed' ? true : undefined));
+      const lou = await waitingToday(t);
+      const later = addDays(lou.today, 3);
 
       hr.people.set(lou.id, { ...hrPerson(lou.id), terminationDate: later });
-      clock.set(scheduled.effectiveAt + 1_000);
-      await waiting.promote();
+      await dayEnds(lou);
       const moved = await waitFor(async () => {
         const record = await offboarding.get(lou.key);
         return record?.terminationDate === later ? record : undefined;
       });
       assert.equal(moved.state, 'scheduled');
       assert.equal(moved.effectiveAt, endOfDay(later, ZONE));
-      await waitFor(async () => ((await waiting.getState()) === 'delayed' ? true : undefined));
+      await waitFor(async () => ((await lou.waiting.getState()) === 'delayed' ? true : undefined));
       assert.equal(account(lou.email)?.status, 1, 'not disabled before the new day ends');
       const timeline = await stack.store.timeline(stack.store.keyOf(lou.email));
       assert.ok(timeline.some((entry) => entry.event === 'offboarding moved'));
     });
 
     it(`with ${name}'s API down at the read before the disable, the job is retried and nothing is disabled until it answers`, async (t) => {
-      const today = dayIn(ZONE, Date.now());
-      const lou = await employee(t, today);
-      assert.equal((await vendor.send(stack, lou.id)).status, 200);
-      const scheduled = await recordIn(lou.key, 'scheduled');
-      const waiting = await job(lou.id);
-      await waitFor(async () => ((await waiting.getState()) === 'delayed' ? true : undefined));
+      const lou = await waitingToday(t);
 
       // The day ends (BambooHR turns the status Inactive then); the HR API is down.
       hr.people.set(lou.id, { ...hrPerson(lou.id), active: false });
@@ -365,11 +352,10 @@ for (const vendor of VENDORS) {
       t.after(() => {
         hr.state.down = false;
       });
-      clock.set(scheduled.effectiveAt + 1_000);
-      await waiting.promote();
+      await dayEnds(lou);
       await waitFor(
         async () => {
-          const current = await stack.hires.getJob(waiting.id ?? '');
+          const current = await stack.hires.getJob(lou.waiting.id ?? '');
           return (current?.attemptsMade ?? 0) >= 2 ? true : undefined;
         },
         15_000,
