@@ -110,6 +110,7 @@ export function createApp(deps: AppDeps): Express {
       providers: deps.providers,
       configs: deps.providerConfigs,
       intake: deps.intake,
+      ...(deps.leaverIntake ? { leaverIntake: deps.leaverIntake } : {}),
       logger: deps.logger,
       ...(deps.now ? { now: deps.now } : {}),
     }),

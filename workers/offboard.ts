@@ -1,8 +1,12 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { OffboardingMode, OffboardingScope } from '../src/config.js';
 import type { DocspaceClient, DocspaceUser } from '../src/docspace/client.js';
-import { terminationEffectiveAt } from '../src/domain/effective-date.js';
-import { CircuitOpenError, DocspaceError } from '../src/errors.js';
+import { dayIn, terminationEffectiveAt } from '../src/domain/effective-date.js';
+import { isValidEmail } from '../src/domain/email.js';
+import type { EmploymentReading, Leaver } from '../src/domain/hire.js';
+import type { HireRef } from '../src/domain/hire-item.js';
+import { shownTermination } from '../src/domain/hr-termination.js';
+import { CircuitOpenError, DocspaceError, ServiceError, UpstreamError } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics.js';
 import type { HireStore } from '../src/queue/hire-store.js';
@@ -10,11 +14,12 @@ import type { CancelOffboardJobData, OffboardJobData } from '../src/queue/leaver
 import type { OffboardingStore } from '../src/queue/offboarding-store.js';
 import type { Locks } from '../src/queue/locks.js';
 import { circuitFields, type JobWaits } from './job-waits.js';
+import type { LeaverReader } from './leaver-read.js';
 
 /** What the processors use of a BullMQ job. */
 export type OffboardJob = Pick<
   Job<OffboardJobData>,
-  'id' | 'data' | 'attemptsMade' | 'attemptsStarted' | 'moveToDelayed'
+  'id' | 'data' | 'attemptsMade' | 'attemptsStarted' | 'moveToDelayed' | 'updateData'
 >;
 export type CancelOffboardJob = Pick<Job<CancelOffboardJobData>, 'id' | 'data' | 'moveToDelayed'>;
 
@@ -28,8 +33,13 @@ export interface OffboardDeps {
   readonly store: Pick<HireStore, 'keyOf' | 'get' | 'note' | 'withdrawn' | 'offboarded'>;
   readonly offboarding: Pick<
     OffboardingStore,
-    'schedule' | 'get' | 'takeSlot' | 'finish' | 'cancel' | 'ours'
+    'schedule' | 'get' | 'takeSlot' | 'finish' | 'cancel' | 'ours' | 'reschedule'
   >;
+  /**
+   * The HR systems' APIs (workers/leaver-read.ts): a vendor's leaver event is read there, and a
+   * leaver from a system that can be read is read again just before the disable.
+   */
+  readonly reader?: LeaverReader;
   /**
    * The person's lease, the one hire jobs take (workers/provision.ts): a disable and a rehire (or a
    * cancellation) of one person never interleave, so a rehire that arrives while the disable is
@@ -54,6 +64,7 @@ export interface OffboardResult {
     | 'refused'
     | 'cancelled'
     | 'withdrawn'
+    | 'not-leaver'
     | 'stale';
   readonly userId?: string;
 }
@@ -71,6 +82,12 @@ export interface OffboardResult {
  *   the API key's owner or an LDAP account (the server lets an owner's key disable admins:
  *   docs/docspace-lifecycle.md, section 3.3). Over OFFBOARDING_MAX_PER_HOUR in a rolling hour it
  *   waits `held` for an admin.
+ * - A vendor's leaver event names the person only (`ref`): the job first reads their work email
+ *   and termination from the HR API (src/domain/hr-termination.ts); a record that shows none is
+ *   noted `not a leaver` and nothing else happens.
+ * - Where the leaver's HR system can be read, it is read again just before the disable: a
+ *   termination no longer there cancels it, a later date moves it. An HR API outage is a passing
+ *   failure (retried with backoff); nothing is disabled without that read.
  * - `PUT /api/2.0/people/status/Terminated`, checked per user in the answer (older servers skip
  *   an id silently, section 3.4). The call is idempotent: a worker killed between the call and
  *   its record sends it again on the retry, and the person keeps their place in the hour.
@@ -79,7 +96,9 @@ export function createOffboardProcessor(deps: OffboardDeps) {
   const now = deps.now ?? Date.now;
   return async (job: OffboardJob, token?: string): Promise<OffboardResult> => {
     const jobId = job.id ?? '';
-    const { leaver } = job.data;
+    const given = job.data.leaver ?? (await resolveLeaver(job));
+    if (given === undefined) return { outcome: 'not-leaver' };
+    const leaver: Leaver = given;
     const key = deps.store.keyOf(leaver.email);
     const person = { email: leaver.email, hireId: leaver.hireId, source: leaver.source };
     const log = deps.logger.child({
@@ -157,6 +176,8 @@ export function createOffboardProcessor(deps: OffboardDeps) {
     }
 
     async function disable(): Promise<OffboardResult> {
+      const reread = await readAgain();
+      if (reread !== undefined) return reread;
       const slot = await deps.offboarding.takeSlot(key, owner, deps.maxPerHour);
       if (slot === 'held') {
         deps.metrics?.offboardingHeld();
@@ -211,6 +232,57 @@ export function createOffboardProcessor(deps: OffboardDeps) {
       }
     }
 
+    /**
+     * Rule 12's last clause: the HR record, read again just before the disable. Undefined: the
+     * termination stands (or the source has no API to read); else what the job ended as.
+     */
+    async function readAgain(): Promise<OffboardResult | undefined> {
+      if (deps.reader?.canRead(leaver.source) !== true) return undefined;
+      const context = job.data.ref?.context;
+      const ref: HireRef = {
+        source: leaver.source,
+        employeeId: leaver.hireId,
+        ...(context === undefined ? {} : { context }),
+      };
+      const reading = await readHr(ref, log, jobId, key);
+      const day = shownTermination(reading, dayIn(deps.zone, now()));
+      if (day === undefined) {
+        const reason = `${leaver.source} no longer shows the termination (read again before the disable)`;
+        await deps.offboarding.finish(key, owner, 'cancelled', reason);
+        await deps.store.note(
+          key,
+          'termination cancelled',
+          `${reason}: nothing is disabled`,
+          jobId,
+        );
+        deps.metrics?.offboardingFinished('cancelled');
+        log.info('offboarding cancelled: the HR system no longer shows the termination', {
+          outcome: 'cancelled',
+        });
+        return { outcome: 'cancelled' };
+      }
+      const at = terminationEffectiveAt(day, deps.zone, now());
+      if (at <= now()) return undefined;
+      // A later date: the disable waits for it (the job keeps the date, its next wake reads again).
+      if (!(await deps.offboarding.reschedule(key, owner, at, day))) {
+        return { outcome: 'stale' };
+      }
+      await job.updateData({ ...job.data, leaver: { ...leaver, terminationDate: day } });
+      const moved = new Date(at).toISOString();
+      await deps.store.note(
+        key,
+        'offboarding moved',
+        `${leaver.source} shows the termination on ${day} now: disable at ${moved}`,
+        jobId,
+      );
+      log.info('offboarding moved to a later termination date', {
+        outcome: 'scheduled',
+        effectiveAt: moved,
+      });
+      await job.moveToDelayed(at, token);
+      throw new DelayedError();
+    }
+
     async function failure(err: unknown): Promise<unknown> {
       if (err instanceof CircuitOpenError) {
         return (await deps.waits.apply(job, await deps.waits.plan(err))) ?? err;
@@ -234,6 +306,82 @@ export function createOffboardProcessor(deps: OffboardDeps) {
       return (await deps.waits.apply(job, wait)) ?? err;
     }
   };
+
+  /**
+   * A vendor's leaver event named the person only: their work email and the termination the HR
+   * system shows, read once and kept in the job (`leaver`). Undefined when the record shows no
+   * termination (noted `not a leaver`: a status change to something else, a termination removed).
+   */
+  async function resolveLeaver(job: OffboardJob): Promise<Leaver | undefined> {
+    const { ref } = job.data;
+    const jobId = job.id ?? '';
+    if (ref === undefined) throw new UnrecoverableError('the job holds no leaver');
+    const log = deps.logger.child({
+      jobId,
+      hireId: ref.employeeId,
+      source: ref.source,
+      queue: 'hires',
+    });
+    const reading = await readHr(ref, log, jobId);
+    if (!isValidEmail(reading.email)) {
+      const reason = `${ref.source} employee ${ref.employeeId} has no usable work email (a leaver's account is found by it); add it in ${ref.source}, then replay the job`;
+      log.warn('offboarding failed', { outcome: 'failed', reason });
+      throw new UnrecoverableError(reason);
+    }
+    const key = deps.store.keyOf(reading.email);
+    const day = shownTermination(reading, dayIn(deps.zone, now()));
+    if (day === undefined) {
+      await deps.store.note(
+        key,
+        'not a leaver',
+        `${ref.source} shows no termination for employee ${ref.employeeId}: nothing to do`,
+        jobId,
+      );
+      log.info('not a leaver: the HR system shows no termination', { outcome: 'not-leaver' });
+      return undefined;
+    }
+    const leaver: Leaver = {
+      source: ref.source,
+      hireId: ref.employeeId,
+      email: reading.email,
+      terminationDate: day,
+    };
+    await job.updateData({ ...job.data, leaver });
+    log.info('leaver read from the HR system', { terminationDate: day });
+    return leaver;
+  }
+
+  /**
+   * One read of the HR record. A passing failure (no answer, 429, 5xx) is thrown as is: the job
+   * is retried with backoff and nothing is disabled meanwhile. A lasting one fails the job with
+   * its reason (noted in the timeline when the person is known).
+   */
+  async function readHr(
+    ref: HireRef,
+    log: Logger,
+    jobId: string,
+    key?: string,
+  ): Promise<EmploymentReading> {
+    try {
+      if (deps.reader === undefined) throw new UnrecoverableError(`${ref.source} cannot be read`);
+      return await deps.reader.read(ref);
+    } catch (err: unknown) {
+      if (err instanceof UpstreamError && err.kind === 'passing') {
+        log.warn('HR read will be retried', {
+          outcome: 'retrying',
+          reason: err.message,
+          status: err.status,
+        });
+        throw err;
+      }
+      if (!(err instanceof ServiceError)) throw err;
+      if (key !== undefined) {
+        await deps.store.note(key, 'offboarding failed', err.message, jobId);
+      }
+      log.warn('offboarding failed', { outcome: 'failed', reason: err.message });
+      throw new UnrecoverableError(err.message);
+    }
+  }
 
   /** The account to disable, or why none is (scope, protection). */
   async function findTarget(

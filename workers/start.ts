@@ -20,6 +20,7 @@ import type { Provider } from '../src/providers/types.js';
 import { createBackoffStrategy } from './backoff.js';
 import { createCircuitHold } from './circuit-hold.js';
 import { createFetchers } from './fetchers.js';
+import { createLeaverReader } from './leaver-read.js';
 import { createInviteFlushProcessor } from './invite-flush.js';
 import { createInviteReconciler } from './invite-reconcile.js';
 import { createJobWaits } from './job-waits.js';
@@ -28,7 +29,6 @@ import {
   createCancelOffboardProcessor,
   createOffboardProcessor,
   type CancelOffboardJob,
-  type OffboardJob,
 } from './offboard.js';
 import { CANCEL_OFFBOARD_JOB, OFFBOARD_JOB } from '../src/queue/leaver-intake.js';
 import { createOffboardingStore, type OffboardingStore } from '../src/queue/offboarding-store.js';
@@ -218,8 +218,10 @@ function buildProcessors(
     lockKey: keys.hireLock,
     lockTtlMs: Math.max(60_000, 4 * config.docspace.timeoutMs),
   };
+  const fetchers = createFetchers(config, deps.providers ?? PROVIDERS);
   const offboard = createOffboardProcessor({
     ...clock,
+    reader: createLeaverReader(fetchers),
     mode: config.offboarding.mode,
     scope: config.offboarding.scope,
     maxPerHour: config.offboarding.maxPerHour,
@@ -254,7 +256,7 @@ function buildProcessors(
           ...(metrics ? { metrics } : {}),
         });
   const provision = createProvisionProcessor({
-    fetchers: createFetchers(config, deps.providers ?? PROVIDERS),
+    fetchers,
     docspace: docspace.client,
     store,
     ...personLease,
@@ -274,7 +276,7 @@ function buildProcessors(
   return {
     // One queue, three job names: leavers ride the hires queue (its retries, replay, dashboard).
     provision: async (job, token) => {
-      if (job.name === OFFBOARD_JOB) return await offboard(job as unknown as OffboardJob, token);
+      if (job.name === OFFBOARD_JOB) return await offboard(job, token);
       if (job.name === CANCEL_OFFBOARD_JOB) {
         return await cancelOffboard(job as unknown as CancelOffboardJob, token);
       }

@@ -35,6 +35,27 @@ export interface Leaver extends PersonRef {
 }
 
 /**
+ * What an HR system's API shows about a person's employment, read for a leaver event that only
+ * named them and again just before their disable (docs/design.md, rule 12;
+ * src/domain/hr-termination.ts decides from it whether a termination stands).
+ */
+export interface EmploymentReading {
+  readonly source: string;
+  /** The HR system's id for the person (the one its webhooks name). */
+  readonly hireId: string;
+  readonly email: string;
+  /** The termination date the HR system shows (`YYYY-MM-DD`); absent: none. */
+  readonly terminationDate?: string;
+  /** The (latest) start or hire date: a termination before it belongs to an earlier employment. */
+  readonly startDate?: string;
+  /**
+   * Whether the HR system still shows the person employed, for systems whose flag means that
+   * (BambooHR's `status`); absent where no such flag is read.
+   */
+  readonly active?: boolean;
+}
+
+/**
  * What a webhook delivery asks for. Only `hires` is acted on today; movers, leavers and cancelled
  * terminations are checked (a malformed one is refused like any payload) and then answered as
  * ignored until the service handles them.

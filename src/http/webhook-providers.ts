@@ -1,6 +1,7 @@
 import express, { type Router } from 'express';
 import type { Logger } from '../logger.js';
 import type { Intake } from '../queue/intake.js';
+import type { LeaverIntake } from '../queue/leaver-intake.js';
 import type { ProviderConfig } from '../providers/settings.js';
 import type { Provider, WebhookAdapter } from '../providers/types.js';
 import { setWebhookOutcome } from './metrics-route.js';
@@ -10,6 +11,8 @@ export interface ProviderWebhooksDeps {
   readonly providers: readonly Provider[];
   readonly configs: Readonly<Record<string, ProviderConfig>>;
   readonly intake: Intake;
+  /** Stores the vendors' leaver events (rule 12); absent: they are answered `ignored`. */
+  readonly leaverIntake?: LeaverIntake;
   readonly logger: Logger;
   readonly now?: () => number;
 }
@@ -66,23 +69,39 @@ export function createProviderWebhooks(deps: ProviderWebhooksDeps): Router {
           res.status(200).json({ status: 'ignored', type: event.type } satisfies WebhookAnswer);
           return;
         }
-        const { outcome, jobIds } = await deps.intake(
-          provider.name,
-          event.deliveryId,
-          event.items,
-          event.delayMs === undefined ? {} : { delayMs: event.delayMs },
-        );
+        const delay = event.delayMs === undefined ? {} : { delayMs: event.delayMs };
+        const leaverIntake = deps.leaverIntake;
+        if (event.kind === 'leavers' && leaverIntake === undefined) {
+          log.info('webhook ignored', { outcome: 'ignored', type: event.type });
+          setWebhookOutcome(res, 'ignored');
+          res.status(200).json({ status: 'ignored', type: event.type } satisfies WebhookAnswer);
+          return;
+        }
+        // A vendor's leaver event: the worker reads the termination from the HR API.
+        const people = event.kind === 'leavers' ? event.refs : event.items;
+        const { outcome, jobIds } =
+          event.kind === 'leavers' && leaverIntake !== undefined
+            ? await leaverIntake(
+                provider.name,
+                event.deliveryId,
+                { kind: 'references', refs: event.refs },
+                delay,
+              )
+            : await deps.intake(
+                provider.name,
+                event.deliveryId,
+                event.kind === 'hires' ? event.items : [],
+                delay,
+              );
         log.info(`webhook ${outcome}`, {
           outcome,
           deliveryId: event.deliveryId,
           type: event.type,
-          hires: event.items.length,
+          hires: people.length,
           jobIds,
         });
         setWebhookOutcome(res, outcome);
-        res
-          .status(200)
-          .json({ status: outcome, hires: event.items.length } satisfies WebhookAnswer);
+        res.status(200).json({ status: outcome, hires: people.length } satisfies WebhookAnswer);
       },
     );
   }

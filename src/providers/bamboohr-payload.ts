@@ -3,7 +3,7 @@ import { isSafeId, SAFE_ID_RULE } from './safe-id.js';
 import type { HireItem } from '../domain/hire-item.js';
 import type { ProviderEvent, WebhookRequest } from './types.js';
 import { isObject } from '../domain/is-object.js';
-import { BAMBOOHR_DELETED, BAMBOOHR_STATUS_CHANGE, namesStatusField } from './leaver-events.js';
+import { BAMBOOHR_DELETED, namesStatusField } from './leaver-events.js';
 import { bambooHrNamesMoverField, moverItem } from './mover-events.js';
 
 /**
@@ -64,15 +64,28 @@ export function parseBambooHr(request: WebhookRequest): ProviderEvent {
   if (type === 'employee.updated') {
     const email = namesWorkEmail(data['changedFields']);
     const mover = bambooHrNamesMoverField(data['changedFields']);
-    if (!email && !mover) {
-      // A leaver arrives this way, with the status among the changed fields (docs/hr-systems.md#bamboohr).
-      return namesStatusField(data['changedFields'])
-        ? { kind: 'ignored', type, note: BAMBOOHR_STATUS_CHANGE }
-        : { kind: 'ignored', type };
-    }
     // A person is updated many times: the event's own timestamp (kept across retries, unlike the
     // signature's) tells one update from the next.
     const at = typeof body['timestamp'] === 'string' ? body['timestamp'] : '';
+    // A leaver arrives this way, with the status among the changed fields: the worker reads the
+    // employee and acts only on a termination it shows (docs/hr-systems.md#bamboohr). A status
+    // change outranks a department, location or title named with it (a leaver's move is moot);
+    // one that names the work email keeps its older meaning (a person waiting for an email).
+    if (!email && namesStatusField(data['changedFields'])) {
+      return {
+        kind: 'leavers',
+        type,
+        deliveryId: `employee.updated:status:${companyId ?? ''}:${employeeId}:${at}`,
+        refs: [
+          {
+            source: SOURCE,
+            employeeId,
+            ...(companyId === undefined ? {} : { context: { companyId } }),
+          },
+        ],
+      };
+    }
+    if (!email && !mover) return { kind: 'ignored', type };
     return {
       kind: 'hires',
       type,
@@ -134,7 +147,8 @@ function parseFieldBased(employees: unknown): ProviderEvent {
   /** Updated ids that may move the person (src/providers/mover-events.ts): id → names the email. */
   const movers = new Map<string, boolean>();
   const actions = new Set<string>();
-  const statusChanges: unknown[] = [];
+  const statusChanges: string[] = [];
+  const statusKeys: string[] = [];
   employees.forEach((entry: unknown, index) => {
     const path = `employees[${index}]`;
     if (!isObject(entry)) {
@@ -147,8 +161,18 @@ function parseFieldBased(employees: unknown): ProviderEvent {
       return;
     }
     actions.add(action.toLowerCase());
-    if (action.toLowerCase() === 'updated' && namesStatusField(entry['changedFields'])) {
-      statusChanges.push(entry['id']);
+    if (
+      action.toLowerCase() === 'updated' &&
+      namesStatusField(entry['changedFields']) &&
+      !namesWorkEmail(entry['changedFields'])
+    ) {
+      const id = readId(entry['id'], `${path}.id`, problems);
+      if (id !== undefined && !statusChanges.includes(id)) {
+        statusChanges.push(id);
+        const at = entry['timestamp'];
+        statusKeys.push(`${id}@${typeof at === 'string' || typeof at === 'number' ? at : ''}`);
+      }
+      return;
     }
     const email = namesWorkEmail(entry['changedFields']);
     const mover = bambooHrNamesMoverField(entry['changedFields']);
@@ -172,9 +196,14 @@ function parseFieldBased(employees: unknown): ProviderEvent {
   const onlyUpdates = updated.filter((id) => !created.includes(id));
   if (created.length === 0 && onlyUpdates.length === 0) {
     const type = `employee_with_fields.${[...actions].join('+') || 'none'}`;
-    return statusChanges.length > 0
-      ? { kind: 'ignored', type, note: BAMBOOHR_STATUS_CHANGE }
-      : { kind: 'ignored', type };
+    if (statusChanges.length === 0) return { kind: 'ignored', type };
+    // Status changes only: possible leavers, read by the worker (see parseBambooHr).
+    return {
+      kind: 'leavers',
+      type: 'employee_with_fields.updated',
+      deliveryId: `status:${statusKeys.join(',')}`,
+      refs: statusChanges.map((employeeId) => ({ source: SOURCE, employeeId })),
+    };
   }
   const items: HireItem[] = [
     ...created.map((employeeId): HireItem => ({

@@ -1,5 +1,5 @@
 import type { AxiosInstance } from 'axios';
-import type { Hire } from '../domain/hire.js';
+import type { EmploymentReading, Hire } from '../domain/hire.js';
 import { isValidEmail } from '../domain/email.js';
 import { HireIncompleteError, HrApiError } from '../errors.js';
 import { hrRequest } from './hr-http.js';
@@ -24,6 +24,22 @@ export const HIBOB_FIELDS = [
   'work.site',
   'work.title',
   'work.startDate',
+] as const;
+
+/**
+ * The Bob fields a leaver's read needs. `internal.terminationDate` is the termination date (not
+ * the last day of work, `employee.lastDayOfWork`, where garden leave begins and `employee.left`
+ * fires: https://help.hibob.com/en/articles/1593405-employee-life-cycle-statuses); its id is not
+ * in Bob's public reference pages but in the code of many Bob readers and in Bob's fields metadata
+ * (`GET /v1/company/people/fields`; docs/hr-systems.md#hibob-bob, "Leavers"). `work.startDate`
+ * tells an old termination from a rehire (Bob reuses the employee: "Rehire a terminated employee",
+ * https://help.hibob.com/hc/en-us/articles/4409792633361).
+ */
+export const HIBOB_LEAVER_FIELDS = [
+  'root.id',
+  'root.email',
+  'work.startDate',
+  'internal.terminationDate',
 ] as const;
 
 type Json = Record<string, unknown>;
@@ -53,17 +69,37 @@ export function createHibobFetcher(
   const api = http(settings['HIBOB_API_URL'] ?? '', {
     authorization: `Basic ${Buffer.from(`${id}:${token}`).toString('base64')}`,
   });
+  const person = async (id: string, fields: readonly string[]) =>
+    (await hrRequest(api, {
+      method: 'POST',
+      path: `/v1/people/${encodeURIComponent(id)}`,
+      data: { fields, humanReadable: 'APPEND' },
+      credentialsHint:
+        'check HIBOB_SERVICE_USER_ID and HIBOB_SERVICE_USER_TOKEN, and that the service user is active',
+    })) as Json;
   return {
     async fetch(ref: HireRef): Promise<Hire> {
-      const body = await hrRequest(api, {
-        method: 'POST',
-        path: `/v1/people/${encodeURIComponent(ref.employeeId)}`,
-        data: { fields: HIBOB_FIELDS, humanReadable: 'APPEND' },
-        credentialsHint:
-          'check HIBOB_SERVICE_USER_ID and HIBOB_SERVICE_USER_TOKEN, and that the service user is active',
-      });
-      return toHire(ref.employeeId, body as Json);
+      return toHire(ref.employeeId, await person(ref.employeeId, HIBOB_FIELDS));
     },
+    async fetchEmployment(ref: HireRef): Promise<EmploymentReading> {
+      return toEmployment(ref.employeeId, await person(ref.employeeId, HIBOB_LEAVER_FIELDS));
+    },
+  };
+}
+
+/**
+ * A leaver's read of Bob: the work email (unchecked: the worker needs it only for a new leaver),
+ * the termination date and the start date.
+ */
+export function toEmployment(employeeId: string, body: Json): EmploymentReading {
+  const terminationDate = read(body, 'internal.terminationDate');
+  const startDate = read(body, 'work.startDate');
+  return {
+    source: 'hibob',
+    hireId: employeeId,
+    email: read(body, 'root.email') ?? '',
+    ...(terminationDate === undefined ? {} : { terminationDate }),
+    ...(startDate === undefined ? {} : { startDate }),
   };
 }
 
@@ -81,7 +117,27 @@ export function toHire(employeeId: string, body: Json): Hire {
   const named = (path: string) =>
     (human === undefined ? undefined : read(human, path)) ?? machine(path);
 
-  const email = machine('root.email');
+  const email = workEmailOf(employeeId, body);
+  const department = named('work.department');
+  const location = named('work.site');
+  const title = named('work.title');
+  const startDate = machine('work.startDate');
+  return {
+    source: 'hibob',
+    hireId: employeeId,
+    email,
+    firstName: machine('root.firstName') ?? '',
+    lastName: machine('root.surname') ?? '',
+    ...(department === undefined ? {} : { department }),
+    ...(location === undefined ? {} : { location }),
+    ...(title === undefined ? {} : { title }),
+    ...(startDate === undefined ? {} : { startDate }),
+  };
+}
+
+/** The work email (`root.email`); a passing HrApiError while Bob lags, else HireIncompleteError. */
+function workEmailOf(employeeId: string, body: Json): string {
+  const email = read(body, 'root.email');
   if (email === undefined) {
     // Bob documents a read-after-write lag ("Recently updated employee data may take a few seconds
     // to become available… Wait up to 20 seconds", https://apidocs.hibob.com/reference/post_people.md):
@@ -101,21 +157,7 @@ export function toHire(employeeId: string, body: Json): Hire {
       `Bob employee ${employeeId} has a work email DocSpace does not accept; fix it in Bob, then replay the job`,
     );
   }
-  const department = named('work.department');
-  const location = named('work.site');
-  const title = named('work.title');
-  const startDate = machine('work.startDate');
-  return {
-    source: 'hibob',
-    hireId: employeeId,
-    email,
-    firstName: machine('root.firstName') ?? '',
-    lastName: machine('root.surname') ?? '',
-    ...(department === undefined ? {} : { department }),
-    ...(location === undefined ? {} : { location }),
-    ...(title === undefined ? {} : { title }),
-    ...(startDate === undefined ? {} : { startDate }),
-  };
+  return email;
 }
 
 /** One field by its dot ID: the slash key's `value`, else the nested value; undefined when empty. */

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ConfigError, PayloadError, SignatureError } from '../errors.js';
 import { createHibobFetcher } from './hibob-api.js';
-import { hibobLeaverNote } from './leaver-events.js';
+import { HIBOB_LEAVER_EVENT, hibobLeaverNote } from './leaver-events.js';
 import { hibobIsMover, moverItem } from './mover-events.js';
 import { isSafeId, SAFE_ID_RULE } from './safe-id.js';
 import type {
@@ -88,7 +88,7 @@ export function createHibobWebhook(settings: ProviderSettings): WebhookAdapter {
       const mover = type !== provisionType && hibobIsMover(type, data);
       // The other of employee.created / employee.joined is ignored too: a webhook subscribed to
       // both never provisions one person twice.
-      if (type !== provisionType && !mover) {
+      if (type !== provisionType && !mover && type !== HIBOB_LEAVER_EVENT) {
         // Leaver events are recorded with why they are not acted on (docs/hr-systems.md#hibob-bob).
         const note = hibobLeaverNote(type);
         return note === undefined ? { kind: 'ignored', type } : { kind: 'ignored', type, note };
@@ -114,6 +114,19 @@ export function createHibobWebhook(settings: ProviderSettings): WebhookAdapter {
         ]);
       }
       const context = companyId === undefined ? undefined : { companyId };
+      const ref = { source: 'hibob', employeeId, ...(context === undefined ? {} : { context }) };
+      if (type === HIBOB_LEAVER_EVENT) {
+        // A leaver (docs/hr-systems.md#hibob-bob): the worker reads the termination date from Bob.
+        // Someone may leave, be rehired and leave again: the event's own time tells them apart.
+        const at = typeof body['triggeredAt'] === 'string' ? body['triggeredAt'] : '';
+        return {
+          kind: 'leavers',
+          type,
+          deliveryId: `${type}:${companyId ?? '-'}:${employeeId}:${at}`,
+          refs: [ref],
+          ...(delayMs > 0 ? { delayMs } : {}),
+        };
+      }
       if (mover) {
         // Updates of one person differ by when they happened and, for table entries, by entry.
         const key = [body['triggeredAt'], data['tableId'], data['effectiveDate']]
@@ -134,16 +147,7 @@ export function createHibobWebhook(settings: ProviderSettings): WebhookAdapter {
         // Bob's payload has no event or delivery id; its retries resend the same event, so the
         // event type, company and employee identify it (one created/joined event per person).
         deliveryId: `${type}:${companyId ?? '-'}:${employeeId}`,
-        items: [
-          {
-            kind: 'ref',
-            ref: {
-              source: 'hibob',
-              employeeId,
-              ...(companyId === undefined ? {} : { context: { companyId } }),
-            },
-          },
-        ],
+        items: [{ kind: 'ref', ref }],
         ...(delayMs > 0 ? { delayMs } : {}),
       };
     },

@@ -1,23 +1,21 @@
 /**
- * The HR systems' own leaver events, recognised but not turned into disables (docs/hr-systems.md,
- * each provider's "Leavers" paragraph; docs/design.md, rule 12).
+ * The HR systems' own leaver events (docs/hr-systems.md, each provider's "Leavers" paragraph;
+ * docs/design.md, rule 12).
  *
  * Every one of them is a thin notification: an employee id, never the work email or the
- * termination date an `offboard` job needs (src/queue/leaver-intake.ts). Both must be fetched from
- * the HR system's API first, which the worker does not do for leavers yet; some are ambiguous on
- * their own (a leave, a deletion). So each is recorded (the `webhook ignored` log line carries the
- * note below) and answered 200 `ignored`: never guessed into a disable. The generic
- * `employee.terminated` on `/webhooks/hires` is the way to offboard someone today.
+ * termination date. The unambiguous ones (Bob `employee.left`, Personio `employment.terminated`,
+ * a BambooHR status change) become leaver references (`kind: 'leavers'`): the worker reads the
+ * termination from the HR API and schedules the disable, or notes "not a leaver"
+ * (workers/offboard.ts). The ambiguous ones (a leave, a deletion, an employment change whose
+ * trigger is undocumented) are recorded (the `webhook ignored` log line carries the note below)
+ * and answered 200 `ignored`: never guessed into a disable.
  */
 
-const FETCH_NEEDED =
-  'names the employee only: the work email and termination date must be fetched from the HR API, which is not built for leavers';
+/** Bob's "Employee terminated" event: "set as terminated or on Garden leave (whichever occurs first)". */
+export const HIBOB_LEAVER_EVENT = 'employee.left';
+/** Personio's effective-date event, sent "on the date of occurrence" of the termination. */
+export const PERSONIO_LEAVER_EVENT = 'employment.terminated';
 
-/**
- * BambooHR has no termination event: a leaver arrives as `employee.updated` (or a legacy
- * `Updated` entry) whose changed fields name the status (docs/hr-systems.md#bamboohr).
- */
-export const BAMBOOHR_STATUS_CHANGE = `possible leaver (employment status changed); ${FETCH_NEEDED}`;
 export const BAMBOOHR_DELETED = 'a deleted employee, not a termination: nothing is disabled';
 
 /** Field names (event-based aliases and legacy field names) that carry a BambooHR employment status. */
@@ -39,11 +37,8 @@ export function namesStatusField(changedFields: unknown): boolean {
   );
 }
 
-/** HiBob's lifecycle events about leaving (docs/hr-systems.md#hibob-bob). */
+/** HiBob's lifecycle events about leaving that are not acted on (docs/hr-systems.md#hibob-bob). */
 const HIBOB: Readonly<Record<string, string>> = {
-  // "set as terminated or on Garden leave (whichever occurs first)": may come before the
-  // termination date, which must be fetched.
-  'employee.left': `leaver (terminated or garden leave); ${FETCH_NEEDED}`,
   // "set to be on leave or terminated": ambiguous, never a leaver on its own.
   'employee.inactivated': 'ambiguous (fires for a leave as well as a termination): never a disable',
   // Bob access revoked at once; the termination date is unchanged and employee.left still fires.
@@ -52,10 +47,8 @@ const HIBOB: Readonly<Record<string, string>> = {
   'employee.deleted': 'a deleted employee, not a termination: nothing is disabled',
 };
 
-/** Personio's leaver-related events (docs/hr-systems.md#personio). */
+/** Personio's leaver-related events that are not acted on (docs/hr-systems.md#personio). */
 const PERSONIO: Readonly<Record<string, string>> = {
-  // Effective-date event, "on the date of occurrence" of the termination; dataless.
-  'employment.terminated': `leaver (termination date reached); ${FETCH_NEEDED}`,
   // Its trigger attributes are not documented: a termination set or removed cannot be told apart.
   'employment.updated': 'employment changed (may set or remove a termination): not acted on',
   'employment.deleted': 'an employment removed, not a termination: nothing is disabled',

@@ -1,6 +1,6 @@
 import type { AxiosInstance } from 'axios';
 import { isValidEmail } from '../domain/email.js';
-import type { Hire } from '../domain/hire.js';
+import type { EmploymentReading, Hire } from '../domain/hire.js';
 import { HireIncompleteError, HrApiError } from '../errors.js';
 import { hrRequest } from './hr-http.js';
 import type { HireRef } from '../domain/hire-item.js';
@@ -20,6 +20,13 @@ import type { HireFetcher } from './types.js';
  * - Department and position live on the employment (`GET /v2/persons/{person_id}/employments/{id}`,
  *   https://developer.personio.de/reference/get_v2-persons-person-id-employments-id.md) and mostly
  *   as ids; DocSpace does not use them, so no second call is made per hire.
+ * - Leavers: the termination lives on the employment too, read with
+ *   `GET /v2/persons/{person_id}/employments` (list answers wrap in `_data`): its
+ *   `"termination": {"last_working_date", "reason", "terminated_at", "termination_date", "type"}`
+ *   (a user's answer on Personio's forum, https://developer.personio.de/discuss/696a61c9486fbb2362d81955;
+ *   `terminated_at` confirmed by https://developer.personio.de/changelog/v2-post-persons-supports-writing-of-full_time_weekly_working_hours).
+ *   `termination_date` is "the date employment officially ends", not the last working day
+ *   (https://support.personio.de/hc/en-us/articles/4405573920285).
  */
 export const PERSONIO_TOKEN_PATH = '/v2/auth/token';
 
@@ -139,37 +146,73 @@ export function createPersonioFetcher(deps: PersonioFetcherDeps): HireFetcher {
     }
   }
 
-  return {
-    async fetch(ref: HireRef): Promise<Hire> {
-      const id = ref.employeeId;
-      const body = await get(`/v2/persons/${encodeURIComponent(id)}`);
-      // The reference shows the Person itself; list answers wrap in `_data`, so accept both.
-      const inner = field(body, '_data');
-      const person = typeof inner === 'object' && inner !== null ? inner : body;
-      const unreadable = ['email', 'first_name', 'last_name'].filter(
-        (name) => !has(person, name) && (name !== 'first_name' || !has(person, 'preferred_name')),
+  async function readPerson(id: string, needed: readonly string[]): Promise<unknown> {
+    const body = await get(`/v2/persons/${encodeURIComponent(id)}`);
+    // The reference shows the Person itself; list answers wrap in `_data`, so accept both.
+    const inner = field(body, '_data');
+    const person = typeof inner === 'object' && inner !== null ? inner : body;
+    const unreadable = needed.filter(
+      (name) => !has(person, name) && (name !== 'first_name' || !has(person, 'preferred_name')),
+    );
+    if (unreadable.length > 0) {
+      throw new HireIncompleteError(
+        `Personio does not show ${unreadable.join(', ')} of employee ${id} to these API ` +
+          `credentials (PERSONIO_CLIENT_ID); ${READABLE_ATTRIBUTES_FIX}`,
       );
-      if (unreadable.length > 0) {
-        throw new HireIncompleteError(
-          `Personio does not show ${unreadable.join(', ')} of employee ${id} to these API ` +
-            `credentials (PERSONIO_CLIENT_ID); ${READABLE_ATTRIBUTES_FIX}`,
-        );
+    }
+    const email = text(person, 'email');
+    if (email === '') {
+      throw new HireIncompleteError(
+        `Personio employee ${id} has no work email; add one in Personio, then replay the job`,
+      );
+    }
+    if (!isValidEmail(email)) {
+      throw new HireIncompleteError(
+        `Personio employee ${id} has an email DocSpace does not accept; correct it in Personio, then replay the job`,
+      );
+    }
+    return person;
+  }
+
+  return {
+    async fetchEmployment(ref: HireRef): Promise<EmploymentReading> {
+      const id = ref.employeeId;
+      const person = await get(`/v2/persons/${encodeURIComponent(id)}`);
+      const list = field(await get(`/v2/persons/${encodeURIComponent(id)}/employments`), '_data');
+      const employments = Array.isArray(list) ? (list as unknown[]) : [];
+      // The employment the event named; else the person's first (one profile, one employment).
+      const wanted = ref.context?.['employmentId'];
+      const employment =
+        employments.find((e) => wanted !== undefined && idText(field(e, 'id')) === wanted) ??
+        employments[0];
+      // An attribute the credentials may not read is left out: never read that as "no termination".
+      if (!has(employment, 'termination')) {
+        throw new HrApiError({
+          kind: 'lasting',
+          endpoint: 'GET /v2/persons/{id}/employments',
+          message:
+            `Personio does not show the termination of employee ${id}'s employment to these API ` +
+            'credentials (PERSONIO_CLIENT_ID); in Personio, Settings > Integrations > API ' +
+            "credentials, add the termination attributes to these credentials' readable employee " +
+            'attributes, then replay the job',
+        });
       }
-      const email = text(person, 'email');
-      if (email === '') {
-        throw new HireIncompleteError(
-          `Personio employee ${id} has no work email; add one in Personio, then replay the job`,
-        );
-      }
-      if (!isValidEmail(email)) {
-        throw new HireIncompleteError(
-          `Personio employee ${id} has an email DocSpace does not accept; correct it in Personio, then replay the job`,
-        );
-      }
+      const terminationDate = text(field(employment, 'termination'), 'termination_date');
       return {
         source: 'personio',
         hireId: id,
-        email,
+        // Unchecked: the worker needs it only for a new leaver, not for the read before a disable.
+        email: text(field(person, '_data') ?? person, 'email'),
+        ...(terminationDate === '' ? {} : { terminationDate }),
+      };
+    },
+    async fetch(ref: HireRef): Promise<Hire> {
+      const id = ref.employeeId;
+      const person = await readPerson(id, ['email', 'first_name', 'last_name']);
+      return {
+        source: 'personio',
+        hireId: id,
+        email: text(person, 'email'),
         firstName: text(person, 'first_name') || text(person, 'preferred_name'),
         lastName: text(person, 'last_name'),
       };
@@ -181,6 +224,10 @@ function field(value: unknown, name: string): unknown {
   return typeof value === 'object' && value !== null
     ? (value as Record<string, unknown>)[name]
     : undefined;
+}
+
+function idText(value: unknown): string | undefined {
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
 }
 
 function has(value: unknown, name: string): boolean {

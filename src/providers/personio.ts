@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { PayloadError, ServiceError, SignatureError } from '../errors.js';
 import { createPersonioFetcher } from './personio-api.js';
-import { personioLeaverNote } from './leaver-events.js';
+import { PERSONIO_LEAVER_EVENT, personioLeaverNote } from './leaver-events.js';
 import { isSafeId, SAFE_ID_RULE } from './safe-id.js';
 import type { Provider, ProviderEvent, WebhookAdapter, WebhookRequest } from './types.js';
 import { isObject } from '../domain/is-object.js';
@@ -82,7 +82,7 @@ export function createPersonioWebhook(token: string): WebhookAdapter {
           { path: 'event_name', message: 'required' },
         ]);
       }
-      if (!HIRE_EVENTS.has(type)) {
+      if (!HIRE_EVENTS.has(type) && type !== PERSONIO_LEAVER_EVENT) {
         // Leaver events are recorded with why they are not acted on (docs/hr-systems.md#personio).
         const note = personioLeaverNote(type);
         return note === undefined ? { kind: 'ignored', type } : { kind: 'ignored', type, note };
@@ -103,6 +103,21 @@ export function createPersonioWebhook(token: string): WebhookAdapter {
         type === 'person.created'
           ? personId
           : idAt(payload, ['employment', 'id'], ['employment_id'], ['id']);
+      if (type === PERSONIO_LEAVER_EVENT) {
+        // A leaver (docs/hr-systems.md#personio): the worker reads the employment's termination.
+        return {
+          kind: 'leavers',
+          type,
+          deliveryId: `${type}:${company}:${entityId}`,
+          refs: [
+            {
+              source: 'personio',
+              employeeId: personId,
+              context: { companyId: company, employmentId: entityId },
+            },
+          ],
+        };
+      }
       return {
         kind: 'hires',
         type,

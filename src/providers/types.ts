@@ -1,5 +1,5 @@
 import type { AxiosInstance } from 'axios';
-import type { Hire } from '../domain/hire.js';
+import type { EmploymentReading, Hire } from '../domain/hire.js';
 import type { HireItem, HireRef } from '../domain/hire-item.js';
 
 /** What an HR system's webhook request looks like to an adapter: the exact bytes and the headers. */
@@ -24,6 +24,19 @@ export type ProviderEvent =
       readonly deliveryId: string;
       readonly items: readonly HireItem[];
       /** Wait this long before working on the hires (e.g. an HR API's read-after-write lag). */
+      readonly delayMs?: number;
+    }
+  | {
+      /**
+       * A vendor's leaver event (src/providers/leaver-events.ts): people the HR system only
+       * named; the worker reads their termination from its API (workers/offboard.ts).
+       */
+      readonly kind: 'leavers';
+      readonly type: string;
+      /** The idempotency key, built as for hires (never from a hash of the body). */
+      readonly deliveryId: string;
+      readonly refs: readonly HireRef[];
+      /** Wait this long before reading them (an HR API's read-after-write lag). */
       readonly delayMs?: number;
     }
   | {
@@ -73,6 +86,12 @@ export interface WebhookAdapter {
 export interface HireFetcher {
   /** Throws HrApiError (passing or lasting) as DocSpace calls do; HireIncompleteError when no email. */
   fetch(ref: HireRef): Promise<Hire>;
+  /**
+   * Reads the person's employment for a leaver (their work email and the termination the HR
+   * system shows now): once for a vendor's leaver event, and again just before the disable
+   * (docs/design.md, rule 12). Throws as `fetch` does.
+   */
+  fetchEmployment?(ref: HireRef): Promise<EmploymentReading>;
 }
 
 /**

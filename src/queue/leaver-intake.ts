@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Leaver, PersonRef } from '../domain/hire.js';
+import type { HireRef } from '../domain/hire-item.js';
 import { QueueUnavailableError } from '../errors.js';
 import { DELIVERY_MARKER_TTL_SECONDS } from './contract.js';
 import type { IntakeOutcome } from './intake.js';
@@ -12,9 +13,14 @@ import { createDeliveryMarker } from './delivery-marker.js';
 export const OFFBOARD_JOB = 'offboard';
 export const CANCEL_OFFBOARD_JOB = 'offboard-cancel';
 
-/** An `offboard` job: one leaver, disabled once their termination date has ended. */
+/**
+ * An `offboard` job: one leaver, disabled once their termination date has ended. A vendor's leaver
+ * event only names the person (`ref`): the worker reads their email and termination from the HR
+ * API and keeps it here as `leaver` (workers/offboard.ts).
+ */
 export interface OffboardJobData {
-  readonly leaver: Leaver;
+  readonly leaver?: Leaver;
+  readonly ref?: HireRef;
   readonly deliveryId: string;
   readonly receivedAt: number;
   /**
@@ -54,7 +60,9 @@ export function createLeaverIntake(deps: {
     deliveryId: string,
     event:
       | { readonly kind: 'terminations'; readonly leavers: readonly Leaver[] }
-      | { readonly kind: 'cancellations'; readonly people: readonly PersonRef[] },
+      | { readonly kind: 'cancellations'; readonly people: readonly PersonRef[] }
+      | { readonly kind: 'references'; readonly refs: readonly HireRef[] },
+    options: { readonly delayMs?: number } = {},
   ): Promise<{ outcome: IntakeOutcome; jobIds: string[] }> {
     const deliveryKey = deps.keys.delivery(`${source}:${deliveryId}`);
     const hash = createHash('sha256').update(`${source}:${deliveryId}`).digest('hex').slice(0, 24);
@@ -65,10 +73,15 @@ export function createLeaverIntake(deps: {
             name: OFFBOARD_JOB,
             data: { leaver, deliveryId, receivedAt },
           }))
-        : event.people.map((person) => ({
-            name: CANCEL_OFFBOARD_JOB,
-            data: { person, deliveryId, receivedAt },
-          }));
+        : event.kind === 'references'
+          ? event.refs.map((ref) => ({
+              name: OFFBOARD_JOB,
+              data: { ref, deliveryId, receivedAt },
+            }))
+          : event.people.map((person) => ({
+              name: CANCEL_OFFBOARD_JOB,
+              data: { person, deliveryId, receivedAt },
+            }));
     const jobIds = jobs.map((job, index) => `${job.name}-${hash}-${index}`);
     try {
       const before = await marker.claim(deliveryKey, DELIVERY_MARKER_TTL_SECONDS);
@@ -77,7 +90,10 @@ export function createLeaverIntake(deps: {
         jobs.map((job, index) => ({
           name: job.name,
           data: job.data,
-          opts: { jobId: jobIds[index] ?? '' },
+          opts: {
+            jobId: jobIds[index] ?? '',
+            ...(options.delayMs === undefined ? {} : { delay: options.delayMs }),
+          },
         })),
       );
       await marker.done(deliveryKey, DELIVERY_MARKER_TTL_SECONDS);

@@ -61,6 +61,20 @@ redis.call('ZADD', KEYS[2], redis.call('HGET', KEYS[1], 'effectiveAt'), ARGV[5] 
 return 'scheduled'
 `;
 
+// KEYS: record, index. ARGV: job id, now, ttl, effective time, termination date, index member.
+// The HR system shows a later termination date than the one scheduled (read again before the
+// disable): the pending record of this job moves to it and waits `scheduled` again.
+const RESCHEDULE = /* lua */ `
+if redis.call('HGET', KEYS[1], 'jobId') ~= ARGV[1] then return 'stale' end
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= 'scheduled' and state ~= 'held' and state ~= 'released' then return state or 'gone' end
+redis.call('HSET', KEYS[1], 'state', 'scheduled', 'effectiveAt', ARGV[4], 'terminationDate', ARGV[5],
+  'reason', '', 'updatedAt', ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[6])
+return 'scheduled'
+`;
+
 // KEYS: record. ARGV: job id ('' for any), allowed states (comma-separated), new state, reason,
 // now. Moves the record when its job and state allow; returns '=' .. previous state, or the state
 // that refused.
@@ -110,6 +124,13 @@ export function createOffboardingStore(deps: {
   const schedule = defineScript(redis, 'onboardingOffboardSchedule', 2, SCHEDULE);
   const move = defineScript(redis, 'onboardingOffboardMove', 1, MOVE);
   const takeSlot = defineScript(redis, 'onboardingOffboardTakeSlot', 2, TAKE_SLOT);
+  const reschedule = defineScript(redis, 'onboardingOffboardReschedule', 2, RESCHEDULE);
+  /** Kept until 90 days after the termination takes effect. */
+  const ttlOf = (effectiveAt: number) =>
+    Math.max(
+      HIRE_RECORD_TTL_SECONDS,
+      Math.ceil((effectiveAt - now()) / 1000) + HIRE_RECORD_TTL_SECONDS,
+    );
 
   const moveTo = async (
     key: string,
@@ -136,10 +157,7 @@ export function createOffboardingStore(deps: {
      */
     async schedule(termination: Termination, jobId: string): Promise<OffboardingState> {
       const key = emailKey(termination.email);
-      const ttl = Math.max(
-        HIRE_RECORD_TTL_SECONDS,
-        Math.ceil((termination.effectiveAt - now()) / 1000) + HIRE_RECORD_TTL_SECONDS,
-      );
+      const ttl = ttlOf(termination.effectiveAt);
       const state = await schedule.run(
         [keys.offboarding(key), keys.offboardings],
         [
@@ -164,6 +182,23 @@ export function createOffboardingStore(deps: {
         ],
       );
       return String(state) as OffboardingState;
+    },
+
+    /**
+     * Moves the pending disable `jobId` owns to a later termination date (`scheduled` again);
+     * false when the record moved on (cancelled, done, another job's).
+     */
+    async reschedule(
+      key: string,
+      jobId: string,
+      effectiveAt: number,
+      terminationDate: string,
+    ): Promise<boolean> {
+      const state = await reschedule.run(
+        [keys.offboarding(key), keys.offboardings],
+        [jobId, now(), ttlOf(effectiveAt), effectiveAt, terminationDate, key],
+      );
+      return String(state) === 'scheduled';
     },
 
     /** A place in the hour's disables, or `held` (see TAKE_SLOT); anything else means stop. */

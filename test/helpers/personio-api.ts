@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PERSONIO_TOKEN_PATH } from '../../src/providers/personio-api.js';
-import { startHrApi, type HrApiCall } from './hr-api.js';
+import { startHrApi, type FakeEmployment, type HrApiCall } from './hr-api.js';
 
 export const WEBHOOK_TOKEN = `pw-${randomUUID()}`;
 export const CLIENT_ID = 'papi-client-7c1d';
@@ -10,11 +10,20 @@ export const CLIENT_SECRET = `papi-secret-${randomUUID()}`;
  * A fake Personio API v2: `POST /v2/auth/token` (form-encoded client credentials, as
  * developer.personio.de/reference/post_v2-auth-token documents) issues tokens; `GET
  * /v2/persons/{id}` answers only to a token it issued and still holds.
+ *
+ * People put in `employments` (by person id) are answered from there, and so is `GET
+ * /v2/persons/{id}/employments`: a list (`_data`, as Personio's list answers wrap) of one
+ * employment (id `e-<person id>`) with its `termination` object `{last_working_date, reason, terminated_at,
+ * termination_date, type}` (the shape a user's answer on Personio's forum shows:
+ * https://developer.personio.de/discuss/696a61c9486fbb2362d81955), all null without a termination;
+ * `down` answers 503.
  */
 export async function startPersonioApi(expiresIn = 86_400) {
   const tokens = new Set<string>();
-  const state = { acceptCredentials: true, personsAlways401: false };
+  const state = { acceptCredentials: true, personsAlways401: false, down: false };
+  const employments = new Map<string, FakeEmployment>();
   const api = await startHrApi((call) => {
+    if (state.down) return { status: 503, body: { errors: [{ title: 'Service Unavailable' }] } };
     if (call.method === 'POST' && call.path === PERSONIO_TOKEN_PATH) {
       const form = new URLSearchParams(call.body);
       const ok =
@@ -35,6 +44,37 @@ export async function startPersonioApi(expiresIn = 86_400) {
     if (state.personsAlways401 || bearer === undefined || !tokens.has(bearer)) {
       return { status: 401, body: { errors: [{ title: 'Unauthorized' }] } };
     }
+    const listed = /^\/v2\/persons\/([^/?]+)\/employments$/.exec(call.path)?.[1];
+    const personId = listed ?? /^\/v2\/persons\/([^/?]+)$/.exec(call.path)?.[1] ?? '';
+    const employed = employments.get(personId);
+    if (employed !== undefined && listed !== undefined) {
+      const ended = employed.terminationDate;
+      return {
+        status: 200,
+        body: {
+          _data: [
+            {
+              id: `e-${listed}`,
+              person: { id: listed },
+              status: employed.active ? 'ACTIVE' : 'INACTIVE',
+              termination: {
+                last_working_date: ended,
+                reason: null,
+                terminated_at: ended === null ? null : `${ended}T09:00:00Z`,
+                termination_date: ended,
+                type: ended === null ? null : 'EMPLOYEE',
+              },
+            },
+          ],
+        },
+      };
+    }
+    if (employed !== undefined) {
+      return {
+        status: 200,
+        body: { id: personId, email: employed.email, first_name: 'Lena', last_name: 'Personio' },
+      };
+    }
     const id = /^\/v2\/persons\/([^/?]+)$/.exec(call.path)?.[1];
     if (id === undefined || id === 'gone') return { status: 404, body: { errors: [] } };
     // Credentials without email and names among their readable attributes: Personio leaves them out.
@@ -51,7 +91,14 @@ export async function startPersonioApi(expiresIn = 86_400) {
     };
   });
   const callsTo = (path: string): HrApiCall[] => api.calls.filter((c) => c.path === path);
-  return { ...api, tokens, state, callsTo, tokenCalls: () => callsTo(PERSONIO_TOKEN_PATH).length };
+  return {
+    ...api,
+    tokens,
+    state,
+    employments,
+    callsTo,
+    tokenCalls: () => callsTo(PERSONIO_TOKEN_PATH).length,
+  };
 }
 
 export type PersonioApi = Awaited<ReturnType<typeof startPersonioApi>>;

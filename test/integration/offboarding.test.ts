@@ -4,6 +4,7 @@ import type { Job } from 'bullmq';
 import { addDays, dayIn, endOfDay, startOfDay } from '../../src/domain/effective-date.js';
 import { createKeys } from '../../src/queue/keys.js';
 import { createOffboardingStore } from '../../src/queue/offboarding-store.js';
+import { testClock } from '../helpers/clock.js';
 import { waitFor } from '../helpers/redis.js';
 import { inviteCounts, okCalls, startStack, type Stack } from '../helpers/stack.js';
 
@@ -17,17 +18,6 @@ const person = (n: number, extra: Record<string, string> = {}) => ({
   email: `lee.${n}@example.com`,
   ...extra,
 });
-
-/** A clock tests move: the workers' decisions follow it, BullMQ's delays do not. */
-function testClock() {
-  let offset = 0;
-  return {
-    now: () => Date.now() + offset,
-    set(at: number) {
-      offset = at - Date.now();
-    },
-  };
-}
 
 async function start(t: TestContext, settings: Record<string, string> = {}, now?: () => number) {
   const stack = await startStack(

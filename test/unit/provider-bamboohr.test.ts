@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { PayloadError, ServiceError, SignatureError } from '../../src/errors.js';
 import { toHire } from '../../src/providers/bamboohr-api.js';
 import { decodeForm, MAX_FORM_PARAMETERS } from '../../src/providers/bamboohr-payload.js';
-import { BAMBOOHR_DELETED, BAMBOOHR_STATUS_CHANGE } from '../../src/providers/leaver-events.js';
+import { BAMBOOHR_DELETED } from '../../src/providers/leaver-events.js';
 import {
   bamboohr,
   BAMBOOHR_MAX_AGE_MS,
@@ -242,7 +242,7 @@ describe('BambooHR parse', () => {
     });
   });
 
-  it('records a leaver (an employment status change) with why, and stores nothing: the date must be fetched', () => {
+  it('turns an employment status change into a leaver reference for the worker to read, keyed by its own timestamp', () => {
     // The vendor's event-based shape (documentation.bamboohr.com/docs/event-based-webhooks) with
     // the status aliases a termination changes (docs/hr-systems.md#bamboohr).
     for (const changedFields of [['status'], ['employmentHistoryStatus', 'firstName']]) {
@@ -252,9 +252,10 @@ describe('BambooHR parse', () => {
         changedFields,
       });
       assert.deepEqual(adapter.parse(request(body)), {
-        kind: 'ignored',
+        kind: 'leavers',
         type: 'employee.updated',
-        note: BAMBOOHR_STATUS_CHANGE,
+        deliveryId: `employee.updated:status:12345:67890:${ISO}`,
+        refs: [{ source: 'bamboohr', employeeId: '67890', context: { companyId: '12345' } }],
       });
     }
     // The legacy field-based shape names fields as BambooHR labels them.
@@ -270,9 +271,10 @@ describe('BambooHR parse', () => {
       ],
     });
     assert.deepEqual(adapter.parse(request(legacy)), {
-      kind: 'ignored',
+      kind: 'leavers',
       type: 'employee_with_fields.updated',
-      note: BAMBOOHR_STATUS_CHANGE,
+      deliveryId: `status:302@${ISO}`,
+      refs: [{ source: 'bamboohr', employeeId: '302' }],
     });
     // A status change that also names the work email keeps today's meaning (a person waiting
     // for an email), and never becomes a disable.

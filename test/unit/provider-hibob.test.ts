@@ -5,7 +5,11 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { ConfigError, PayloadError, SignatureError } from '../../src/errors.js';
 import { HireIncompleteError, HrApiError } from '../../src/errors.js';
 import { toHire } from '../../src/providers/hibob-api.js';
-import { createHibobWebhook, hibob } from '../../src/providers/hibob.js';
+import {
+  createHibobWebhook,
+  HIBOB_DEFAULT_FETCH_DELAY_MS,
+  hibob,
+} from '../../src/providers/hibob.js';
 import type { ProviderEvent, WebhookRequest } from '../../src/providers/types.js';
 import type { ProvisionJobData } from '../../src/queue/contract.js';
 import { createLogger } from '../../src/logger.js';
@@ -205,10 +209,25 @@ describe('hibob webhook: parse', () => {
     );
   });
 
-  it('records the leaver events with why and never turns them into a disable (docs/hr-systems.md#hibob-bob)', () => {
+  it('turns employee.left into a leaver reference for the worker to read, after the read-after-write lag', () => {
     // Bob's v2 lifecycle payload: ids only (apidocs.hibob.com/reference/post_webhook_employee-left).
+    assert.deepEqual(parse(event('employee.left')), {
+      kind: 'leavers',
+      type: 'employee.left',
+      deliveryId: 'employee.left:636192:3332883884017713238:2025-01-08T13:06:26.915906',
+      refs: [
+        {
+          source: 'hibob',
+          employeeId: '3332883884017713238',
+          context: { companyId: '636192' },
+        },
+      ],
+      delayMs: HIBOB_DEFAULT_FETCH_DELAY_MS,
+    });
+  });
+
+  it('records the ambiguous leaver events with why and never turns them into a disable (docs/hr-systems.md#hibob-bob)', () => {
     const notes = new Map<string, RegExp>([
-      ['employee.left', /garden leave.*must be fetched/],
       ['employee.inactivated', /ambiguous.*never a disable/],
       ['employee.access.revoked.immediately', /termination date is unchanged/],
       ['employee.deleted', /not a termination/],

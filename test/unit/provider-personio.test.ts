@@ -149,10 +149,28 @@ describe('Personio webhook: events', () => {
     }
   });
 
-  it('records the leaver events with why and stores nothing (docs/hr-systems.md#personio)', () => {
+  it('turns employment.terminated into a leaver reference for the worker to read', () => {
     // The dataless envelope of developer.personio.de/v2.0/reference/webhooks, ids only.
+    const body = delivery('employment.terminated', {
+      employment: { id: 'e-77' },
+      person: { id: '5005' },
+    });
+    assert.deepEqual(adapter.parse(request(body)), {
+      kind: 'leavers',
+      type: 'employment.terminated',
+      deliveryId: 'employment.terminated:123456:e-77',
+      refs: [
+        {
+          source: 'personio',
+          employeeId: '5005',
+          context: { companyId: '123456', employmentId: 'e-77' },
+        },
+      ],
+    });
+  });
+
+  it('records the other leaver events with why and stores nothing (docs/hr-systems.md#personio)', () => {
     const notes = new Map<string, RegExp>([
-      ['employment.terminated', /termination date reached.*must be fetched/],
       ['employment.updated', /set or remove a termination/],
       ['employment.deleted', /not a termination/],
       ['person.deleted', /not a termination/],
