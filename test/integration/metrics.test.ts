@@ -16,7 +16,7 @@ import { provisionJobOptions, type ProvisionJobData } from '../../src/queue/cont
 import { createKeys, QUEUES } from '../../src/queue/keys.js';
 import { createRedis } from '../../src/queue/redis.js';
 import { startWorkerHttp, type WorkerHttp } from '../../workers/http.js';
-import { freePort } from '../../demo/redis.js';
+import { freePort } from '../../demo/redis-server.js';
 import { startWorkers, type RunningWorkers } from '../../workers/start.js';
 import { waitFor } from '../helpers/redis.js';
 import { FAST_TUNING, startStack, type Stack } from '../helpers/stack.js';
