@@ -20,35 +20,7 @@ import { freePort } from '../../demo/redis-server.js';
 import { startWorkers, type RunningWorkers } from '../../workers/start.js';
 import { waitFor } from '../helpers/redis.js';
 import { FAST_TUNING, startStack, type Stack } from '../helpers/stack.js';
-
-interface Sample {
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly value: number;
-}
-
-/** The samples of a Prometheus text exposition (no escapes in our label values). */
-function samples(text: string): Sample[] {
-  return text
-    .split('\n')
-    .filter((line) => line !== '' && !line.startsWith('#'))
-    .map((line) => {
-      const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-      if (match === null) assert.fail(`not a sample line: ${line}`);
-      const labels: Record<string, string> = {};
-      for (const pair of (match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)) {
-        labels[pair[1] ?? ''] = pair[2] ?? '';
-      }
-      return { name: match[1] ?? '', labels, value: Number(match[3]) };
-    });
-}
-
-/** The sum of the samples named `name` whose labels include `labels` (0 when there are none). */
-function total(all: readonly Sample[], name: string, labels: Record<string, string> = {}): number {
-  return all
-    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
-    .reduce((sum, s) => sum + s.value, 0);
-}
+import { samples, total, type Sample } from '../helpers/prometheus.js';
 
 const hire = (n: number, extra: Record<string, string> = {}) => ({
   employeeId: `E-${n}`,
