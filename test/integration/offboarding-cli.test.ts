@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { dayIn } from '../../src/domain/effective-date.js';
-import { createKeys } from '../../src/queue/keys.js';
-import { createOffboardingStore } from '../../src/queue/offboarding-store.js';
 import { envOf, logLines, replay } from '../helpers/cli.js';
+import { HOLD_DISABLES, holdLeavers } from '../helpers/leavers.js';
 import { waitFor } from '../helpers/redis.js';
 import { startStack, type Stack } from '../helpers/stack.js';
-
-const DAY = 86_400_000;
 
 const person = (n: number) => ({
   employeeId: `HC-${n}`,
@@ -22,20 +18,9 @@ function simStatus(stack: Stack, email: string): number | undefined {
 
 /** Two leavers whose disables wait held (OFFBOARDING_MAX_PER_HOUR=0), terminated yesterday. */
 async function heldLeavers() {
-  const stack = await startStack({ OFFBOARDING: 'disable', OFFBOARDING_MAX_PER_HOUR: '0' });
-  const offboarding = createOffboardingStore({
-    redis: stack.redis,
-    keys: createKeys(stack.prefix),
-  });
+  const stack = await startStack(HOLD_DISABLES);
   const people = [person(1), person(2)];
-  assert.equal((await stack.post(people)).status, 200);
-  await stack.settled(people.map((p) => p.email));
-  const yesterday = dayIn('UTC', Date.now() - DAY);
-  await stack.post(
-    people.map((p) => ({ employeeId: p.employeeId, email: p.email, terminationDate: yesterday })),
-    { type: 'employee.terminated' },
-  );
-  await waitFor(async () => ((await offboarding.list('held')).length === 2 ? true : undefined));
+  const offboarding = await holdLeavers(stack, people);
   return { stack, offboarding, people };
 }
 

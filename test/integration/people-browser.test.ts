@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { dayIn } from '../../src/domain/effective-date.js';
-import { createKeys } from '../../src/queue/keys.js';
-import { createOffboardingStore } from '../../src/queue/offboarding-store.js';
 import { ARTIFACTS, chromiumBeforeAll, openAdminPage } from '../helpers/browser.js';
+import { HOLD_DISABLES, holdLeavers } from '../helpers/leavers.js';
 import { waitFor } from '../helpers/redis.js';
 import { startStack } from '../helpers/stack.js';
 
 /** The people page after the held disable was released: masked rows, nothing held. */
 const SCREENSHOT = new URL('people.png', ARTIFACTS);
 const TOKEN = 'people-browser-test-token';
-const DAY = 86_400_000;
 const leaver = {
   employeeId: 'PB-1',
   firstName: 'Philippa',
@@ -31,30 +28,10 @@ describe('people page in a browser (headless Chromium)', () => {
     'an admin sees masked people, reveals a row, searches a timeline and releases a held disable with the Release button',
     { timeout: 90_000 },
     async (t) => {
-      const stack = await startStack({
-        OFFBOARDING: 'disable',
-        OFFBOARDING_MAX_PER_HOUR: '0',
-        ADMIN_TOKEN: TOKEN,
-      });
+      const stack = await startStack({ ...HOLD_DISABLES, ADMIN_TOKEN: TOKEN });
       t.after(() => stack.close());
-      const offboarding = createOffboardingStore({
-        redis: stack.redis,
-        keys: createKeys(stack.prefix),
-      });
-      await stack.post([leaver, stayer]);
-      await stack.settled([leaver.email, stayer.email]);
-      await stack.post(
-        {
-          employeeId: leaver.employeeId,
-          email: leaver.email,
-          terminationDate: dayIn('UTC', Date.now() - DAY),
-        },
-        { type: 'employee.terminated' },
-      );
+      const offboarding = await holdLeavers(stack, [leaver, stayer], [leaver]);
       const key = offboarding.keyOf(leaver.email);
-      await waitFor(async () =>
-        (await offboarding.get(key))?.state === 'held' ? true : undefined,
-      );
       const simStatus = () => stack.sim.state().users.find((u) => u.email === leaver.email)?.status;
       assert.equal(simStatus(), 1, 'held: still active');
 
