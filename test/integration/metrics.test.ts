@@ -224,25 +224,15 @@ describe('metrics of a running service (API route and worker http server)', () =
 
 describe('failed jobs', () => {
   it('when a job uses up its attempts, then it is counted failed once, not once per attempt', async (t) => {
-    const stack = await startStack({ JOB_ATTEMPTS: '3', JOB_BACKOFF_MS: '20' }, { workers: false });
-    const metrics = createMetrics({ defaultMetrics: false });
-    const workers = await startWorkers({
-      config: stack.config,
-      logger: stack.logger,
-      connection: stack.redis,
-      tuning: FAST_TUNING,
-      metrics,
-    });
-    t.after(async () => {
-      await workers.close();
-      await stack.close();
-    });
+    // The stack's workers report to its registry (stack.metrics), as in `npm start`.
+    const stack = await startStack({ JOB_ATTEMPTS: '3', JOB_BACKOFF_MS: '20' });
+    t.after(() => stack.close());
     stack.sim.setFaults({ down: true });
 
     await stack.post(hire(30));
     await waitFor(async () => (await stack.hires.getFailed())[0], 15_000, 'the failed job');
     const all = await waitFor(async () => {
-      const now = samples(await metrics.text());
+      const now = samples(await stack.metrics.text());
       return total(now, 'docspace_onboarding_jobs_failed_total', { queue: 'hires' }) > 0
         ? now
         : undefined;
