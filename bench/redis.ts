@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
+import { startRedisServer } from '../demo/redis-server.js';
 import { cleanupOnInterrupt } from './processes.js';
 
 /**
@@ -21,74 +20,12 @@ export let privateRedis = false;
 export async function startPrivateRedis(): Promise<
   { url: string; stop: () => Promise<void> } | undefined
 > {
-  const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore' },
-  );
-  const failed = await new Promise<boolean>((resolve) => {
-    child.once('error', () => {
-      resolve(true);
-    });
-    child.once('spawn', () => {
-      resolve(false);
-    });
-  });
-  if (failed) return undefined;
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => {
-      resolve();
-    });
-  });
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-  };
-  const url = `redis://127.0.0.1:${port}`;
-  const probe = new Redis(url, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  probe.on('error', () => {
-    // Refused while the server starts: retried below.
-  });
-  try {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await probe.connect();
-        await probe.ping();
-        break;
-      } catch {
-        if (attempt >= 50) {
-          await stop();
-          return undefined;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
-  } finally {
-    probe.disconnect();
-  }
-  cleanupOnInterrupt('processes', stop);
-  REDIS_URL = url;
+  const server = await startRedisServer();
+  if (server === undefined) return undefined;
+  cleanupOnInterrupt('processes', server.stop);
+  REDIS_URL = server.url;
   privateRedis = true;
-  return { url, stop };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => {
-        resolve(port);
-      });
-    });
-  });
+  return { url: server.url, stop: server.stop };
 }
 
 /** A `QUEUE_PREFIX` no one else uses; every benchmark deletes its keys when it ends. */

@@ -1,5 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
+import { spawnSync } from 'node:child_process';
 import { Cluster } from 'ioredis';
 import {
   createRedis,
@@ -8,6 +7,7 @@ import {
   type RedisConnection,
 } from '../src/queue/redis.js';
 import type { RedisSettings } from '../src/redis-settings.js';
+import { startRedisServer } from './redis-server.js';
 
 /** The Redis the demo uses, and how to stop it when the demo started its own. */
 export interface DemoRedis {
@@ -38,25 +38,16 @@ export async function ensureRedis(
         `  or install redis-server ("sudo apt-get install redis-server", "brew install redis") and run the demo again: it starts a private one.`,
     );
   }
-  const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore' },
-  );
-  const privateUrl = `redis://127.0.0.1:${port}`;
-  for (let i = 0; i < 50 && !(await answers({ url: privateUrl })); i++)
-    await new Promise((r) => setTimeout(r, 100));
+  const server = await startRedisServer();
+  if (server === undefined) {
+    throw new Error(
+      `no Redis answers at ${url}, and the private redis-server the demo started did not answer either`,
+    );
+  }
   out(
-    `No Redis answered at ${url}: started a private redis-server on port ${port} (it stops with the demo).`,
+    `No Redis answered at ${url}: started a private redis-server on port ${server.port} (it stops with the demo).`,
   );
-  return {
-    url: privateUrl,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-    },
-  };
+  return { url: server.url, stop: server.stop };
 }
 
 /** Deletes every key under `prefix:` (the demo starts and ends clean), on every Cluster master. */
@@ -84,19 +75,4 @@ async function answers(settings: RedisSettings): Promise<boolean> {
   } finally {
     redis.disconnect();
   }
-}
-
-/** A TCP port nobody listens on right now (for the private Redis; tests use it too). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => {
-        resolve(port);
-      });
-    });
-  });
 }

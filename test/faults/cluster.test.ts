@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
+import { replay } from '../helpers/cli.js';
 import { waitFor } from '../helpers/redis.js';
 import {
   answerStatus,
@@ -16,7 +15,6 @@ import { removeWorkDir, startApiProcess, startWorkerProcess } from './helpers/pr
 import { call, startRedisCluster } from './helpers/redis-topology.js';
 import { checkRules, emailOf } from './helpers/rules.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BATCH_SIZE = 5;
 const ADMIN_TOKEN = 'cluster-admin-token-0123';
 const WRONG_KEY = `sk-${'f'.repeat(64)}`;
@@ -29,24 +27,6 @@ const person = (n: number): HirePayload => ({
   lastName: 'Cluster',
   email: `kai.cluster.${n}@example.com`,
 });
-
-/** `npm run replay -- …` in its own process, as an operator runs it. */
-function replay(args: readonly string[], env: Record<string, string>) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env['PATH'] ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (code) => {
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 describe('Redis Cluster (3 masters): the whole pipeline with two workers', () => {
   it('when the service runs on a Cluster with a braced prefix, then intake, provisioning, invite batches, replay, the admin API and the dashboard work, and every key sits in the prefix slot', async (t) => {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { seededRandom } from '../../bench/stats.js';
 import { loadConfig } from '../../src/config.js';
 import { waitFor } from '../helpers/redis.js';
 import {
   answerStatus,
-  createRandom,
   hiresBody,
   postDelivery,
   runSeed,
@@ -29,10 +29,10 @@ after(removeWorkDir);
 describe('crash loop: SIGKILL the worker at random instants (docs/design.md, rule 7)', () => {
   it(`when the worker process is killed and restarted ${ROUNDS} times under bursts of hires, every rule still holds on DocSpace's calls`, async (t) => {
     const seed = runSeed(0x5eed_0001);
-    const random = createRandom(seed);
+    const random = seededRandom(seed);
     const stack = await startFaultStack({
       label: 'crash',
-      random: createRandom(seed + 1),
+      random: seededRandom(seed + 1),
       settings: { INVITE_BATCH_SIZE: String(BATCH_SIZE), INVITE_BATCH_MAX_WAIT_MS: '400' },
     });
     t.after(() => stack.close());

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import { freePort } from '../../demo/redis.js';
+import { freePort } from '../../demo/redis-server.js';
 import {
   CLIENT_ID,
   CLIENT_SECRET,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { freePort } from '../../demo/redis.js';
+import { freePort } from '../../demo/redis-server.js';
 import { waitFor } from '../helpers/redis.js';
 import {
   answerStatus,

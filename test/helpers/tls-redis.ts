@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:net';
-import { freePort } from '../../demo/redis.js';
+import { freePort } from '../../demo/redis-server.js';
 import { waitFor } from './redis.js';
 import { getSystemTool, OPENSSL } from './system-tool.js';
 

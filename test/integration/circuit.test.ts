@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { createMetrics } from '../../src/metrics.js';
 import {
   createCircuitBreaker,
   type CircuitBreaker,
@@ -10,9 +9,8 @@ import {
 } from '../../src/docspace/circuit.js';
 import { createKeys } from '../../src/queue/keys.js';
 import { createRedis } from '../../src/queue/redis.js';
-import { startWorkers } from '../../workers/start.js';
 import { deletePrefix, REDIS_URL, uniquePrefix, waitFor } from '../helpers/redis.js';
-import { FAST_TUNING, inviteCounts, okCalls, startStack, type Stack } from '../helpers/stack.js';
+import { inviteCounts, okCalls, startStack, type Stack } from '../helpers/stack.js';
 
 const SETTINGS: CircuitSettings = {
   threshold: 3,
@@ -133,26 +131,15 @@ const person = (n: number) => ({
   email: `carla.${n}@example.com`,
 });
 
-/** The stack with in-process workers that report to `metrics` (the stack's own have none). */
+/** The stack; its workers report to its registry (`stack.metrics`), as in `npm start`. */
 async function stackWithMetrics(
   t: { after: (fn: () => Promise<void>) => void },
   env: Record<string, string>,
 ) {
-  const stack: Stack = await startStack(env, { workers: false });
-  const metrics = createMetrics({ defaultMetrics: false });
-  const workers = await startWorkers({
-    config: stack.config,
-    logger: stack.logger,
-    connection: stack.redis,
-    tuning: FAST_TUNING,
-    metrics,
-  });
-  t.after(async () => {
-    await workers.close();
-    await stack.close();
-  });
+  const stack: Stack = await startStack(env);
+  t.after(() => stack.close());
   const sample = async (name: string) => {
-    const line = (await metrics.text())
+    const line = (await stack.metrics.text())
       .split('\n')
       .find((l) => l.startsWith(`docspace_onboarding_${name} `));
     return line === undefined ? undefined : Number(line.split(' ')[1]);

@@ -1,16 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import { Queue } from 'bullmq';
-import {
-  FLUSH_FULL_JOB,
-  inviteFlushJobOptions,
-  type InviteFlushJobData,
-} from '../../src/queue/contract.js';
+import { FLUSH_FULL_JOB, inviteFlushJobOptions } from '../../src/queue/contract.js';
 import { createHireStore } from '../../src/queue/hire-store.js';
 import { createInviteBuffer, sizeCheckEvery } from '../../src/queue/invite-buffer.js';
-import { createKeys, QUEUES } from '../../src/queue/keys.js';
-import { createRedis } from '../../src/queue/redis.js';
-import { deletePrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';
+import { inviteQueue } from '../helpers/invite-queue.js';
 
 const person = (n: number) => ({
   source: 'hires',
@@ -21,15 +14,7 @@ const person = (n: number) => ({
 });
 
 function setUp(t: TestContext, batchSize = 3) {
-  const prefix = uniquePrefix('buffer');
-  const redis = createRedis(REDIS_URL, 'worker');
-  const flushes = new Queue<InviteFlushJobData>(QUEUES.invites, { connection: redis, prefix });
-  t.after(async () => {
-    await flushes.close();
-    await deletePrefix(prefix);
-    redis.disconnect();
-  });
-  const keys = createKeys(prefix);
+  const { redis, queue: flushes, keys } = inviteQueue(t, 'buffer');
   let clock = Date.parse('2026-11-26T10:00:00Z');
   const now = () => (clock += 1);
   const store = createHireStore({ redis, keys, now });

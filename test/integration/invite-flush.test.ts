@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Job, Queue } from 'bullmq';
+import { Job } from 'bullmq';
 import type { DocspaceClient, DocspaceUser } from '../../src/docspace/client.js';
 import { DocspaceError } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
@@ -11,12 +11,10 @@ import {
 } from '../../src/queue/contract.js';
 import { createHireStore } from '../../src/queue/hire-store.js';
 import { createInviteBuffer } from '../../src/queue/invite-buffer.js';
-import { createKeys, QUEUES } from '../../src/queue/keys.js';
-import { createRedis } from '../../src/queue/redis.js';
 import { createCircuitHold } from '../../workers/circuit-hold.js';
 import { createInviteFlushProcessor } from '../../workers/invite-flush.js';
 import { createJobWaits } from '../../workers/job-waits.js';
-import { deletePrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';
+import { inviteQueue } from '../helpers/invite-queue.js';
 import { inviteCounts, startStack } from '../helpers/stack.js';
 
 const INVITE = 'POST /api/2.0/people/invite';
@@ -32,15 +30,7 @@ const account = (email: string, status: number): DocspaceUser => ({
 
 describe('the invite flush when DocSpace refuses a batch for a disabled user (docs/design.md, rule 10)', () => {
   it('when the refusal text names nobody we know (another wording), the disabled person is found by looking each one up; they fail alone and the others are sent', async (t) => {
-    const prefix = uniquePrefix('flush');
-    const redis = createRedis(REDIS_URL, 'worker');
-    const queue = new Queue<InviteFlushJobData>(QUEUES.invites, { connection: redis, prefix });
-    t.after(async () => {
-      await queue.close();
-      await deletePrefix(prefix);
-      redis.disconnect();
-    });
-    const keys = createKeys(prefix);
+    const { redis, queue, keys } = inviteQueue(t, 'flush');
     const store = createHireStore({ redis, keys });
     const emails = ['ann@example.com', 'ben@example.com', 'cat@example.com'];
     for (const email of emails) {
@@ -111,15 +101,7 @@ describe('the invite flush when DocSpace refuses a batch for a disabled user (do
 
 describe('the invite flush when its attempts run out, and people whose record the intake had not written yet', () => {
   it('when a batch fails for a passing reason on its last attempt, its people are marked failed with the reason (a replay still invites them), not left created', async (t) => {
-    const prefix = uniquePrefix('flush');
-    const redis = createRedis(REDIS_URL, 'worker');
-    const queue = new Queue<InviteFlushJobData>(QUEUES.invites, { connection: redis, prefix });
-    t.after(async () => {
-      await queue.close();
-      await deletePrefix(prefix);
-      redis.disconnect();
-    });
-    const keys = createKeys(prefix);
+    const { redis, queue, keys } = inviteQueue(t, 'flush');
     const store = createHireStore({ redis, keys });
     const email = 'dan@example.com';
     await store.received(

@@ -5,7 +5,8 @@ import { describe, it } from 'node:test';
 import { kill, spawnWorker } from '../helpers/child-worker.js';
 import { waitFor } from '../helpers/redis.js';
 import { startStack } from '../helpers/stack.js';
-import { ensureRedis, freePort } from '../../demo/redis.js';
+import { freePort } from '../../demo/redis-server.js';
+import { ensureRedis } from '../../demo/redis.js';
 
 const ENTRY = fileURLToPath(new URL('../../workers/main.ts', import.meta.url));
 const DEMO_ENTRY = fileURLToPath(new URL('../../demo/main.ts', import.meta.url));

@@ -16,39 +16,11 @@ import { provisionJobOptions, type ProvisionJobData } from '../../src/queue/cont
 import { createKeys, QUEUES } from '../../src/queue/keys.js';
 import { createRedis } from '../../src/queue/redis.js';
 import { startWorkerHttp, type WorkerHttp } from '../../workers/http.js';
-import { freePort } from '../../demo/redis.js';
+import { freePort } from '../../demo/redis-server.js';
 import { startWorkers, type RunningWorkers } from '../../workers/start.js';
 import { waitFor } from '../helpers/redis.js';
 import { FAST_TUNING, startStack, type Stack } from '../helpers/stack.js';
-
-interface Sample {
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly value: number;
-}
-
-/** The samples of a Prometheus text exposition (no escapes in our label values). */
-function samples(text: string): Sample[] {
-  return text
-    .split('\n')
-    .filter((line) => line !== '' && !line.startsWith('#'))
-    .map((line) => {
-      const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-      if (match === null) assert.fail(`not a sample line: ${line}`);
-      const labels: Record<string, string> = {};
-      for (const pair of (match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)) {
-        labels[pair[1] ?? ''] = pair[2] ?? '';
-      }
-      return { name: match[1] ?? '', labels, value: Number(match[3]) };
-    });
-}
-
-/** The sum of the samples named `name` whose labels include `labels` (0 when there are none). */
-function total(all: readonly Sample[], name: string, labels: Record<string, string> = {}): number {
-  return all
-    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
-    .reduce((sum, s) => sum + s.value, 0);
-}
+import { samples, total, type Sample } from '../helpers/prometheus.js';
 
 const hire = (n: number, extra: Record<string, string> = {}) => ({
   employeeId: `E-${n}`,
@@ -252,25 +224,15 @@ describe('metrics of a running service (API route and worker http server)', () =
 
 describe('failed jobs', () => {
   it('when a job uses up its attempts, then it is counted failed once, not once per attempt', async (t) => {
-    const stack = await startStack({ JOB_ATTEMPTS: '3', JOB_BACKOFF_MS: '20' }, { workers: false });
-    const metrics = createMetrics({ defaultMetrics: false });
-    const workers = await startWorkers({
-      config: stack.config,
-      logger: stack.logger,
-      connection: stack.redis,
-      tuning: FAST_TUNING,
-      metrics,
-    });
-    t.after(async () => {
-      await workers.close();
-      await stack.close();
-    });
+    // The stack's workers report to its registry (stack.metrics), as in `npm start`.
+    const stack = await startStack({ JOB_ATTEMPTS: '3', JOB_BACKOFF_MS: '20' });
+    t.after(() => stack.close());
     stack.sim.setFaults({ down: true });
 
     await stack.post(hire(30));
     await waitFor(async () => (await stack.hires.getFailed())[0], 15_000, 'the failed job');
     const all = await waitFor(async () => {
-      const now = samples(await metrics.text());
+      const now = samples(await stack.metrics.text());
       return total(now, 'docspace_onboarding_jobs_failed_total', { queue: 'hires' }) > 0
         ? now
         : undefined;

@@ -1,48 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { dayIn } from '../../src/domain/effective-date.js';
-import { createKeys } from '../../src/queue/keys.js';
-import { createOffboardingStore } from '../../src/queue/offboarding-store.js';
-import { REDIS_URL, waitFor } from '../helpers/redis.js';
+import { envOf, logLines, replay } from '../helpers/cli.js';
+import { HOLD_DISABLES, holdLeavers } from '../helpers/leavers.js';
+import { waitFor } from '../helpers/redis.js';
 import { startStack, type Stack } from '../helpers/stack.js';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const DAY = 86_400_000;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** `npm run replay -- …` as a script would run it: a child process, its own environment. */
-function replay(args: readonly string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'info', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-const envOf = (stack: Stack) => ({ REDIS_URL, QUEUE_PREFIX: stack.prefix });
-
-const logLines = (stderr: string) =>
-  stderr
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
 
 const person = (n: number) => ({
   employeeId: `HC-${n}`,
@@ -57,20 +18,9 @@ function simStatus(stack: Stack, email: string): number | undefined {
 
 /** Two leavers whose disables wait held (OFFBOARDING_MAX_PER_HOUR=0), terminated yesterday. */
 async function heldLeavers() {
-  const stack = await startStack({ OFFBOARDING: 'disable', OFFBOARDING_MAX_PER_HOUR: '0' });
-  const offboarding = createOffboardingStore({
-    redis: stack.redis,
-    keys: createKeys(stack.prefix),
-  });
+  const stack = await startStack(HOLD_DISABLES);
   const people = [person(1), person(2)];
-  assert.equal((await stack.post(people)).status, 200);
-  await stack.settled(people.map((p) => p.email));
-  const yesterday = dayIn('UTC', Date.now() - DAY);
-  await stack.post(
-    people.map((p) => ({ employeeId: p.employeeId, email: p.email, terminationDate: yesterday })),
-    { type: 'employee.terminated' },
-  );
-  await waitFor(async () => ((await offboarding.list('held')).length === 2 ? true : undefined));
+  const offboarding = await holdLeavers(stack, people);
   return { stack, offboarding, people };
 }
 

@@ -1,19 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
-import { before, describe, it } from 'node:test';
-import { chromium, type Page } from 'playwright-core';
-import { dayIn } from '../../src/domain/effective-date.js';
-import { createKeys } from '../../src/queue/keys.js';
-import { createOffboardingStore } from '../../src/queue/offboarding-store.js';
+import { describe, it } from 'node:test';
+import { ARTIFACTS, chromiumBeforeAll, openAdminPage } from '../helpers/browser.js';
+import { HOLD_DISABLES, holdLeavers } from '../helpers/leavers.js';
 import { waitFor } from '../helpers/redis.js';
 import { startStack } from '../helpers/stack.js';
-import { chromiumTool, getSystemTool } from '../helpers/system-tool.js';
 
-const ARTIFACTS = new URL('../artifacts/', import.meta.url);
 /** The people page after the held disable was released: masked rows, nothing held. */
 const SCREENSHOT = new URL('people.png', ARTIFACTS);
 const TOKEN = 'people-browser-test-token';
-const DAY = 86_400_000;
 const leaver = {
   employeeId: 'PB-1',
   firstName: 'Philippa',
@@ -28,76 +22,29 @@ const stayer = {
 };
 
 describe('people page in a browser (headless Chromium)', () => {
-  /** `CHROMIUM_PATH`, else a Chromium or Chrome found on this machine, else Debian's, installed. */
-  let browserPath = '';
-  before(
-    () => {
-      browserPath = getSystemTool(chromiumTool(() => chromium.executablePath()));
-    },
-    { timeout: 20 * 60_000 },
-  );
+  const browserPath = chromiumBeforeAll();
 
   it(
     'an admin sees masked people, reveals a row, searches a timeline and releases a held disable with the Release button',
     { timeout: 90_000 },
     async (t) => {
-      const stack = await startStack({
-        OFFBOARDING: 'disable',
-        OFFBOARDING_MAX_PER_HOUR: '0',
-        ADMIN_TOKEN: TOKEN,
-      });
+      const stack = await startStack({ ...HOLD_DISABLES, ADMIN_TOKEN: TOKEN });
       t.after(() => stack.close());
-      const offboarding = createOffboardingStore({
-        redis: stack.redis,
-        keys: createKeys(stack.prefix),
-      });
-      await stack.post([leaver, stayer]);
-      await stack.settled([leaver.email, stayer.email]);
-      await stack.post(
-        {
-          employeeId: leaver.employeeId,
-          email: leaver.email,
-          terminationDate: dayIn('UTC', Date.now() - DAY),
-        },
-        { type: 'employee.terminated' },
-      );
+      const offboarding = await holdLeavers(stack, [leaver, stayer], [leaver]);
       const key = offboarding.keyOf(leaver.email);
-      await waitFor(async () =>
-        (await offboarding.get(key))?.state === 'held' ? true : undefined,
-      );
       const simStatus = () => stack.sim.state().users.find((u) => u.email === leaver.email)?.status;
       assert.equal(simStatus(), 1, 'held: still active');
 
-      const browser = await chromium.launch({
-        executablePath: browserPath,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
+      const { page, problems, step } = await openAdminPage(t, {
+        browserPath: browserPath(),
+        password: TOKEN,
+        isProblem: (text) => /Content Security Policy|Refused to/i.test(text),
+        name: 'people',
+        label: 'people page in Chromium',
       });
-      t.after(() => browser.close());
-      const context = await browser.newContext({
-        httpCredentials: { username: 'admin', password: TOKEN },
-        viewport: { width: 1280, height: 800 },
-      });
-      const page = await context.newPage();
-      page.setDefaultTimeout(10_000);
-      const problems: string[] = [];
-      page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-      page.on('console', (message) => {
-        const text = message.text();
-        if (/Content Security Policy|Refused to/i.test(text)) problems.push(`CSP: ${text}`);
-      });
-      await mkdir(ARTIFACTS, { recursive: true });
       const base = `${stack.apiUrl}/admin/people`;
 
-      await step(page, 'the page lists both people masked, and the held disable', async () => {
+      await step('the page lists both people masked, and the held disable', async () => {
         const res = await page.goto(base);
         assert.equal(res?.status(), 200, `GET ${base} with Basic credentials`);
         await page.locator('#people').getByText('p***@e***.com').waitFor();
@@ -110,7 +57,7 @@ describe('people page in a browser (headless Chromium)', () => {
           /offboarding held/,
         );
       });
-      await step(page, 'Reveal shows that row only', async () => {
+      await step('Reveal shows that row only', async () => {
         await page
           .locator(`#people tr[data-key="${key}"]`)
           .getByRole('link', { name: 'Reveal' })
@@ -119,7 +66,7 @@ describe('people page in a browser (headless Chromium)', () => {
         await page.locator('#people').getByText(leaver.email).waitFor();
         assert.doesNotMatch(await page.content(), /stan\.stays/, 'the other row stays masked');
       });
-      await step(page, 'a search by email shows the person and their timeline', async () => {
+      await step('a search by email shows the person and their timeline', async () => {
         await page.getByLabel('Email').fill(stayer.email);
         await page.getByRole('button', { name: 'Search' }).click();
         await page.waitForURL(/email=/);
@@ -135,7 +82,7 @@ describe('people page in a browser (headless Chromium)', () => {
           .first()
           .waitFor();
       });
-      await step(page, 'Release posts from the page and the account is disabled', async () => {
+      await step('Release posts from the page and the account is disabled', async () => {
         await page.goto(base);
         const [response] = await Promise.all([
           page.waitForResponse(
@@ -169,16 +116,3 @@ describe('people page in a browser (headless Chromium)', () => {
     },
   );
 });
-
-/** Runs one step; on failure saves what the page looked like and says which step it was. */
-async function step(page: Page, what: string, run: () => Promise<void>): Promise<void> {
-  try {
-    await run();
-  } catch (err: unknown) {
-    const shot = new URL('people-failure.png', ARTIFACTS).pathname;
-    await page.screenshot({ path: shot, fullPage: true }).catch(() => undefined);
-    throw new Error(`people page in Chromium: ${what} failed at ${page.url()} (see ${shot})`, {
-      cause: err,
-    });
-  }
-}

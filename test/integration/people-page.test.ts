@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { dayIn } from '../../src/domain/effective-date.js';
-import { createKeys } from '../../src/queue/keys.js';
-import { createOffboardingStore } from '../../src/queue/offboarding-store.js';
+import { HOLD_DISABLES, holdLeavers } from '../helpers/leavers.js';
 import { waitFor } from '../helpers/redis.js';
 import { startStack } from '../helpers/stack.js';
 
@@ -11,25 +9,13 @@ const basic = `Basic ${Buffer.from(`admin:${TOKEN}`).toString('base64')}`;
 
 describe('the people page (GET /admin/people)', () => {
   it('lists people masked, shows a held disable with Release, a searched timeline, and releases from this site only', async (t) => {
-    const stack = await startStack({
-      OFFBOARDING: 'disable',
-      OFFBOARDING_MAX_PER_HOUR: '0',
-      ADMIN_TOKEN: TOKEN,
-    });
+    const stack = await startStack({ ...HOLD_DISABLES, ADMIN_TOKEN: TOKEN });
     t.after(() => stack.close());
-    const offboarding = createOffboardingStore({
-      redis: stack.redis,
-      keys: createKeys(stack.prefix),
-    });
     const email = 'pat.page@example.com';
-    await stack.post({ employeeId: 'P-1', firstName: 'Pat', lastName: 'Page', email });
-    await stack.settled([email]);
-    await stack.post(
-      { employeeId: 'P-1', email, terminationDate: dayIn('UTC', Date.now() - 86_400_000) },
-      { type: 'employee.terminated' },
-    );
+    const offboarding = await holdLeavers(stack, [
+      { employeeId: 'P-1', firstName: 'Pat', lastName: 'Page', email },
+    ]);
     const key = offboarding.keyOf(email);
-    await waitFor(async () => ((await offboarding.get(key))?.state === 'held' ? true : undefined));
 
     const page = `${stack.apiUrl}/admin/people`;
     assert.equal((await fetch(page)).status, 401, 'asks for credentials');

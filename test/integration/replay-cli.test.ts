@@ -1,60 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { Job } from 'bullmq';
-import { REDIS_URL, waitFor } from '../helpers/redis.js';
+import { envOf, logLines, replay, ROOT, run } from '../helpers/cli.js';
+import { waitFor } from '../helpers/redis.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const WRONG_KEY = { DOCSPACE_API_KEY: `sk-${'f'.repeat(64)}` };
 const UNREACHABLE = 'redis://127.0.0.1:1';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** `npm run replay -- …` as a script would run it: a child process, its own environment. */
-function replay(args: readonly string[], env: Record<string, string>): Promise<Run> {
-  return run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], ROOT, {
-    PATH: process.env['PATH'] ?? '',
-    LOG_LEVEL: 'info',
-    ...env,
-  });
-}
-
-/** Runs `command args` in `cwd` with `env`; resolves with its exit code and output. */
-function run(
-  command: string,
-  args: readonly string[],
-  cwd: string,
-  env: NodeJS.ProcessEnv,
-): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-const envOf = (stack: Stack) => ({ REDIS_URL, QUEUE_PREFIX: stack.prefix });
-
-const logLines = (stderr: string) =>
-  stderr
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
 
 const person = (n: number) => ({
   employeeId: `C-${n}`,

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config.js';
 import { signStandardWebhook } from '../../src/domain/signature.js';
@@ -7,7 +6,7 @@ import { createLogger } from '../../src/logger.js';
 import { startApi } from '../../src/server.js';
 import { waitFor } from '../helpers/redis.js';
 import { startStack, type Stack } from '../helpers/stack.js';
-import { freePort } from '../../demo/redis.js';
+import { freePort, startRedisServer } from '../../demo/redis-server.js';
 
 const alice = {
   employeeId: 'E-1',
@@ -191,11 +190,7 @@ describe('when Redis is unreachable', () => {
       config,
       logger: createLogger({ level: 'error', service: 'test', silent: true }),
     });
-    const redis: { process?: ReturnType<typeof spawn> } = {};
-    t.after(async () => {
-      await api.close();
-      redis.process?.kill('SIGKILL');
-    });
+    t.after(() => api.close());
     const url = `http://127.0.0.1:${api.port}`;
     const body = JSON.stringify({ type: 'employee.hired', data: alice });
     const send = () =>
@@ -215,13 +210,9 @@ describe('when Redis is unreachable', () => {
     assert.equal((await fetch(`${url}/readyz`)).status, 503);
     assert.equal((await fetch(`${url}/healthz`)).status, 200);
 
-    redis.process = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      {
-        stdio: 'ignore',
-      },
-    );
+    const redis = await startRedisServer(port);
+    assert.ok(redis, `redis-server on port ${port}`);
+    t.after(() => redis.stop());
     await waitFor(
       async () => ((await fetch(`${url}/readyz`)).status === 200 ? true : undefined),
       20_000,

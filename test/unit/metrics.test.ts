@@ -12,41 +12,7 @@ import {
   QUEUE_STATES,
   type WatchedQueue,
 } from '../../src/metrics.js';
-
-interface Sample {
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly value: number;
-}
-
-/** The samples of a Prometheus text exposition (no escapes in our label values). */
-function samples(text: string): Sample[] {
-  return text
-    .split('\n')
-    .filter((line) => line !== '' && !line.startsWith('#'))
-    .map((line) => {
-      const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-      if (match === null) assert.fail(`not a sample line: ${line}`);
-      const labels: Record<string, string> = {};
-      for (const pair of (match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)) {
-        labels[pair[1] ?? ''] = pair[2] ?? '';
-      }
-      return { name: match[1] ?? '', labels, value: Number(match[3]) };
-    });
-}
-
-/** The value of the one sample named `name` whose labels include `labels`; undefined if none. */
-function value(
-  all: readonly Sample[],
-  name: string,
-  labels: Record<string, string> = {},
-): number | undefined {
-  const found = all.filter(
-    (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
-  );
-  assert.ok(found.length <= 1, `${name} ${JSON.stringify(labels)} matches ${found.length} samples`);
-  return found[0]?.value;
-}
+import { samples, value } from '../helpers/prometheus.js';
 
 const scrape = async (metrics: ReturnType<typeof createMetrics>) => samples(await metrics.text());
 

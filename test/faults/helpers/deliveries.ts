@@ -63,18 +63,6 @@ export function answerStatus(answer: DeliveryAnswer): string | undefined {
   return typeof status === 'string' ? status : undefined;
 }
 
-/** Small deterministic PRNG (mulberry32), so a failing run can be repeated with its seed. */
-export function createRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** The seed of this run: `FAULT_SEED` when set (to repeat a run), else a fixed default. */
 export function runSeed(fallback: number): number {
   const raw = process.env['FAULT_SEED'];

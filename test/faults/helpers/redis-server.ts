@@ -2,8 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { freePort } from '../../../demo/redis.js';
+import { freePort, pingRedis } from '../../../demo/redis-server.js';
 import { waitFor } from '../../helpers/redis.js';
 
 /**
@@ -40,25 +39,6 @@ export async function startPrivateRedis(
   const url = `redis://${auth}127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
 
-  const answers = async (): Promise<boolean> => {
-    const probe = new Redis(url, {
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-      connectTimeout: 1_000,
-    });
-    probe.on('error', () => undefined);
-    try {
-      await probe.connect();
-      await probe.ping();
-      return true;
-    } catch {
-      return false;
-    } finally {
-      probe.disconnect();
-    }
-  };
-
   const redis: PrivateRedis = {
     port,
     url,
@@ -87,7 +67,7 @@ export async function startPrivateRedis(
         if (child === started) child = undefined;
       });
       await waitFor(
-        async () => ((await answers()) ? true : undefined),
+        async () => ((await pingRedis(url)) ? true : undefined),
         15_000,
         `redis-server on port ${port}`,
       );

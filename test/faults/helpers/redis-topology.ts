@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import type { RedisSettings } from '../../../src/redis-settings.js';
-import { freePort } from '../../../demo/redis.js';
+import { freePort } from '../../../demo/redis-server.js';
 import { waitFor } from '../../helpers/redis.js';
 
 /**

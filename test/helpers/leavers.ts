@@ -1,0 +1,56 @@
+/**
+ * Leavers whose disable waits held (docs/design.md, rule 12: `OFFBOARDING_MAX_PER_HOUR=0` holds
+ * every disable for an admin), for the tests of the people page and of `npm run replay -- held`.
+ */
+import assert from 'node:assert/strict';
+import { dayIn } from '../../src/domain/effective-date.js';
+import { createKeys } from '../../src/queue/keys.js';
+import {
+  createOffboardingStore,
+  type OffboardingStore,
+} from '../../src/queue/offboarding-store.js';
+import { waitFor } from './redis.js';
+import type { Stack } from './stack.js';
+
+/** Settings under which every disable is held: offboarding on, no disable an hour without an admin. */
+export const HOLD_DISABLES = { OFFBOARDING: 'disable', OFFBOARDING_MAX_PER_HOUR: '0' } as const;
+
+export interface Person {
+  readonly employeeId: string;
+  readonly firstName: string;
+  readonly lastName: string;
+  readonly email: string;
+}
+
+/**
+ * Hires `people` on `stack` (started with {@link HOLD_DISABLES}), then terminates `leavers` (all
+ * of them by default) as of yesterday, and resolves once each one's disable is held.
+ */
+export async function holdLeavers(
+  stack: Stack,
+  people: readonly Person[],
+  leavers: readonly Person[] = people,
+): Promise<OffboardingStore> {
+  const offboarding = createOffboardingStore({
+    redis: stack.redis,
+    keys: createKeys(stack.prefix),
+  });
+  assert.equal((await stack.post(people)).status, 200, 'the hires are accepted');
+  await stack.settled(people.map((p) => p.email));
+  const yesterday = dayIn('UTC', Date.now() - 86_400_000);
+  await stack.post(
+    leavers.map((p) => ({ employeeId: p.employeeId, email: p.email, terminationDate: yesterday })),
+    { type: 'employee.terminated' },
+  );
+  await waitFor(
+    async () => {
+      const records = await Promise.all(
+        leavers.map((p) => offboarding.get(offboarding.keyOf(p.email))),
+      );
+      return records.every((r) => r?.state === 'held') ? true : undefined;
+    },
+    15_000,
+    `${leavers.length} held disables`,
+  );
+  return offboarding;
+}
