@@ -7,7 +7,7 @@ import { cleanName } from '../src/domain/names.js';
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics.js';
 import type { ProvisionJobData, ProvisionResult } from '../src/queue/contract.js';
-import type { HireStore } from '../src/queue/hire-store.js';
+import type { HireRecord, HireStore } from '../src/queue/hire-store.js';
 import type { HireFetcher } from '../src/providers/types.js';
 import type { Locks } from '../src/queue/locks.js';
 import type { InviteBuffer } from '../src/queue/invite-buffer.js';
@@ -128,6 +128,13 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
         log.info('update of a leaver ignored', { outcome: 'not-needed', state: record.state });
         return { outcome: 'not-needed', userId: record.userId };
       }
+      // Rule 14: the newest event accepted for a person who is not made yet decides their start.
+      const superseded = supersededBecause(record, job, deps.leadDays);
+      if (superseded !== undefined) {
+        await deps.store.note?.(key, 'superseded', superseded, jobId);
+        log.info('hire superseded', { outcome: 'not-needed', state: record?.state, superseded });
+        return { outcome: 'not-needed', userId: undefined };
+      }
       // A hire before a termination took effect cancels it (rule 12).
       if (
         !isUpdate &&
@@ -141,9 +148,12 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
         return await reactivate(record.userId);
       }
       // Rule 14: a joiner whose start is further away than PROVISION_LEAD_DAYS waits. A job woken
-      // from that wait goes on only while the record still names it (a later event moved the
-      // start, or a termination withdrew the joiner), and checks the clock again.
-      if (job.data.scheduledFor !== undefined && record?.scheduleJobId !== jobId) {
+      // from that wait goes on only while the joiner is still scheduled by it (a later event moved
+      // the start, or a termination withdrew the joiner), and checks the clock again.
+      if (
+        job.data.scheduledFor !== undefined &&
+        (record?.state !== 'scheduled' || record.scheduleJobId !== jobId)
+      ) {
         log.info('scheduled hire superseded', { outcome: 'not-needed', state: record?.state });
         return { outcome: 'not-needed', userId: undefined };
       }
@@ -326,3 +336,40 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
     }
   };
 }
+
+/**
+ * Why a hire job must not schedule or create a person who is not made yet (rule 14), or undefined
+ * when it may: a newer hire or update event was accepted for them (it decides the start date; a
+ * delayed job woken while that one still waits would otherwise create on the old date), or a
+ * termination accepted after this event withdrew them. Order is the intake's: when each event was
+ * accepted (`receivedAt`), ties broken by which the record names. Only with start dates in play:
+ * without them every event means "at once", whichever runs first. A record Redis lost names no
+ * newer event, so it never blocks one (rule 9).
+ */
+export function supersededBecause(
+  record: HireRecord | undefined,
+  job: Pick<ProvisionJob, 'id' | 'data'>,
+  leadDays: number | undefined,
+): string | undefined {
+  if (record === undefined || PROVISIONED.has(record.state)) return undefined;
+  if (leadDays === undefined && job.data.scheduledFor === undefined) return undefined;
+  const at = job.data.receivedAt;
+  if (
+    record.latestJobId !== undefined &&
+    record.latestJobId !== job.id &&
+    (record.latestAt ?? 0) >= at
+  ) {
+    return `a newer event for this person was accepted (job ${record.latestJobId})`;
+  }
+  if (
+    record.state === 'withdrawn' &&
+    record.withdrawnAt !== undefined &&
+    record.withdrawnAt >= at
+  ) {
+    return 'a termination accepted after this event withdrew the joiner';
+  }
+  return undefined;
+}
+
+/** States in which the person's account is made (or was, and disabled by us). */
+const PROVISIONED: ReadonlySet<string> = new Set(['created', 'invited', 'existed', 'offboarded']);

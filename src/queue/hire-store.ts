@@ -42,6 +42,14 @@ export interface HireRecord {
   /** A scheduled joiner: when the account is to be made (rule 14), and the job that will. */
   readonly scheduledFor?: number;
   readonly scheduleJobId?: string;
+  /**
+   * The newest hire or update event accepted for this person (rule 14: the newest event decides
+   * the start date): when the intake accepted it (ms, the job's `receivedAt`) and its job.
+   */
+  readonly latestAt?: number;
+  readonly latestJobId?: string;
+  /** A withdrawn joiner: when the termination that withdrew them was accepted (ms). */
+  readonly withdrawnAt?: number;
   readonly offboardedAt?: number;
   /** A hire event reactivated the account this service had disabled (rule 12). */
   readonly reactivatedAt?: number;
@@ -139,6 +147,17 @@ end
 return 0
 `;
 
+// KEYS: hire. ARGV: accepted at (ms), job id, ttl. Names the newest event accepted for the person
+// (rule 14), never an older one over a newer: deliveries of one person may be stored in any order.
+// Whatever the state, so a scheduled joiner's delayed job sees that a newer event waits.
+const LATEST = `
+local at = redis.call('HGET', KEYS[1], 'latestAt')
+if at and tonumber(at) > tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'latestAt', ARGV[1], 'latestJobId', ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+`;
+
 /** The outcome of a guarded transition: applied (from which state) or refused (in which state). */
 export type Transition =
   | { readonly applied: true; readonly from: string }
@@ -155,6 +174,7 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
   const transition = defineScript(redis, 'onboardingHireTransitionV2', 5, TRANSITION);
   const forget = defineScript(redis, 'onboardingHireForgetAttempt', 1, FORGET_ATTEMPT);
   const begin = defineScript(redis, 'onboardingHireBeginAttempt', 1, BEGIN_ATTEMPT);
+  const latest = defineScript(redis, 'onboardingHireLatestEvent', 1, LATEST);
 
   const entry = (event: string, jobId?: string, detail?: string): string =>
     JSON.stringify({
@@ -212,6 +232,14 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
         },
         entry('received', jobId),
       ),
+
+    /**
+     * A hire or update event for this person was accepted at `at` (its job's `receivedAt`) as job
+     * `jobId`: it becomes the newest, unless a newer one is recorded (rule 14).
+     */
+    async accepted(key: string, jobId: string, at: number): Promise<void> {
+      await latest.run([keys.hire(key)], [at, jobId, HIRE_RECORD_TTL_SECONDS]);
+    },
 
     /** Before the first create call: remembers when we first tried (rule 7's comparison point). */
     async beginAttempt(key: string, jobId: string): Promise<number> {
@@ -307,12 +335,15 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
         entry('scheduled', jobId, new Date(at).toISOString()),
       ),
 
-    /** A scheduled joiner was terminated before their account was made: nothing is created. */
-    withdrawn: (key: string, jobId: string, reason: string) =>
+    /**
+     * A scheduled joiner was terminated before their account was made: nothing is created. `at`
+     * is when the termination was accepted: hire events accepted before it no longer make them.
+     */
+    withdrawn: (key: string, jobId: string, reason: string, at: number) =>
       move(
         key,
         ['scheduled'],
-        { state: 'withdrawn', scheduleJobId: '', lastJobId: jobId },
+        { state: 'withdrawn', withdrawnAt: at, lastJobId: jobId },
         entry('withdrawn', jobId, reason),
       ),
 
@@ -435,6 +466,9 @@ function toRecord(raw: Record<string, string>): HireRecord {
     ...num('failedAt'),
     ...num('scheduledFor'),
     ...(raw['scheduleJobId'] ? { scheduleJobId: raw['scheduleJobId'] } : {}),
+    ...num('latestAt'),
+    ...str('latestJobId'),
+    ...num('withdrawnAt'),
     ...num('offboardedAt'),
     ...num('reactivatedAt'),
   } as HireRecord;
