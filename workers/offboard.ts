@@ -7,7 +7,7 @@ import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics.js';
 import type { Hire } from '../src/domain/hire.js';
 import type { ProvisionJobData } from '../src/queue/contract.js';
-import type { HireStore } from '../src/queue/hire-store.js';
+import type { HireRecord, HireStore } from '../src/queue/hire-store.js';
 import type { CancelOffboardJobData, OffboardJobData } from '../src/queue/leaver-intake.js';
 import type { OffboardingStore } from '../src/queue/offboarding-store.js';
 import type { Locks } from '../src/queue/locks.js';
@@ -27,7 +27,10 @@ export interface OffboardDeps {
   /** HR_TIMEZONE: the zone in which a termination date ends. */
   readonly zone: string;
   readonly docspace: Pick<DocspaceClient, 'findUserByEmail' | 'keyOwner' | 'setStatus'>;
-  readonly store: Pick<HireStore, 'keyOf' | 'get' | 'note' | 'withdrawn' | 'offboarded'>;
+  readonly store: Pick<
+    HireStore,
+    'keyOf' | 'get' | 'note' | 'withdrawn' | 'offboarded' | 'terminated'
+  >;
   readonly offboarding: Pick<
     OffboardingStore,
     'schedule' | 'get' | 'takeSlot' | 'finish' | 'cancel' | 'ours'
@@ -111,9 +114,12 @@ export function createOffboardProcessor(deps: OffboardDeps) {
     // A release carries the schedule of the job that was held; a termination owns its own.
     const owner = job.data.scheduleJobId ?? jobId;
     if (job.data.scheduleJobId === undefined) {
-      // Under the person's lease: a scheduled joiner's job waking now either made them already or
-      // finds them withdrawn, never creates them after this (rule 14).
+      // Recorded first: hire events accepted before this termination neither make the person nor
+      // cancel its disable (docs/design.md, rule 14 "The newest event decides"). Under the
+      // person's lease: a scheduled joiner's job waking now either made them already or finds
+      // them withdrawn, never creates them after this.
       const withdrawn = await leased(async () => {
+        await deps.store.terminated(key, job.data.receivedAt);
         const hire = await deps.store.get(key);
         if (hire?.state !== 'scheduled') return false;
         const reason = `terminated before the start date (effective ${when})`;
@@ -286,7 +292,7 @@ export function createOffboardProcessor(deps: OffboardDeps) {
  */
 export function createCancelOffboardProcessor(
   deps: Pick<OffboardDeps, 'offboarding' | 'logger' | 'locks' | 'lockKey' | 'lockTtlMs' | 'now'> & {
-    readonly store: Pick<HireStore, 'keyOf' | 'get' | 'note' | 'accepted'>;
+    readonly store: Pick<HireStore, 'keyOf' | 'get' | 'note' | 'accepted' | 'terminationCancelled'>;
     /** Puts a withdrawn joiner back on their schedule (rule 14); without it they stay withdrawn. */
     readonly joiners?: JoinerJobs;
   },
@@ -295,7 +301,7 @@ export function createCancelOffboardProcessor(
   return async (
     job: CancelOffboardJob,
     token?: string,
-  ): Promise<{ outcome: 'cancelled' | 'nothing-pending' }> => {
+  ): Promise<{ outcome: 'cancelled' | 'nothing-pending' | 'stale' }> => {
     const jobId = job.id ?? '';
     const { person } = job.data;
     const key = deps.store.keyOf(person.email);
@@ -310,42 +316,56 @@ export function createCancelOffboardProcessor(
       await job.moveToDelayed(now() + 500 + Math.floor(Math.random() * 1000), token);
       throw new DelayedError();
     }
-    let cancelled: boolean;
-    let joiner: string | undefined;
+    let outcome: 'cancelled' | 'nothing-pending' | 'stale';
+    let detail: string;
     try {
-      cancelled = await deps.offboarding.cancel(key, 'the termination was cancelled');
-      joiner = await reinstate(key, job);
+      [outcome, detail] = await cancel(key, job);
     } finally {
       await deps.locks.release(deps.lockKey(key), jobId);
     }
-    await deps.store.note(
-      key,
-      'termination cancelled',
-      joiner ?? (cancelled ? 'the pending disable is cancelled' : 'no disable was pending'),
-      jobId,
-    );
-    log.info('termination cancelled', {
-      outcome: cancelled ? 'cancelled' : 'nothing-pending',
-      ...(joiner === undefined ? {} : { joiner }),
-    });
-    return { outcome: cancelled ? 'cancelled' : 'nothing-pending' };
+    await deps.store.note(key, 'termination cancelled', detail, jobId);
+    log.info('termination cancelled', { outcome, detail });
+    return { outcome };
   };
+
+  /**
+   * Cancels what the person's termination started, unless a termination was accepted after this
+   * cancellation (it stands: docs/design.md, rule 14 "The newest event decides"). Answers the
+   * outcome and what the timeline says.
+   */
+  async function cancel(
+    key: string,
+    job: CancelOffboardJob,
+  ): Promise<['cancelled' | 'nothing-pending' | 'stale', string]> {
+    const record = await deps.store.get(key);
+    const at = job.data.receivedAt;
+    if ((record?.terminatedAt ?? -1) >= at) {
+      return ['stale', 'a termination accepted after this cancellation stands'];
+    }
+    await deps.store.terminationCancelled(key, at);
+    const cancelled = await deps.offboarding.cancel(key, 'the termination was cancelled');
+    const joiner = record?.state === 'withdrawn' ? await reinstate(key, record, job) : undefined;
+    const outcome = cancelled ? 'cancelled' : 'nothing-pending';
+    return [
+      outcome,
+      joiner ?? (cancelled ? 'the pending disable is cancelled' : 'no disable was pending'),
+    ];
+  }
 
   /**
    * A joiner a termination withdrew before their start (rule 14) goes back on their schedule, or
    * is made at once when the day has come: a new `provision` job with their newest hire, accepted
    * as of this cancellation, decides again (workers/provision.ts). Not when the termination came
    * after this cancellation, nor when a newer hire event decides already. Says what it did, for
-   * the timeline; undefined for anyone not withdrawn. Its job id comes from this job's, so a
-   * rerun after a crash adds nothing twice.
+   * the timeline. Its job id comes from this job's, so a rerun after a crash adds nothing twice.
    */
-  async function reinstate(key: string, job: CancelOffboardJob): Promise<string | undefined> {
-    const record = await deps.store.get(key);
-    if (record?.state !== 'withdrawn' || deps.joiners === undefined) return undefined;
+  async function reinstate(
+    key: string,
+    record: HireRecord,
+    job: CancelOffboardJob,
+  ): Promise<string | undefined> {
+    if (deps.joiners === undefined) return undefined;
     const at = job.data.receivedAt;
-    if ((record.withdrawnAt ?? 0) >= at) {
-      return 'the joiner stays withdrawn: the termination came after this cancellation';
-    }
     if ((record.latestAt ?? 0) > at) {
       return 'a newer hire event decides the joiner';
     }

@@ -44,7 +44,7 @@ export interface ProvisionDeps {
     | 'isAwaitingEmail'
     | 'stopAwaitingEmail'
   > &
-    Partial<Pick<HireStore, 'scheduled' | 'reactivated' | 'note'>>;
+    Partial<Pick<HireStore, 'scheduled' | 'reactivated' | 'note' | 'withdrawn'>>;
   /**
    * Leavers (rule 12): a hire cancels a pending disable, reactivates an account this service
    * disabled, and every account made is remembered for OFFBOARDING_SCOPE=created.
@@ -131,13 +131,20 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
       // Rule 14: the newest event accepted for a person who is not made yet decides their start.
       const superseded = supersededBecause(record, job, deps.leadDays);
       if (superseded !== undefined) {
-        await deps.store.note?.(key, 'superseded', superseded, jobId);
-        log.info('hire superseded', { outcome: 'not-needed', state: record?.state, superseded });
+        const { reason } = superseded;
+        if (superseded.withdraw !== undefined && record?.state !== 'withdrawn') {
+          await deps.store.withdrawn?.(key, jobId, reason, superseded.withdraw);
+        } else {
+          await deps.store.note?.(key, 'superseded', reason, jobId);
+        }
+        log.info('hire superseded', { outcome: 'not-needed', state: record?.state, reason });
         return { outcome: 'not-needed', userId: undefined };
       }
-      // A hire before a termination took effect cancels it (rule 12).
+      // A hire before a termination took effect cancels it (rule 12), but not one accepted before
+      // that termination (it is older news; docs/design.md, rule 14 "The newest event decides").
       if (
         !isUpdate &&
+        terminatedSince(record, job.data.receivedAt) === undefined &&
         deps.offboarding !== undefined &&
         (await deps.offboarding.cancel(key, 'a hire event arrived'))
       ) {
@@ -341,16 +348,17 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
  * Why a hire job must not schedule or create a person who is not made yet (rule 14), or undefined
  * when it may: a newer hire or update event was accepted for them (it decides the start date; a
  * delayed job woken while that one still waits would otherwise create on the old date), or a
- * termination accepted after this event withdrew them. Order is the intake's: when each event was
- * accepted (`receivedAt`), ties broken by which the record names. Only with start dates in play:
- * without them every event means "at once", whichever runs first. A record Redis lost names no
- * newer event, so it never blocks one (rule 9).
+ * termination was accepted after this event and not cancelled since (`withdraw`: when, for the
+ * record). Order is the intake's: when each event was accepted (`receivedAt`), ties broken by
+ * which the record names. Only with start dates in play: without them every event means "at
+ * once", whichever runs first. A record Redis lost names no newer event, so it never blocks one
+ * (rule 9).
  */
 export function supersededBecause(
   record: HireRecord | undefined,
   job: Pick<ProvisionJob, 'id' | 'data'>,
   leadDays: number | undefined,
-): string | undefined {
+): { readonly reason: string; readonly withdraw?: number } | undefined {
   if (record === undefined || PROVISIONED.has(record.state)) return undefined;
   if (leadDays === undefined && job.data.scheduledFor === undefined) return undefined;
   const at = job.data.receivedAt;
@@ -359,16 +367,22 @@ export function supersededBecause(
     record.latestJobId !== job.id &&
     (record.latestAt ?? 0) >= at
   ) {
-    return `a newer event for this person was accepted (job ${record.latestJobId})`;
+    return { reason: `a newer event for this person was accepted (job ${record.latestJobId})` };
   }
-  if (
-    record.state === 'withdrawn' &&
-    record.withdrawnAt !== undefined &&
-    record.withdrawnAt >= at
-  ) {
-    return 'a termination accepted after this event withdrew the joiner';
-  }
-  return undefined;
+  const terminatedAt = terminatedSince(record, at);
+  return terminatedAt === undefined
+    ? undefined
+    : { reason: 'terminated after this hire event was accepted', withdraw: terminatedAt };
+}
+
+/**
+ * When a termination accepted at or after `at` (ms) and not cancelled since was accepted, or
+ * undefined when there is none.
+ */
+export function terminatedSince(record: HireRecord | undefined, at: number): number | undefined {
+  const terminatedAt = record?.terminatedAt;
+  if (terminatedAt === undefined || terminatedAt < at) return undefined;
+  return terminatedAt > (record?.cancelledAt ?? 0) ? terminatedAt : undefined;
 }
 
 /** States in which the person's account is made (or was, and disabled by us). */

@@ -48,8 +48,13 @@ export interface HireRecord {
    */
   readonly latestAt?: number;
   readonly latestJobId?: string;
-  /** A withdrawn joiner: when the termination that withdrew them was accepted (ms). */
-  readonly withdrawnAt?: number;
+  /**
+   * When the newest termination for this person was accepted (ms), and the newest cancellation of
+   * one: events accepted before a termination that no cancellation followed make no one (rule 14)
+   * and cancel no disable (rule 12).
+   */
+  readonly terminatedAt?: number;
+  readonly cancelledAt?: number;
   readonly offboardedAt?: number;
   /** A hire event reactivated the account this service had disabled (rule 12). */
   readonly reactivatedAt?: number;
@@ -147,13 +152,14 @@ end
 return 0
 `;
 
-// KEYS: hire. ARGV: accepted at (ms), job id, ttl. Names the newest event accepted for the person
-// (rule 14), never an older one over a newer: deliveries of one person may be stored in any order.
-// Whatever the state, so a scheduled joiner's delayed job sees that a newer event waits.
-const LATEST = `
-local at = redis.call('HGET', KEYS[1], 'latestAt')
-if at and tonumber(at) > tonumber(ARGV[1]) then return 0 end
-redis.call('HSET', KEYS[1], 'latestAt', ARGV[1], 'latestJobId', ARGV[2])
+// KEYS: hire. ARGV: a time field, when the event was accepted (ms), ttl, then field/value pairs
+// to set with it. Records the newest event of a kind for the person (rules 12 and 14), never an
+// older over a newer (deliveries of one person may be stored and run in any order), whatever the
+// state: a scheduled joiner's delayed job sees that a newer event waits.
+const NEWEST = `
+local at = redis.call('HGET', KEYS[1], ARGV[1])
+if at and tonumber(at) > tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], unpack(ARGV, 4))
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 return 1
 `;
@@ -174,7 +180,10 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
   const transition = defineScript(redis, 'onboardingHireTransitionV2', 5, TRANSITION);
   const forget = defineScript(redis, 'onboardingHireForgetAttempt', 1, FORGET_ATTEMPT);
   const begin = defineScript(redis, 'onboardingHireBeginAttempt', 1, BEGIN_ATTEMPT);
-  const latest = defineScript(redis, 'onboardingHireLatestEvent', 1, LATEST);
+  const newest = defineScript(redis, 'onboardingHireNewestEvent', 1, NEWEST);
+  const mark = async (key: string, field: string, at: number, ...more: string[]) => {
+    await newest.run([keys.hire(key)], [field, at, HIRE_RECORD_TTL_SECONDS, ...more]);
+  };
 
   const entry = (event: string, jobId?: string, detail?: string): string =>
     JSON.stringify({
@@ -237,9 +246,14 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
      * A hire or update event for this person was accepted at `at` (its job's `receivedAt`) as job
      * `jobId`: it becomes the newest, unless a newer one is recorded (rule 14).
      */
-    async accepted(key: string, jobId: string, at: number): Promise<void> {
-      await latest.run([keys.hire(key)], [at, jobId, HIRE_RECORD_TTL_SECONDS]);
-    },
+    accepted: (key: string, jobId: string, at: number) =>
+      mark(key, 'latestAt', at, 'latestJobId', jobId),
+
+    /** A termination for this person was accepted at `at`. */
+    terminated: (key: string, at: number) => mark(key, 'terminatedAt', at),
+
+    /** A cancellation of their termination was accepted at `at`. */
+    terminationCancelled: (key: string, at: number) => mark(key, 'cancelledAt', at),
 
     /** Before the first create call: remembers when we first tried (rule 7's comparison point). */
     async beginAttempt(key: string, jobId: string): Promise<number> {
@@ -336,14 +350,14 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
       ),
 
     /**
-     * A scheduled joiner was terminated before their account was made: nothing is created. `at`
-     * is when the termination was accepted: hire events accepted before it no longer make them.
+     * A joiner was terminated before their account was made: nothing is created. `at` is when the
+     * termination was accepted: hire events accepted before it no longer make them.
      */
     withdrawn: (key: string, jobId: string, reason: string, at: number) =>
       move(
         key,
-        ['scheduled'],
-        { state: 'withdrawn', withdrawnAt: at, lastJobId: jobId },
+        ['received', 'failed', 'scheduled'],
+        { state: 'withdrawn', terminatedAt: at, lastJobId: jobId },
         entry('withdrawn', jobId, reason),
       ),
 
@@ -468,7 +482,8 @@ function toRecord(raw: Record<string, string>): HireRecord {
     ...(raw['scheduleJobId'] ? { scheduleJobId: raw['scheduleJobId'] } : {}),
     ...num('latestAt'),
     ...str('latestJobId'),
-    ...num('withdrawnAt'),
+    ...num('terminatedAt'),
+    ...num('cancelledAt'),
     ...num('offboardedAt'),
     ...num('reactivatedAt'),
   } as HireRecord;

@@ -4,6 +4,7 @@ import type { Job } from 'bullmq';
 import { addDays, dayIn, startOfDay } from '../../src/domain/effective-date.js';
 import { createKeys } from '../../src/queue/keys.js';
 import { createLocks } from '../../src/queue/locks.js';
+import { createOffboardingStore } from '../../src/queue/offboarding-store.js';
 import { waitFor } from '../helpers/redis.js';
 import { okCalls, startStack, type Stack } from '../helpers/stack.js';
 
@@ -30,12 +31,12 @@ function testClock() {
   };
 }
 
-async function start(t: TestContext) {
+async function start(t: TestContext, settings: Record<string, string> = {}) {
   const clock = testClock();
   // A day ahead from the start: a job that meets a taken lease waits a day of real time.
   clock.set(Date.now() + DAY);
   const stack = await startStack(
-    { OFFBOARDING: 'disable', PROVISION_LEAD_DAYS: String(LEAD) },
+    { OFFBOARDING: 'disable', PROVISION_LEAD_DAYS: String(LEAD), ...settings },
     { now: clock.now },
   );
   t.after(() => stack.close());
@@ -253,6 +254,64 @@ describe('start dates: a cancelled termination (docs/design.md, rules 12 and 14)
     await outcomeOf(stack, early);
     assert.equal((await stack.store.get(stack.store.keyOf(person.email)))?.state, 'withdrawn');
     const last = (await stack.store.timeline(stack.store.keyOf(person.email))).at(-1);
-    assert.match(last?.detail ?? '', /stays withdrawn/);
+    assert.match(last?.detail ?? '', /termination accepted after this cancellation stands/);
+  });
+});
+
+describe('a termination and a hire accepted before it that runs after it (docs/design.md, rules 12 and 14)', () => {
+  /** A hire parked on the person's lease, then a termination accepted and run while it waits. */
+  async function hireThenTermination(stack: Stack, n: number, startDate: string) {
+    const person = joiner(n, startDate);
+    const release = await holdLease(stack, person.email);
+    await stack.post(person);
+    const hire = await delayedJob(stack, 'provision', startingOn(startDate));
+    await release();
+    await stack.post(
+      { employeeId: person.employeeId, email: person.email, terminationDate: startDate },
+      { type: 'employee.terminated' },
+    );
+    const offboarding = createOffboardingStore({
+      redis: stack.redis,
+      keys: createKeys(stack.prefix),
+    });
+    const key = stack.store.keyOf(person.email);
+    await waitFor(async () =>
+      (await offboarding.get(key))?.state === 'scheduled' ? true : undefined,
+    );
+    return { person, hire, offboarding, key };
+  }
+
+  it('with start dates, the joiner is not scheduled: withdrawn, and a cancelled termination brings them back', async (t) => {
+    const { stack, today } = await start(t);
+    const { person, hire, offboarding, key } = await hireThenTermination(
+      stack,
+      8,
+      addDays(today, 30),
+    );
+    await hire.promote();
+    assert.equal(await outcomeOf(stack, hire), 'not-needed');
+    assert.equal((await stack.store.get(key))?.state, 'withdrawn');
+    assert.equal((await offboarding.get(key))?.state, 'scheduled', 'the disable is not cancelled');
+
+    await stack.post(
+      { employeeId: person.employeeId, email: person.email },
+      { type: 'employee.termination_cancelled' },
+    );
+    const back = await recordIn(stack, person.email, 'scheduled');
+    assert.equal(back.scheduledFor, dueAt(person.startDate));
+    assert.equal((await offboarding.get(key))?.state, 'cancelled');
+    assert.equal(created(stack), 0);
+  });
+
+  it('without start dates, the hire makes the account at once but does not cancel the later termination', async (t) => {
+    const { stack, today } = await start(t, { PROVISION_LEAD_DAYS: '' });
+    const { person, hire, offboarding, key } = await hireThenTermination(
+      stack,
+      9,
+      addDays(today, 30),
+    );
+    await hire.promote();
+    await stack.settled([person.email], ['invited']);
+    assert.equal((await offboarding.get(key))?.state, 'scheduled', 'the disable still waits');
   });
 });
