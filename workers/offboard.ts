@@ -9,7 +9,9 @@ import { shownTermination } from '../src/domain/hr-termination.js';
 import { CircuitOpenError, DocspaceError, ServiceError, UpstreamError } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics.js';
-import type { HireStore } from '../src/queue/hire-store.js';
+import type { Hire } from '../src/domain/hire.js';
+import type { ProvisionJobData } from '../src/queue/contract.js';
+import type { HireRecord, HireStore } from '../src/queue/hire-store.js';
 import type { CancelOffboardJobData, OffboardJobData } from '../src/queue/leaver-intake.js';
 import type { OffboardingStore } from '../src/queue/offboarding-store.js';
 import type { Locks } from '../src/queue/locks.js';
@@ -30,7 +32,10 @@ export interface OffboardDeps {
   /** HR_TIMEZONE: the zone in which a termination date ends. */
   readonly zone: string;
   readonly docspace: Pick<DocspaceClient, 'findUserByEmail' | 'keyOwner' | 'setStatus'>;
-  readonly store: Pick<HireStore, 'keyOf' | 'get' | 'note' | 'withdrawn' | 'offboarded'>;
+  readonly store: Pick<
+    HireStore,
+    'keyOf' | 'get' | 'note' | 'withdrawn' | 'offboarded' | 'terminated'
+  >;
   readonly offboarding: Pick<
     OffboardingStore,
     'schedule' | 'get' | 'takeSlot' | 'finish' | 'cancel' | 'ours' | 'reschedule'
@@ -128,13 +133,18 @@ export function createOffboardProcessor(deps: OffboardDeps) {
     // A release carries the schedule of the job that was held; a termination owns its own.
     const owner = job.data.scheduleJobId ?? jobId;
     if (job.data.scheduleJobId === undefined) {
-      const hire = await deps.store.get(key);
-      if (hire?.state === 'scheduled') {
-        await deps.store.withdrawn(
-          key,
-          jobId,
-          `terminated before the start date (effective ${when})`,
-        );
+      // Recorded first: hire events accepted before this termination neither make the person nor
+      // cancel its disable (docs/design.md, rule 14 "The newest event decides"). Under the
+      // person's lease: a scheduled joiner's job waking now either made them already or finds
+      // them withdrawn, never creates them after this.
+      const withdrawn = await leased(async () => {
+        await deps.store.terminated(key, job.data.receivedAt);
+        const hire = await deps.store.get(key);
+        if (hire?.state !== 'scheduled') return false;
+        const reason = `terminated before the start date (effective ${when})`;
+        return (await deps.store.withdrawn(key, jobId, reason, job.data.receivedAt)).applied;
+      });
+      if (withdrawn) {
         log.info('scheduled joiner withdrawn', { outcome: 'withdrawn' });
         return { outcome: 'withdrawn' };
       }
@@ -164,15 +174,20 @@ export function createOffboardProcessor(deps: OffboardDeps) {
       }
     }
 
-    if (!(await deps.locks.acquire(deps.lockKey(key), jobId, deps.lockTtlMs))) {
-      // A hire or another leaver job works on this person now: come back shortly, no attempt used.
-      await job.moveToDelayed(now() + 500 + Math.floor(Math.random() * 1000), token);
-      throw new DelayedError();
-    }
-    try {
-      return await disable();
-    } finally {
-      await deps.locks.release(deps.lockKey(key), jobId);
+    return await leased(disable);
+
+    /** Runs `work` holding the person's lease (see OffboardDeps.locks). */
+    async function leased<T>(work: () => Promise<T>): Promise<T> {
+      if (!(await deps.locks.acquire(deps.lockKey(key), jobId, deps.lockTtlMs))) {
+        // A hire or another leaver job works on this person now: come back shortly, no attempt used.
+        await job.moveToDelayed(now() + 500 + Math.floor(Math.random() * 1000), token);
+        throw new DelayedError();
+      }
+      try {
+        return await work();
+      } finally {
+        await deps.locks.release(deps.lockKey(key), jobId);
+      }
     }
 
     async function disable(): Promise<OffboardResult> {
@@ -424,12 +439,17 @@ export function createOffboardProcessor(deps: OffboardDeps) {
  * released). An account already disabled stays so: a hire event reactivates it.
  */
 export function createCancelOffboardProcessor(
-  deps: Pick<OffboardDeps, 'store' | 'offboarding' | 'logger' | 'locks' | 'lockKey' | 'lockTtlMs'>,
+  deps: Pick<OffboardDeps, 'offboarding' | 'logger' | 'locks' | 'lockKey' | 'lockTtlMs' | 'now'> & {
+    readonly store: Pick<HireStore, 'keyOf' | 'get' | 'note' | 'accepted' | 'terminationCancelled'>;
+    /** Puts a withdrawn joiner back on their schedule (rule 14); without it they stay withdrawn. */
+    readonly joiners?: JoinerJobs;
+  },
 ) {
+  const now = deps.now ?? Date.now;
   return async (
     job: CancelOffboardJob,
     token?: string,
-  ): Promise<{ outcome: 'cancelled' | 'nothing-pending' }> => {
+  ): Promise<{ outcome: 'cancelled' | 'nothing-pending' | 'stale' }> => {
     const jobId = job.id ?? '';
     const { person } = job.data;
     const key = deps.store.keyOf(person.email);
@@ -441,22 +461,78 @@ export function createCancelOffboardProcessor(
     });
     // Not while a disable of this person is being sent (see OffboardDeps.locks).
     if (!(await deps.locks.acquire(deps.lockKey(key), jobId, deps.lockTtlMs))) {
-      await job.moveToDelayed(Date.now() + 500 + Math.floor(Math.random() * 1000), token);
+      await job.moveToDelayed(now() + 500 + Math.floor(Math.random() * 1000), token);
       throw new DelayedError();
     }
-    let cancelled: boolean;
+    let outcome: 'cancelled' | 'nothing-pending' | 'stale';
+    let detail: string;
     try {
-      cancelled = await deps.offboarding.cancel(key, 'the termination was cancelled');
+      [outcome, detail] = await cancel(key, job);
     } finally {
       await deps.locks.release(deps.lockKey(key), jobId);
     }
-    await deps.store.note(
-      key,
-      'termination cancelled',
-      cancelled ? 'the pending disable is cancelled' : 'no disable was pending',
-      jobId,
-    );
-    log.info('termination cancelled', { outcome: cancelled ? 'cancelled' : 'nothing-pending' });
-    return { outcome: cancelled ? 'cancelled' : 'nothing-pending' };
+    await deps.store.note(key, 'termination cancelled', detail, jobId);
+    log.info('termination cancelled', { outcome, detail });
+    return { outcome };
   };
+
+  /**
+   * Cancels what the person's termination started, unless a termination was accepted after this
+   * cancellation (it stands: docs/design.md, rule 14 "The newest event decides"). Answers the
+   * outcome and what the timeline says.
+   */
+  async function cancel(
+    key: string,
+    job: CancelOffboardJob,
+  ): Promise<['cancelled' | 'nothing-pending' | 'stale', string]> {
+    const record = await deps.store.get(key);
+    const at = job.data.receivedAt;
+    if ((record?.terminatedAt ?? -1) >= at) {
+      return ['stale', 'a termination accepted after this cancellation stands'];
+    }
+    await deps.store.terminationCancelled(key, at);
+    const cancelled = await deps.offboarding.cancel(key, 'the termination was cancelled');
+    const joiner = record?.state === 'withdrawn' ? await reinstate(key, record, job) : undefined;
+    const outcome = cancelled ? 'cancelled' : 'nothing-pending';
+    return [
+      outcome,
+      joiner ?? (cancelled ? 'the pending disable is cancelled' : 'no disable was pending'),
+    ];
+  }
+
+  /**
+   * A joiner a termination withdrew before their start (rule 14) goes back on their schedule, or
+   * is made at once when the day has come: a new `provision` job with their newest hire, accepted
+   * as of this cancellation, decides again (workers/provision.ts). Not when the termination came
+   * after this cancellation, nor when a newer hire event decides already. Says what it did, for
+   * the timeline. Its job id comes from this job's, so a rerun after a crash adds nothing twice.
+   */
+  async function reinstate(
+    key: string,
+    record: HireRecord,
+    job: CancelOffboardJob,
+  ): Promise<string | undefined> {
+    if (deps.joiners === undefined) return undefined;
+    const at = job.data.receivedAt;
+    if ((record.latestAt ?? 0) > at) {
+      return 'a newer hire event decides the joiner';
+    }
+    const from = record.latestJobId ?? record.scheduleJobId;
+    const hire = from === undefined ? undefined : await deps.joiners.hireOf(from);
+    if (hire === undefined) {
+      return 'the joiner stays withdrawn: their hire is no longer held; deliver it again';
+    }
+    const restoreId = `${job.id ?? ''}-joiner`;
+    await deps.joiners.add(restoreId, { hire, deliveryId: job.data.deliveryId, receivedAt: at });
+    await deps.store.accepted(key, restoreId, at);
+    return 'the joiner is back on their schedule (made at once if their day has come)';
+  }
+}
+
+/** The `provision` jobs a cancelled termination reads and adds (rule 14). */
+export interface JoinerJobs {
+  /** The hire a `provision` job carries; undefined once the job is gone. */
+  hireOf(jobId: string): Promise<Hire | undefined>;
+  /** Adds a `provision` job; an id already held adds nothing. */
+  add(jobId: string, data: ProvisionJobData): Promise<void>;
 }

@@ -7,7 +7,7 @@ import { cleanName } from '../src/domain/names.js';
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics.js';
 import type { ProvisionJobData, ProvisionResult } from '../src/queue/contract.js';
-import type { HireStore } from '../src/queue/hire-store.js';
+import type { HireRecord, HireStore } from '../src/queue/hire-store.js';
 import type { HireFetcher } from '../src/providers/types.js';
 import type { Locks } from '../src/queue/locks.js';
 import type { InviteBuffer } from '../src/queue/invite-buffer.js';
@@ -49,7 +49,7 @@ export interface ProvisionDeps {
     | 'isAwaitingEmail'
     | 'stopAwaitingEmail'
   > &
-    Partial<Pick<HireStore, 'scheduled' | 'reactivated' | 'note'>>;
+    Partial<Pick<HireStore, 'scheduled' | 'reactivated' | 'note' | 'withdrawn'>>;
   /**
    * Leavers (rule 12): a hire cancels a pending disable, reactivates an account this service
    * disabled, and every account made is remembered for OFFBOARDING_SCOPE=created.
@@ -142,9 +142,23 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
         log.info('update of a leaver ignored', { outcome: 'not-needed', state: record.state });
         return { outcome: 'not-needed', userId: record.userId };
       }
-      // A hire before a termination took effect cancels it (rule 12).
+      // Rule 14: the newest event accepted for a person who is not made yet decides their start.
+      const superseded = supersededBecause(record, job, deps.leadDays);
+      if (superseded !== undefined) {
+        const { reason } = superseded;
+        if (superseded.withdraw !== undefined && record?.state !== 'withdrawn') {
+          await deps.store.withdrawn?.(key, jobId, reason, superseded.withdraw);
+        } else {
+          await deps.store.note?.(key, 'superseded', reason, jobId);
+        }
+        log.info('hire superseded', { outcome: 'not-needed', state: record?.state, reason });
+        return { outcome: 'not-needed', userId: undefined };
+      }
+      // A hire before a termination took effect cancels it (rule 12), but not one accepted before
+      // that termination (it is older news; docs/design.md, rule 14 "The newest event decides").
       if (
         !isUpdate &&
+        terminatedSince(record, job.data.receivedAt) === undefined &&
         deps.offboarding !== undefined &&
         (await deps.offboarding.cancel(key, 'a hire event arrived'))
       ) {
@@ -155,9 +169,12 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
         return await reactivate(record.userId);
       }
       // Rule 14: a joiner whose start is further away than PROVISION_LEAD_DAYS waits. A job woken
-      // from that wait goes on only while the record still names it (a later event moved the
-      // start, or a termination withdrew the joiner), and checks the clock again.
-      if (job.data.scheduledFor !== undefined && record?.scheduleJobId !== jobId) {
+      // from that wait goes on only while the joiner is still scheduled by it (a later event moved
+      // the start, or a termination withdrew the joiner), and checks the clock again.
+      if (
+        job.data.scheduledFor !== undefined &&
+        (record?.state !== 'scheduled' || record.scheduleJobId !== jobId)
+      ) {
         log.info('scheduled hire superseded', { outcome: 'not-needed', state: record?.state });
         return { outcome: 'not-needed', userId: undefined };
       }
@@ -340,3 +357,47 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
     }
   };
 }
+
+/**
+ * Why a hire job must not schedule or create a person who is not made yet (rule 14), or undefined
+ * when it may: a newer hire or update event was accepted for them (it decides the start date; a
+ * delayed job woken while that one still waits would otherwise create on the old date), or a
+ * termination was accepted after this event and not cancelled since (`withdraw`: when, for the
+ * record). Order is the intake's: when each event was accepted (`receivedAt`), ties broken by
+ * which the record names. Only with start dates in play: without them every event means "at
+ * once", whichever runs first. A record Redis lost names no newer event, so it never blocks one
+ * (rule 9).
+ */
+export function supersededBecause(
+  record: HireRecord | undefined,
+  job: Pick<ProvisionJob, 'id' | 'data'>,
+  leadDays: number | undefined,
+): { readonly reason: string; readonly withdraw?: number } | undefined {
+  if (record === undefined || PROVISIONED.has(record.state)) return undefined;
+  if (leadDays === undefined && job.data.scheduledFor === undefined) return undefined;
+  const at = job.data.receivedAt;
+  if (
+    record.latestJobId !== undefined &&
+    record.latestJobId !== job.id &&
+    (record.latestAt ?? 0) >= at
+  ) {
+    return { reason: `a newer event for this person was accepted (job ${record.latestJobId})` };
+  }
+  const terminatedAt = terminatedSince(record, at);
+  return terminatedAt === undefined
+    ? undefined
+    : { reason: 'terminated after this hire event was accepted', withdraw: terminatedAt };
+}
+
+/**
+ * When a termination accepted at or after `at` (ms) and not cancelled since was accepted, or
+ * undefined when there is none.
+ */
+export function terminatedSince(record: HireRecord | undefined, at: number): number | undefined {
+  const terminatedAt = record?.terminatedAt;
+  if (terminatedAt === undefined || terminatedAt < at) return undefined;
+  return terminatedAt > (record?.cancelledAt ?? 0) ? terminatedAt : undefined;
+}
+
+/** States in which the person's account is made (or was, and disabled by us). */
+const PROVISIONED: ReadonlySet<string> = new Set(['created', 'invited', 'existed', 'offboarded']);

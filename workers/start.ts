@@ -36,7 +36,12 @@ import { createGrantsProcessor } from './grants.js';
 import { createGrantRequester, type ProvisionRules } from './grants-request.js';
 import { createGroupIds } from './group-ids.js';
 import { createGrantsStore } from '../src/queue/grants-store.js';
-import { GRANTS_FULL_JOB, GRANTS_TICK_JOB } from '../src/queue/contract.js';
+import {
+  GRANTS_FULL_JOB,
+  GRANTS_TICK_JOB,
+  PROVISION_JOB,
+  provisionJobOptions,
+} from '../src/queue/contract.js';
 import type { RulesFile } from '../src/domain/rules.js';
 import { loadRulesFile } from '../src/rules/load.js';
 import { createRedisSetup, keepRedisSetup } from './redis-setup.js';
@@ -235,10 +240,21 @@ function buildProcessors(
     ...(metrics ? { metrics } : {}),
   });
   const cancelOffboard = createCancelOffboardProcessor({
+    ...clock,
     store,
     offboarding,
     logger,
     ...personLease,
+    joiners: {
+      hireOf: async (jobId) => (await queues.hires.getJob(jobId))?.data.hire,
+      add: async (jobId, data) => {
+        const { attempts, backoffMs, failedRetentionDays } = config.jobs;
+        await queues.hires.add(PROVISION_JOB, data, {
+          ...provisionJobOptions(attempts, backoffMs, failedRetentionDays),
+          jobId,
+        });
+      },
+    },
   });
   const grants = buildGrants(deps, parts, waitsOf(queues.invites));
   const flush =

@@ -42,6 +42,19 @@ export interface HireRecord {
   /** A scheduled joiner: when the account is to be made (rule 14), and the job that will. */
   readonly scheduledFor?: number;
   readonly scheduleJobId?: string;
+  /**
+   * The newest hire or update event accepted for this person (rule 14: the newest event decides
+   * the start date): when the intake accepted it (ms, the job's `receivedAt`) and its job.
+   */
+  readonly latestAt?: number;
+  readonly latestJobId?: string;
+  /**
+   * When the newest termination for this person was accepted (ms), and the newest cancellation of
+   * one: events accepted before a termination that no cancellation followed make no one (rule 14)
+   * and cancel no disable (rule 12).
+   */
+  readonly terminatedAt?: number;
+  readonly cancelledAt?: number;
   readonly offboardedAt?: number;
   /** A hire event reactivated the account this service had disabled (rule 12). */
   readonly reactivatedAt?: number;
@@ -139,6 +152,18 @@ end
 return 0
 `;
 
+// KEYS: hire. ARGV: a time field, when the event was accepted (ms), ttl, then field/value pairs
+// to set with it. Records the newest event of a kind for the person (rules 12 and 14), never an
+// older over a newer (deliveries of one person may be stored and run in any order), whatever the
+// state: a scheduled joiner's delayed job sees that a newer event waits.
+const NEWEST = `
+local at = redis.call('HGET', KEYS[1], ARGV[1])
+if at and tonumber(at) > tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], unpack(ARGV, 4))
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+`;
+
 /** The outcome of a guarded transition: applied (from which state) or refused (in which state). */
 export type Transition =
   | { readonly applied: true; readonly from: string }
@@ -155,6 +180,10 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
   const transition = defineScript(redis, 'onboardingHireTransitionV2', 5, TRANSITION);
   const forget = defineScript(redis, 'onboardingHireForgetAttempt', 1, FORGET_ATTEMPT);
   const begin = defineScript(redis, 'onboardingHireBeginAttempt', 1, BEGIN_ATTEMPT);
+  const newest = defineScript(redis, 'onboardingHireNewestEvent', 1, NEWEST);
+  const mark = async (key: string, field: string, at: number, ...more: string[]) => {
+    await newest.run([keys.hire(key)], [field, at, HIRE_RECORD_TTL_SECONDS, ...more]);
+  };
 
   const entry = (event: string, jobId?: string, detail?: string): string =>
     JSON.stringify({
@@ -212,6 +241,19 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
         },
         entry('received', jobId),
       ),
+
+    /**
+     * A hire or update event for this person was accepted at `at` (its job's `receivedAt`) as job
+     * `jobId`: it becomes the newest, unless a newer one is recorded (rule 14).
+     */
+    accepted: (key: string, jobId: string, at: number) =>
+      mark(key, 'latestAt', at, 'latestJobId', jobId),
+
+    /** A termination for this person was accepted at `at`. */
+    terminated: (key: string, at: number) => mark(key, 'terminatedAt', at),
+
+    /** A cancellation of their termination was accepted at `at`. */
+    terminationCancelled: (key: string, at: number) => mark(key, 'cancelledAt', at),
 
     /** Before the first create call: remembers when we first tried (rule 7's comparison point). */
     async beginAttempt(key: string, jobId: string): Promise<number> {
@@ -307,12 +349,15 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
         entry('scheduled', jobId, new Date(at).toISOString()),
       ),
 
-    /** A scheduled joiner was terminated before their account was made: nothing is created. */
-    withdrawn: (key: string, jobId: string, reason: string) =>
+    /**
+     * A joiner was terminated before their account was made: nothing is created. `at` is when the
+     * termination was accepted: hire events accepted before it no longer make them.
+     */
+    withdrawn: (key: string, jobId: string, reason: string, at: number) =>
       move(
         key,
-        ['scheduled'],
-        { state: 'withdrawn', scheduleJobId: '', lastJobId: jobId },
+        ['received', 'failed', 'scheduled'],
+        { state: 'withdrawn', terminatedAt: at, lastJobId: jobId },
         entry('withdrawn', jobId, reason),
       ),
 
@@ -435,6 +480,10 @@ function toRecord(raw: Record<string, string>): HireRecord {
     ...num('failedAt'),
     ...num('scheduledFor'),
     ...(raw['scheduleJobId'] ? { scheduleJobId: raw['scheduleJobId'] } : {}),
+    ...num('latestAt'),
+    ...str('latestJobId'),
+    ...num('terminatedAt'),
+    ...num('cancelledAt'),
     ...num('offboardedAt'),
     ...num('reactivatedAt'),
   } as HireRecord;

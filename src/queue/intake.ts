@@ -20,7 +20,7 @@ export interface IntakeDeps {
   readonly queue: Pick<Queue<ProvisionJobData>, 'add' | 'addBulk'>;
   readonly redis: RedisConnection;
   readonly keys: Keys;
-  readonly hireStore: Pick<HireStore, 'received'>;
+  readonly hireStore: Pick<HireStore, 'received' | 'accepted' | 'keyOf'>;
   readonly now?: () => number;
 }
 
@@ -83,11 +83,16 @@ export function createIntake(deps: IntakeDeps) {
       // A copy that found the marker `pending` writes the records only where none exists: the
       // attempt that took the marker may have died (Redis failover, restart) after storing the jobs
       // but before their records, and a record without the email cannot be invited.
-      const records = hires.flatMap((item, index) =>
-        item.kind === 'full'
-          ? [deps.hireStore.received(item.hire, jobIds[index] ?? '', !claimed)]
-          : [],
-      );
+      // Each also names its job the person's newest event (rule 14): a scheduled joiner's delayed
+      // job that wakes while this one still waits must not create them on the old date.
+      const records = hires.flatMap((item, index) => {
+        if (item.kind !== 'full') return [];
+        const jobId = jobIds[index] ?? '';
+        return [
+          deps.hireStore.received(item.hire, jobId, !claimed),
+          deps.hireStore.accepted(deps.hireStore.keyOf(item.hire.email), jobId, receivedAt),
+        ];
+      });
       await Promise.all([...records, markDone()]);
       // The jobs are stored now, whoever stored them first: later copies added nothing.
       return { outcome: claimed ? 'accepted' : 'duplicate', jobIds };

@@ -41,7 +41,9 @@ describe('a delivery whose first attempt died half-way (the Sentinel failover su
       redis,
       keys,
       hireStore: {
+        keyOf: store.keyOf,
         received: () => Promise.reject(new Error('Connection is closed.')),
+        accepted: () => Promise.reject(new Error('Connection is closed.')),
       },
     });
     await assert.rejects(dying('hires', 'msg_half', [ana]), QueueUnavailableError);
