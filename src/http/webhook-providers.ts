@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js';
 import type { Intake } from '../queue/intake.js';
 import type { ProviderConfig } from '../providers/settings.js';
 import type { Provider, WebhookAdapter } from '../providers/types.js';
+import { sendJson } from './answer.js';
 import { setWebhookOutcome } from './metrics-route.js';
 import { BODY_LIMIT, requireConfigured, type WebhookAnswer } from './webhook-hires.js';
 
@@ -52,7 +53,7 @@ export function createProviderWebhooks(deps: ProviderWebhooksDeps): Router {
         if (event.kind === 'ping') {
           log.info('webhook ping answered', { outcome: 'ping' });
           setWebhookOutcome(res, 'ignored');
-          res.status(200).json({ status: 'ok' } satisfies WebhookAnswer);
+          sendJson(res, 200, { status: 'ok' } satisfies WebhookAnswer);
           return;
         }
         if (event.kind === 'ignored') {
@@ -63,7 +64,7 @@ export function createProviderWebhooks(deps: ProviderWebhooksDeps): Router {
             ...(event.note === undefined ? {} : { note: event.note }),
           });
           setWebhookOutcome(res, 'ignored');
-          res.status(200).json({ status: 'ignored', type: event.type } satisfies WebhookAnswer);
+          sendJson(res, 200, { status: 'ignored', type: event.type } satisfies WebhookAnswer);
           return;
         }
         const { outcome, jobIds } = await deps.intake(
@@ -80,9 +81,7 @@ export function createProviderWebhooks(deps: ProviderWebhooksDeps): Router {
           jobIds,
         });
         setWebhookOutcome(res, outcome);
-        res
-          .status(200)
-          .json({ status: outcome, hires: event.items.length } satisfies WebhookAnswer);
+        sendJson(res, 200, { status: outcome, hires: event.items.length } satisfies WebhookAnswer);
       },
     );
   }
