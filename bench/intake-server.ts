@@ -90,7 +90,11 @@ async function serveNaive(): Promise<void> {
 
 async function serveStep(step: number): Promise<void> {
   const prefix = env['QUEUE_PREFIX'] ?? 'dso-bench';
-  const redis = createRedis(env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', 'producer');
+  // From `+intake` on, the connection the service's API uses (auto-pipelined, src/server.ts); the
+  // steps before it keep the plain one of the `queue.add` baseline.
+  const redis = createRedis(env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', 'producer', {
+    autoPipelining: step >= HANDLER_STEPS.indexOf('+intake'),
+  });
   const queue = new Queue(QUEUES.hires, {
     connection: redis,
     prefix,

@@ -71,19 +71,25 @@ export function createApp(deps: AppDeps): Express {
   // address into the header.
   const hops = deps.trustProxyHops ?? 0;
   app.set('trust proxy', hops > 0 ? hops : false);
-  // Counted first, so that deliveries refused while shutting down are counted too.
-  app.use('/webhooks/hires', countWebhookOutcome(deps.metrics, 'hires'));
-  for (const provider of deps.providers) {
-    app.use(`/webhooks/${provider.name}`, countWebhookOutcome(deps.metrics, provider.name));
-  }
-  // Before anything reads a body or checks a signature.
-  app.use(
-    '/webhooks',
-    createWebhookRateLimit({
-      perMinute: deps.webhookRateLimitPerMinute ?? 0,
-      logger: deps.logger,
-    }),
+  // Counted first, so that deliveries refused while shutting down are counted too. One layer for
+  // every webhook route: each layer express walks costs every request (docs/performance.md#intake-levers).
+  const counters = new Map(
+    ['hires', ...deps.providers.map((provider) => provider.name)].map((route) => [
+      route,
+      countWebhookOutcome(deps.metrics, route),
+    ]),
   );
+  app.use('/webhooks', (req, res, next) => {
+    // Express matches paths case-insensitively, and `/webhooks/hires/` is `/webhooks/hires`.
+    const count = counters.get(req.path.split('/', 2)[1]?.toLowerCase() ?? '');
+    if (count === undefined) next();
+    else count(req, res, next);
+  });
+  // Before anything reads a body or checks a signature; not mounted at all while it is off.
+  const perMinute = deps.webhookRateLimitPerMinute ?? 0;
+  if (perMinute > 0) {
+    app.use('/webhooks', createWebhookRateLimit({ perMinute, logger: deps.logger }));
+  }
   app.use('/webhooks', (_req, res, next) => {
     if (!deps.stopping()) {
       next();
@@ -92,10 +98,7 @@ export function createApp(deps: AppDeps): Express {
     res.setHeader('Connection', 'close');
     sendError(res, 503, 'ERR_QUEUE_UNAVAILABLE', 'shutting down; deliver again later');
   });
-  app.use(JSON_API_PATHS, jsonApiSecurityHeaders());
-  app.use(createHealthRoutes(deps.health));
-  app.use(createMetricsRoute(deps.metrics, deps.metricsToken));
-  app.use(createOpenApiRoute());
+  // The webhook routes first: the busiest, and no other route shares their paths.
   app.use(
     createHiresWebhook({
       secrets: deps.webhookSecrets,
@@ -115,6 +118,10 @@ export function createApp(deps: AppDeps): Express {
       ...(deps.now ? { now: deps.now } : {}),
     }),
   );
+  app.use(JSON_API_PATHS, jsonApiSecurityHeaders());
+  app.use(createHealthRoutes(deps.health));
+  app.use(createMetricsRoute(deps.metrics, deps.metricsToken));
+  app.use(createOpenApiRoute());
   // Wrong admin credentials are counted per client address, for the API and the dashboard alike.
   app.use('/admin', createAdminLoginLimit({ logger: deps.logger }));
   app.use(

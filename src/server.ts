@@ -40,7 +40,8 @@ export async function startApi(deps: {
   providers?: readonly Provider[];
 }): Promise<RunningApi> {
   const { config, logger } = deps;
-  const redis = deps.redis ?? createRedis(config.redis, 'producer');
+  // Auto-pipelined: concurrent deliveries share writes and reads to Redis (docs/performance.md#intake-levers).
+  const redis = deps.redis ?? createRedis(config.redis, 'producer', { autoPipelining: true });
   const ownsRedis = deps.redis === undefined;
   redis.on('error', (err: Error) => {
     logger.warn('redis (api) unavailable', { error: err.message });

@@ -6,6 +6,7 @@ import { PayloadError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Intake } from '../queue/intake.js';
 import type { LeaverIntake } from '../queue/leaver-intake.js';
+import { sendJson } from './answer.js';
 import { sendError } from './errors.js';
 import { noteWebhookRejection, setWebhookOutcome } from './metrics-route.js';
 
@@ -73,7 +74,7 @@ export function createHiresWebhook(deps: HiresWebhookDeps): Router {
           jobIds,
         });
         setWebhookOutcome(res, outcome);
-        res.status(200).json({ status: outcome, hires: people.length } satisfies WebhookAnswer);
+        sendJson(res, 200, { status: outcome, hires: people.length } satisfies WebhookAnswer);
         return;
       }
       // A mover (`employee.updated`) is provisioned like a hire: an account that exists is left
@@ -82,7 +83,7 @@ export function createHiresWebhook(deps: HiresWebhookDeps): Router {
       if (event.kind !== 'hires' && event.kind !== 'updates') {
         log.info('webhook ignored', { outcome: 'ignored' });
         setWebhookOutcome(res, 'ignored');
-        res.status(200).json({ status: 'ignored', type: event.type } satisfies WebhookAnswer);
+        sendJson(res, 200, { status: 'ignored', type: event.type } satisfies WebhookAnswer);
         return;
       }
       const { outcome, jobIds } = await deps.intake(
@@ -98,7 +99,7 @@ export function createHiresWebhook(deps: HiresWebhookDeps): Router {
         jobIds,
       });
       setWebhookOutcome(res, outcome);
-      res.status(200).json({ status: outcome, hires: event.hires.length } satisfies WebhookAnswer);
+      sendJson(res, 200, { status: outcome, hires: event.hires.length } satisfies WebhookAnswer);
     },
   );
   return router;

@@ -4,6 +4,7 @@ import type { Intake } from '../queue/intake.js';
 import type { LeaverIntake } from '../queue/leaver-intake.js';
 import type { ProviderConfig } from '../providers/settings.js';
 import type { Provider, WebhookAdapter } from '../providers/types.js';
+import { sendJson } from './answer.js';
 import { setWebhookOutcome } from './metrics-route.js';
 import { BODY_LIMIT, requireConfigured, type WebhookAnswer } from './webhook-hires.js';
 
@@ -55,7 +56,7 @@ export function createProviderWebhooks(deps: ProviderWebhooksDeps): Router {
         if (event.kind === 'ping') {
           log.info('webhook ping answered', { outcome: 'ping' });
           setWebhookOutcome(res, 'ignored');
-          res.status(200).json({ status: 'ok' } satisfies WebhookAnswer);
+          sendJson(res, 200, { status: 'ok' } satisfies WebhookAnswer);
           return;
         }
         if (event.kind === 'ignored') {
@@ -66,7 +67,7 @@ export function createProviderWebhooks(deps: ProviderWebhooksDeps): Router {
             ...(event.note === undefined ? {} : { note: event.note }),
           });
           setWebhookOutcome(res, 'ignored');
-          res.status(200).json({ status: 'ignored', type: event.type } satisfies WebhookAnswer);
+          sendJson(res, 200, { status: 'ignored', type: event.type } satisfies WebhookAnswer);
           return;
         }
         const delay = event.delayMs === undefined ? {} : { delayMs: event.delayMs };
@@ -74,7 +75,7 @@ export function createProviderWebhooks(deps: ProviderWebhooksDeps): Router {
         if (event.kind === 'leavers' && leaverIntake === undefined) {
           log.info('webhook ignored', { outcome: 'ignored', type: event.type });
           setWebhookOutcome(res, 'ignored');
-          res.status(200).json({ status: 'ignored', type: event.type } satisfies WebhookAnswer);
+          sendJson(res, 200, { status: 'ignored', type: event.type } satisfies WebhookAnswer);
           return;
         }
         // A vendor's leaver event: the worker reads the termination from the HR API.
@@ -101,7 +102,7 @@ export function createProviderWebhooks(deps: ProviderWebhooksDeps): Router {
           jobIds,
         });
         setWebhookOutcome(res, outcome);
-        res.status(200).json({ status: outcome, hires: people.length } satisfies WebhookAnswer);
+        sendJson(res, 200, { status: outcome, hires: people.length } satisfies WebhookAnswer);
       },
     );
   }

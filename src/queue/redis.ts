@@ -25,6 +25,18 @@ const ROLE_OPTIONS: Readonly<Record<RedisRole, RedisOptions>> = {
   worker: { maxRetriesPerRequest: null },
 };
 
+/** Per-connection choices beyond the role. */
+export interface ConnectionTuning {
+  /**
+   * ioredis auto-pipelining: commands issued while a batch is on its way are sent together in
+   * the next one (one write and one read for many commands, in the order they were issued). The
+   * API's producer connection uses it (docs/performance.md#intake-levers); never a worker's
+   * connection (blocking commands, and BullMQ's worker was reported to break with it:
+   * taskforcesh/bullmq#457).
+   */
+  readonly autoPipelining?: boolean;
+}
+
 /**
  * Builds the connection `settings` describe, for `role`. A plain URL string is one server.
  * - Sentinel: ioredis asks the sentinels for the master, follows `+switch-master` at once
@@ -33,22 +45,28 @@ const ROLE_OPTIONS: Readonly<Record<RedisRole, RedisOptions>> = {
  * - Cluster: ioredis Cluster; `REDIS_URL`'s user, password and TLS apply to every node.
  * - TLS: `rediss://` in `REDIS_URL`; `REDIS_TLS_CA_FILE` names the CA to trust (else Node's).
  */
-export function createRedis(target: RedisSettings | string, role: RedisRole): RedisConnection {
+export function createRedis(
+  target: RedisSettings | string,
+  role: RedisRole,
+  options: ConnectionTuning = {},
+): RedisConnection {
   const settings: RedisSettings = typeof target === 'string' ? { url: target } : target;
   const connectionName = `docspace-onboarding:${role}`;
   const tls = tlsOptions(settings);
   const common: RedisOptions = {
     connectionName,
     ...ROLE_OPTIONS[role],
+    ...(options.autoPipelining === true ? { enableAutoPipelining: true } : {}),
     ...(tls === undefined ? {} : { tls }),
   };
   if (settings.clusterNodes !== undefined) {
-    const options: ClusterOptions = {
+    const clusterOptions: ClusterOptions = {
       // Only the Cluster's own queue may be turned off: a node's must stay on (nodes connect lazily).
       enableOfflineQueue: role === 'worker',
+      ...(options.autoPipelining === true ? { enableAutoPipelining: true } : {}),
       redisOptions: { ...common, ...credentials(settings.url) },
     };
-    return new Cluster(settings.clusterNodes.map(toNode), options);
+    return new Cluster(settings.clusterNodes.map(toNode), clusterOptions);
   }
   const reconnectOnError = (err: Error): 1 | 2 | false =>
     err.message.startsWith('READONLY') ? (role === 'worker' ? 2 : 1) : false;

@@ -143,6 +143,9 @@ describe('POST /webhooks/hires answers exactly as the contract says (README.md#h
       { id: 'msg_store' },
     );
     assert.deepEqual(await first.json(), { status: 'accepted', hires: 2 });
+    // Written straight on Node's response (src/http/answer.ts): express' headers, no ETag hash.
+    assert.equal(first.headers.get('content-type'), 'application/json; charset=utf-8');
+    assert.equal(first.headers.get('etag'), null);
     const waiting = await stack.hires.getWaiting();
     assert.equal(waiting.length, 2);
     assert.deepEqual(

@@ -25,7 +25,7 @@ function capture(level = 'debug', silent?: boolean): Capture {
     ...(silent === undefined ? {} : { silent }),
   });
   const text = async () => {
-    // winston pipes to its transports asynchronously; a few turns of the loop let lines through.
+    // Lines are written synchronously; a few turns of the loop let a stream pass them on.
     for (let i = 0; i < 5; i += 1) await tick();
     return written;
   };
@@ -195,5 +195,22 @@ describe('createLogger', () => {
     const [first, second] = await lines();
     assert.match(String(first?.['reason']), /User disabled: a\*\*\*@e\*\*\*\.com$/);
     assert.equal(second?.['message'], 'job failed for b***@e***.org');
+  });
+  it('still writes the line when a field cannot be JSON (a cycle, a BigInt)', async () => {
+    const { logger, lines } = capture();
+    const looped: Record<string, unknown> = { name: 'loop' };
+    looped['self'] = looped;
+
+    logger.info('odd meta', { looped, count: 12n, email: 'erin@example.com' });
+
+    const all = await lines();
+    assert.equal(all.length, 1);
+    const line = entry(all, 0);
+    assert.equal(line['message'], 'odd meta');
+    assert.equal(line['count'], '12');
+    assert.equal(line['email'], 'e***@e***.com');
+    // Copied a few levels deep by the masking, then the cycle itself is cut.
+    assert.equal((line['looped'] as Record<string, unknown>)['name'], 'loop');
+    assert.match(JSON.stringify(line['looped']), /"self":"\[Circular\]"/);
   });
 });
