@@ -82,6 +82,11 @@ const ALL_STATES: readonly HireState[] = [
 /** Records live 90 days after their last change; a later delivery simply starts a new one. */
 export const HIRE_RECORD_TTL_SECONDS = 90 * 24 * 3600;
 const TIMELINE_LENGTH = 50;
+/**
+ * A change within this long of the last one keeps the record's lifetime as that one set it (a record
+ * lives 90 days after its last change, give or take this).
+ */
+const TTL_SLACK_SECONDS = 3_600;
 
 /** How many people the people page's index keeps (the most recently changed). */
 export const PEOPLE_LISTED = 10_000;
@@ -93,19 +98,25 @@ export const PEOPLE_LISTED = 10_000;
 // returns '=<previous state>' or the refusing state. Queuing for the invitation also enters the
 // owed index; leaving `created` leaves it (docs/design.md, rule 9: the reconciler reads only this index).
 // Redis work per call is counted by the bench (docs/performance.md): one read for the state and the
-// last error, HDEL only when there is an error to clear, LTRIM only once the timeline is too long.
+// last error, HDEL only when there is an error to clear, LTRIM only once the timeline is too long,
+// and the two EXPIREs only when the record is new or its lifetime was set over TTL_SLACK ago (a
+// hire's next change comes seconds after the last: one TTL read instead of two writes); a timeline
+// that RPUSH made anew gets its own.
 const TRANSITION = `
 local read = redis.call('HMGET', KEYS[1], 'state', 'lastError')
 local current = read[1] or ''
 local allowed = ',' .. ARGV[4] .. ','
 if not string.find(allowed, ',' .. current .. ',', 1, true) then return current end
+local ttl = tonumber(ARGV[1])
+local fresh = current ~= '' and redis.call('TTL', KEYS[1]) > ttl - ${TTL_SLACK_SECONDS}
 if read[2] then redis.call('HDEL', KEYS[1], 'lastError') end
 if #ARGV > 7 then redis.call('HSET', KEYS[1], unpack(ARGV, 8)) end
-if redis.call('RPUSH', KEYS[2], ARGV[3]) > tonumber(ARGV[2]) then
+local length = redis.call('RPUSH', KEYS[2], ARGV[3])
+if length > tonumber(ARGV[2]) then
   redis.call('LTRIM', KEYS[2], -tonumber(ARGV[2]), -1)
 end
-redis.call('EXPIRE', KEYS[1], ARGV[1])
-redis.call('EXPIRE', KEYS[2], ARGV[1])
+if not fresh then redis.call('EXPIRE', KEYS[1], ttl) end
+if not fresh or length == 1 then redis.call('EXPIRE', KEYS[2], ttl) end
 if redis.call('ZADD', KEYS[5], ARGV[6], ARGV[5]) == 1 and redis.call('ZCARD', KEYS[5]) > ${PEOPLE_LISTED} then
   redis.call('ZREMRANGEBYRANK', KEYS[5], 0, 0)
 end
@@ -152,7 +163,7 @@ export type Transition =
 export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?: () => number }) {
   const { redis, keys } = deps;
   const now = deps.now ?? Date.now;
-  const transition = defineScript(redis, 'onboardingHireTransitionV2', 5, TRANSITION);
+  const transition = defineScript(redis, 'onboardingHireTransitionV3', 5, TRANSITION);
   const forget = defineScript(redis, 'onboardingHireForgetAttempt', 1, FORGET_ATTEMPT);
   const begin = defineScript(redis, 'onboardingHireBeginAttempt', 1, BEGIN_ATTEMPT);
 
@@ -367,6 +378,7 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
         .multi()
         .rpush(keys.timeline(key), entry(event, jobId, detail))
         .ltrim(keys.timeline(key), -TIMELINE_LENGTH, -1)
+        .expire(keys.timeline(key), HIRE_RECORD_TTL_SECONDS)
         .exec();
     },
 
@@ -377,6 +389,8 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
         .hset(keys.hire(key), 'lastError', reason)
         .rpush(keys.timeline(key), entry('retrying', jobId, reason))
         .ltrim(keys.timeline(key), -TIMELINE_LENGTH, -1)
+        .expire(keys.hire(key), HIRE_RECORD_TTL_SECONDS)
+        .expire(keys.timeline(key), HIRE_RECORD_TTL_SECONDS)
         .exec();
     },
 

@@ -86,6 +86,19 @@ describe('the hire store (src/queue/hire-store.ts) on Redis', () => {
     }
   });
 
+  it('when a timeline is made anew (by a note or a change), it lives 90 days too', async (t) => {
+    const { redis, keys, store, key } = setUp(t);
+    await store.note(key, 'termination', 'recorded only', 'n1');
+    assert.ok((await redis.ttl(keys.timeline(key))) > HIRE_RECORD_TTL_SECONDS - 60, 'note');
+    await store.received(hire, 'r1');
+    await redis.del(keys.timeline(key));
+    await store.created(key, 'u1', 'r1', true);
+    for (const k of [keys.hire(key), keys.timeline(key)]) {
+      const ttl = await redis.ttl(k);
+      assert.ok(ttl > HIRE_RECORD_TTL_SECONDS - 60, `${k}: ${String(ttl)}`);
+    }
+  });
+
   it('when an attempt begins, the first mark holds across attempts until taken back; the job is recorded each time', async (t) => {
     const { store, key } = setUp(t);
     await store.received(hire, 'r1');
