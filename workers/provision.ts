@@ -179,7 +179,8 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
 
       const userType = deps.rules?.userType(hire) ?? deps.userType;
       const runStartedAt = now();
-      const firstAttemptAt = await deps.store.beginAttempt(key, jobId);
+      // The record was read under this person's lease: its first-attempt mark is current.
+      const firstAttemptAt = await deps.store.beginAttempt(key, jobId, record ?? {});
       let result: CreateUserResult;
       try {
         result = await deps.docspace.createUser({
