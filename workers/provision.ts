@@ -179,8 +179,7 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
 
       const userType = deps.rules?.userType(hire) ?? deps.userType;
       const runStartedAt = now();
-      // The record was read under this person's lease: its first-attempt mark is current.
-      const firstAttemptAt = await deps.store.beginAttempt(key, jobId, record ?? {});
+      const firstAttemptAt = await deps.store.beginAttempt(key, jobId);
       let result: CreateUserResult;
       try {
         result = await deps.docspace.createUser({

@@ -244,25 +244,9 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
         entry('received', jobId),
       ),
 
-    /**
-     * Before the first create call: remembers when we first tried (rule 7's comparison point).
-     * `read`: the record as the caller read it while holding the person's lease (only jobs under
-     * that lease set or take back the mark): its mark decides, and one HSET writes, instead of the
-     * script that reads the mark again (two commands less per hire).
-     */
-    async beginAttempt(
-      key: string,
-      jobId: string,
-      read?: Pick<HireRecord, 'firstAttemptAt'>,
-    ): Promise<number> {
+    /** Before the first create call: remembers when we first tried (rule 7's comparison point). */
+    async beginAttempt(key: string, jobId: string): Promise<number> {
       const at = now();
-      if (read !== undefined) {
-        const mark = read.firstAttemptAt;
-        if (mark === undefined)
-          await redis.hset(keys.hire(key), 'firstAttemptAt', at, 'lastJobId', jobId);
-        else await redis.hset(keys.hire(key), 'lastJobId', jobId);
-        return mark ?? at;
-      }
       const stored = await begin.run([keys.hire(key)], [at, jobId]);
       return typeof stored === 'string' ? Number(stored) : at;
     },

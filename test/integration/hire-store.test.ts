@@ -145,22 +145,4 @@ describe('the hire store (src/queue/hire-store.ts) on Redis', () => {
     assert.ok(fresh > first, 'a mark taken back is set anew');
     assert.equal((await store.get(key))?.firstAttemptAt, fresh);
   });
-
-  it('when an attempt begins from the record read under the lease, its mark decides and the job is recorded', async (t) => {
-    const { store, key } = setUp(t);
-    await store.received(hire, 'r1');
-    const first = await store.beginAttempt(key, 'job-a', (await store.get(key)) ?? {});
-    assert.equal((await store.get(key))?.firstAttemptAt, first);
-
-    const again = await store.beginAttempt(key, 'job-b', (await store.get(key)) ?? {});
-    assert.equal(again, first, 'a later attempt keeps the first mark');
-    const record = await store.get(key);
-    assert.equal(record?.firstAttemptAt, first);
-    assert.equal(record.lastJobId, 'job-b');
-
-    await store.forgetAttempt(key, first);
-    const fresh = await store.beginAttempt(key, 'job-c', (await store.get(key)) ?? {});
-    assert.ok(fresh > first, 'a mark taken back is set anew');
-    assert.equal((await store.get(key))?.firstAttemptAt, fresh);
-  });
 });
