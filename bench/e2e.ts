@@ -89,7 +89,11 @@ export interface E2eResult {
   readonly settings: Omit<E2eOptions, 'log'>;
   /** Requests/s allowed: min(DOCSPACE_MAX_RPS, DOCSPACE_CONCURRENCY × 1000 / latency). */
   readonly requestBound: number;
-  /** Fewest calls per hire: one create each, plus one invite call per batch of new hires. */
+  /**
+   * Fewest calls per hire: one create each, one lookup per person who already had an account
+   * (their create is refused, and rule 10 settles a refusal by a lookup, never by DocSpace's
+   * text), and one invite call per batch of new hires: 1 + existing share + new share ÷ batch.
+   */
   readonly floorCallsPerHire: number;
   /** requestBound / floorCallsPerHire. */
   readonly hiresPerSecondBound: number;
@@ -117,7 +121,8 @@ export async function runE2e(options: E2eOptions): Promise<E2eResult> {
   const newHires = options.hires - work.existing.length;
   const requestBound = requestBoundOf(options);
   const floorCallsPerHire =
-    (options.hires + Math.ceil(newHires / options.batchSize)) / options.hires;
+    (options.hires + work.existing.length + Math.ceil(newHires / options.batchSize)) /
+    options.hires;
   const hiresPerSecondBound = requestBound / floorCallsPerHire;
   const samples: E2eSample[] = [];
   for (let run = 1; run <= options.runs; run++) {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -94,6 +95,8 @@ export function createDocspaceSim(options: DocspaceSimOptions): DocspaceSim {
   const messages = messagesFor(options.lang ?? 'en');
   const paidSeats = () => faults.get().paidSeats;
   const closing = new AbortController();
+  // Every delayed request waits on this one signal: any number may be in flight at once.
+  setMaxListeners(0, closing.signal);
   const match = createRouter([
     ...createInviteRoutes({
       store,

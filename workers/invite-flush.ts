@@ -18,7 +18,8 @@ export type FlushJob = Pick<
 export interface InviteFlushDeps {
   /** Where the people created by us wait for their call. */
   readonly buffer: Pick<InviteBuffer, 'size' | 'peek' | 'take'>;
-  readonly store: Pick<HireStore, 'get' | 'invited' | 'failed' | 'note'>;
+  readonly store: Pick<HireStore, 'get' | 'invited' | 'failed' | 'note'> &
+    Partial<Pick<HireStore, 'invitedAll'>>;
   readonly docspace: Pick<DocspaceClient, 'inviteByEmail' | 'resendInvites' | 'findUserByEmail'>;
   readonly mode: Exclude<InviteMode, 'none'>;
   readonly batchSize: number;
@@ -110,7 +111,15 @@ export function createInviteFlushProcessor(deps: InviteFlushDeps) {
       await sendAsUsers(job, targets, err, log);
     }
     deps.metrics?.inviteBatch(targets.length);
-    await Promise.all(targets.map((t) => deps.store.invited(t.key, jobId)));
+    // One script for the whole batch where the store has it (one command, not one per person).
+    if (deps.store.invitedAll === undefined) {
+      await Promise.all(targets.map((t) => deps.store.invited(t.key, jobId)));
+    } else {
+      await deps.store.invitedAll(
+        targets.map((t) => t.key),
+        jobId,
+      );
+    }
     log.info('invite batch sent', {
       outcome: 'invited',
       size: targets.length,

@@ -45,6 +45,7 @@ import {
 import type { RulesFile } from '../src/domain/rules.js';
 import { loadRulesFile } from '../src/rules/load.js';
 import { createRedisSetup, keepRedisSetup } from './redis-setup.js';
+import { createIdleFlush, idleFlushDelay, type IdleFlush } from './idle-flush.js';
 
 /**
  * Lock and stall settings. A job's lock is renewed every `lockDurationMs / 2` while its worker lives;
@@ -114,6 +115,7 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
     flushOptions: queues.flushOptions,
   });
   const offboarding = createOffboardingStore({ redis: connection, keys });
+  const idle = buildIdleFlush(deps, queues);
   const processors = buildProcessors(deps, {
     keys,
     store,
@@ -122,6 +124,7 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
     queues,
     offboarding,
     rules,
+    idle,
   });
   const stopKeeping = await keepRedisState(deps, { store, buffer, queues, tuning });
   const workers = startJobWorkers(deps, tuning, processors);
@@ -146,6 +149,7 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
 
   return {
     async close() {
+      idle?.stop();
       await stopSweep();
       await stopKeeping();
       await Promise.all(workers.map((worker) => worker.close()));
@@ -207,10 +211,11 @@ function buildProcessors(
     queues: Queues;
     offboarding: OffboardingStore;
     rules: RulesFile | undefined;
+    idle: IdleFlush | undefined;
   },
 ): Processors {
   const { config, logger, metrics } = deps;
-  const { keys, store, buffer, docspace, queues, offboarding } = parts;
+  const { keys, store, buffer, docspace, queues, offboarding, idle } = parts;
   const circuit = createCircuitHold(docspace.breaker, [queues.hires, queues.invites]);
   const waitsOf = (queue: Queue) =>
     createJobWaits({ circuit, budget: docspace.budget, queue, logger });
@@ -279,7 +284,15 @@ function buildProcessors(
     refLockKey: keys.refLock,
     userType,
     inviteMode,
-    inviteBuffer: buffer,
+    inviteBuffer:
+      idle === undefined
+        ? buffer
+        : {
+            added: () => {
+              idle.added();
+              return buffer.added();
+            },
+          },
     waits: waitsOf(queues.hires),
     logger,
     ...(metrics ? { metrics } : {}),
@@ -296,7 +309,12 @@ function buildProcessors(
       if (job.name === CANCEL_OFFBOARD_JOB) {
         return await cancelOffboard(job as unknown as CancelOffboardJob, token);
       }
-      return await provision(job, token);
+      idle?.started();
+      try {
+        return await provision(job, token);
+      } finally {
+        idle?.finished();
+      }
     },
     // Grants flushes share the invites queue (one flush at a time): dispatched by job name.
     flush:
@@ -309,6 +327,38 @@ function buildProcessors(
                 ? Promise.resolve({ calls: 0, invited: 0 })
                 : flush(job),
   };
+}
+
+/**
+ * The flush a worker asks for when its burst of hires is over (workers/idle-flush.ts): with
+ * `INVITE_MODE=invite` only, as `resend`'s endpoint allows 5 calls in 15 minutes
+ * (docs/docspace.md#how-docspace-behaves) and its batches are kept as large as the tick makes them.
+ */
+function buildIdleFlush(
+  { config, logger }: StartWorkersDeps,
+  queues: Queues,
+): IdleFlush | undefined {
+  if (config.invite.mode !== 'invite') return undefined;
+  const tickEveryMs = inviteTickEvery(config.invite.maxWaitMs);
+  return createIdleFlush({
+    flushes: queues.invites,
+    flushOptions: queues.flushOptions,
+    idleMs: idleFlushDelay(tickEveryMs),
+    minIntervalMs: tickEveryMs,
+    onError: (err) => {
+      logger.warn('idle invite flush not asked; the tick sends the batch', {
+        error: err instanceof Error ? err.message : String(err),
+      });
+    },
+  });
+}
+
+/**
+ * The invite tick's period: half the allowed wait, so a person created just after a tick is still
+ * sent in time at the next one, with room for the call itself.
+ */
+export function inviteTickEvery(maxWaitMs: number): number {
+  return Math.max(50, Math.floor(maxWaitMs / 2));
 }
 
 /** Groups and rooms by rule (`PROVISIONING_RULES`): none without a rules file. */
@@ -370,7 +420,7 @@ async function keepRedisState(
     invites,
     invite: inviting
       ? {
-          tickEveryMs: Math.max(50, Math.floor(config.invite.maxWaitMs / 2)),
+          tickEveryMs: inviteTickEvery(config.invite.maxWaitMs),
           jobOptions: flushOptions,
         }
       : undefined,

@@ -7,6 +7,7 @@ import {
 import { createRequestBudget } from '../../src/docspace/request-budget.js';
 import { createKeys } from '../../src/queue/keys.js';
 import { createRedis } from '../../src/queue/redis.js';
+import { createBackoffStrategy } from '../../workers/backoff.js';
 
 /**
  * What both baselines share with the service, so that only the algorithm differs: the settings,
@@ -19,6 +20,11 @@ export function baselineDeps(concurrency?: number): {
   connection: ReturnType<typeof createRedis>;
   docspace: DocspaceClient;
   userType: number;
+  /**
+   * The jobs the API stores ask for the `docspace` backoff (src/queue/contract.ts): without it a
+   * failed attempt logs "Unknown backoff strategy docspace" instead of being retried.
+   */
+  settings: { backoffStrategy: ReturnType<typeof createBackoffStrategy> };
 } {
   const config = loadConfig(process.env, 'worker');
   const connection = createRedis(config.redis, 'worker');
@@ -36,5 +42,11 @@ export function baselineDeps(concurrency?: number): {
     }),
     budget,
   });
-  return { config, connection, docspace, userType: USER_TYPES[config.docspace.userType] };
+  return {
+    config,
+    connection,
+    docspace,
+    userType: USER_TYPES[config.docspace.userType],
+    settings: { backoffStrategy: createBackoffStrategy(config.jobs.backoffMs) },
+  };
 }

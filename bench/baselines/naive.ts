@@ -10,7 +10,7 @@ import { baselineDeps } from './common.js';
  * jobs at a time through the same request gate as the service.
  */
 export async function startNaiveBaseline(): Promise<{ close: () => Promise<void> }> {
-  const { config, connection, docspace, userType } = baselineDeps();
+  const { config, connection, docspace, userType, settings } = baselineDeps();
   const worker = new Worker<ProvisionJobData>(
     QUEUES.hires,
     async (job) => {
@@ -25,7 +25,7 @@ export async function startNaiveBaseline(): Promise<{ close: () => Promise<void>
       });
       if (result.kind === 'created') await docspace.inviteByEmail([hire.email], userType);
     },
-    { connection, prefix: config.queuePrefix, concurrency: config.docspace.concurrency },
+    { connection, prefix: config.queuePrefix, concurrency: config.docspace.concurrency, settings },
   );
   await worker.waitUntilReady();
   return {

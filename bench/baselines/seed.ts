@@ -9,7 +9,7 @@ import { baselineDeps } from './common.js';
  * call for everyone created once the queue runs dry. No records, no lookups, no retries.
  */
 export async function startSeedBaseline(): Promise<{ close: () => Promise<void> }> {
-  const { config, connection, docspace, userType } = baselineDeps(1);
+  const { config, connection, docspace, userType, settings } = baselineDeps(1);
   const created: string[] = [];
   const worker = new Worker<ProvisionJobData>(
     QUEUES.hires,
@@ -24,7 +24,7 @@ export async function startSeedBaseline(): Promise<{ close: () => Promise<void> 
       });
       if (result.kind === 'created') created.push(hire.email);
     },
-    { connection, prefix: config.queuePrefix, concurrency: 1 },
+    { connection, prefix: config.queuePrefix, concurrency: 1, settings },
   );
   worker.on('drained', () => {
     const batch = created.splice(0);

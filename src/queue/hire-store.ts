@@ -95,6 +95,11 @@ const ALL_STATES: readonly HireState[] = [
 /** Records live 90 days after their last change; a later delivery simply starts a new one. */
 export const HIRE_RECORD_TTL_SECONDS = 90 * 24 * 3600;
 const TIMELINE_LENGTH = 50;
+/**
+ * A change within this long of the last one keeps the record's lifetime as that one set it (a record
+ * lives 90 days after its last change, give or take this).
+ */
+const TTL_SLACK_SECONDS = 3_600;
 
 /** How many people the people page's index keeps (the most recently changed). */
 export const PEOPLE_LISTED = 10_000;
@@ -106,29 +111,56 @@ export const PEOPLE_LISTED = 10_000;
 // returns '=<previous state>' or the refusing state. Queuing for the invitation also enters the
 // owed index; leaving `created` leaves it (docs/design.md, rule 9: the reconciler reads only this index).
 // Redis work per call is counted by the bench (docs/performance.md): one read for the state and the
-// last error, HDEL only when there is an error to clear, LTRIM only once the timeline is too long.
-const TRANSITION = `
-local read = redis.call('HMGET', KEYS[1], 'state', 'lastError')
-local current = read[1] or ''
-local allowed = ',' .. ARGV[4] .. ','
-if not string.find(allowed, ',' .. current .. ',', 1, true) then return current end
-if read[2] then redis.call('HDEL', KEYS[1], 'lastError') end
-if #ARGV > 7 then redis.call('HSET', KEYS[1], unpack(ARGV, 8)) end
-if redis.call('RPUSH', KEYS[2], ARGV[3]) > tonumber(ARGV[2]) then
-  redis.call('LTRIM', KEYS[2], -tonumber(ARGV[2]), -1)
+// last error, HDEL only when there is an error to clear, LTRIM only once the timeline is too long,
+// and the two EXPIREs only when the record is new or its lifetime was set over TTL_SLACK ago (a
+// hire's next change comes seconds after the last: one TTL read instead of two writes); a timeline
+// that RPUSH made anew gets its own.
+const TRANSITION_FUNCTION = `
+local function transition(hire, timeline, buffer, owed, people, person, score, queue, fieldsFrom)
+  local read = redis.call('HMGET', hire, 'state', 'lastError')
+  local current = read[1] or ''
+  local allowed = ',' .. ARGV[4] .. ','
+  if not string.find(allowed, ',' .. current .. ',', 1, true) then return current end
+  local ttl = tonumber(ARGV[1])
+  local fresh = current ~= '' and redis.call('TTL', hire) > ttl - ${TTL_SLACK_SECONDS}
+  if read[2] then redis.call('HDEL', hire, 'lastError') end
+  if #ARGV >= fieldsFrom then redis.call('HSET', hire, unpack(ARGV, fieldsFrom)) end
+  local length = redis.call('RPUSH', timeline, ARGV[3])
+  if length > tonumber(ARGV[2]) then
+    redis.call('LTRIM', timeline, -tonumber(ARGV[2]), -1)
+  end
+  if not fresh then redis.call('EXPIRE', hire, ttl) end
+  if not fresh or length == 1 then redis.call('EXPIRE', timeline, ttl) end
+  if redis.call('ZADD', people, score, person) == 1 and redis.call('ZCARD', people) > ${PEOPLE_LISTED} then
+    redis.call('ZREMRANGEBYRANK', people, 0, 0)
+  end
+  if queue == '1' then
+    redis.call('ZADD', buffer, 'NX', score, person)
+    redis.call('ZADD', owed, 'NX', score, person)
+  elseif current == 'created' then
+    redis.call('ZREM', owed, person)
+  end
+  return '=' .. current
 end
-redis.call('EXPIRE', KEYS[1], ARGV[1])
-redis.call('EXPIRE', KEYS[2], ARGV[1])
-if redis.call('ZADD', KEYS[5], ARGV[6], ARGV[5]) == 1 and redis.call('ZCARD', KEYS[5]) > ${PEOPLE_LISTED} then
-  redis.call('ZREMRANGEBYRANK', KEYS[5], 0, 0)
+`;
+
+const TRANSITION =
+  TRANSITION_FUNCTION +
+  'return transition(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[5], ARGV[6], ARGV[7], 8)';
+
+// The same change for many people in one call (an invite batch): KEYS: invite buffer, owed index,
+// people index, then each person's hire and timeline. ARGV: as TRANSITION's first four, score,
+// '1' or '', how many people, their keys, then field/value pairs. Returns each person's result.
+const TRANSITION_MANY =
+  TRANSITION_FUNCTION +
+  `
+local n = tonumber(ARGV[7])
+local results = {}
+for i = 1, n do
+  results[i] = transition(KEYS[2 + 2 * i], KEYS[3 + 2 * i], KEYS[1], KEYS[2], KEYS[3],
+    ARGV[7 + i], ARGV[5], ARGV[6], 8 + n)
 end
-if ARGV[7] == '1' then
-  redis.call('ZADD', KEYS[3], 'NX', ARGV[6], ARGV[5])
-  redis.call('ZADD', KEYS[4], 'NX', ARGV[6], ARGV[5])
-elseif current == 'created' then
-  redis.call('ZREM', KEYS[4], ARGV[5])
-end
-return '=' .. current
+return results
 `;
 
 // KEYS: hire. ARGV: now, job id. Marks the first attempt at `now` unless one is marked, records
@@ -177,7 +209,8 @@ export type Transition =
 export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?: () => number }) {
   const { redis, keys } = deps;
   const now = deps.now ?? Date.now;
-  const transition = defineScript(redis, 'onboardingHireTransitionV2', 5, TRANSITION);
+  const transition = defineScript(redis, 'onboardingHireTransitionV3', 5, TRANSITION);
+  const transitionMany = defineScript(redis, 'onboardingHireTransitionMany', -1, TRANSITION_MANY);
   const forget = defineScript(redis, 'onboardingHireForgetAttempt', 1, FORGET_ATTEMPT);
   const begin = defineScript(redis, 'onboardingHireBeginAttempt', 1, BEGIN_ATTEMPT);
   const newest = defineScript(redis, 'onboardingHireNewestEvent', 1, NEWEST);
@@ -215,9 +248,7 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
         ],
       ),
     );
-    return result.startsWith('=')
-      ? { applied: true, from: result.slice(1) }
-      : { applied: false, state: result };
+    return outcome(result);
   };
 
   return {
@@ -325,6 +356,31 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
         entry('invited', jobId),
       ),
 
+    /** The invitation call of a batch succeeded: `invited` for each person, in one script. */
+    async invitedAll(personKeys: readonly string[], jobId: string): Promise<Transition[]> {
+      if (personKeys.length === 0) return [];
+      const results = (await transitionMany.run(
+        [
+          keys.invitePending,
+          keys.inviteOwed,
+          keys.people,
+          ...personKeys.flatMap((key) => [keys.hire(key), keys.timeline(key)]),
+        ],
+        [
+          HIRE_RECORD_TTL_SECONDS,
+          TIMELINE_LENGTH,
+          entry('invited', jobId),
+          'created,failed',
+          now(),
+          '',
+          personKeys.length,
+          ...personKeys,
+          ...Object.entries({ state: 'invited', invitedAt: now(), lastJobId: jobId }).flat(),
+        ],
+      )) as unknown[];
+      return results.map((result) => outcome(String(result)));
+    },
+
     /** A lasting failure: the job stops here until an operator replays it. */
     failed: (key: string, reason: string, jobId: string) =>
       move(
@@ -412,6 +468,7 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
         .multi()
         .rpush(keys.timeline(key), entry(event, jobId, detail))
         .ltrim(keys.timeline(key), -TIMELINE_LENGTH, -1)
+        .expire(keys.timeline(key), HIRE_RECORD_TTL_SECONDS)
         .exec();
     },
 
@@ -422,6 +479,8 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
         .hset(keys.hire(key), 'lastError', reason)
         .rpush(keys.timeline(key), entry('retrying', jobId, reason))
         .ltrim(keys.timeline(key), -TIMELINE_LENGTH, -1)
+        .expire(keys.hire(key), HIRE_RECORD_TTL_SECONDS)
+        .expire(keys.timeline(key), HIRE_RECORD_TTL_SECONDS)
         .exec();
     },
 
@@ -445,6 +504,13 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
 }
 
 export type HireStore = ReturnType<typeof createHireStore>;
+
+/** A transition script's answer: '=<previous state>' when applied, else the refusing state. */
+function outcome(result: string): Transition {
+  return result.startsWith('=')
+    ? { applied: true, from: result.slice(1) }
+    : { applied: false, state: result };
+}
 
 function identity(person: PersonIdentity | undefined): Record<string, string> {
   return person === undefined

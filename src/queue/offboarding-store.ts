@@ -215,8 +215,16 @@ export function createOffboardingStore(deps: {
     finish: (key: string, jobId: string, state: OffboardingState, reason: string) =>
       moveTo(key, jobId, PENDING, state, reason),
 
-    /** A cancelled termination or a rehire: a pending disable stops; false when none was. */
-    cancel: (key: string, reason: string) => moveTo(key, '', PENDING, 'cancelled', reason),
+    /**
+     * A cancelled termination or a rehire: a pending disable stops; false when none was. Every
+     * hire asks, and almost nobody has a pending disable: one HGET first, the script (which checks
+     * again) only for a pending one.
+     */
+    async cancel(key: string, reason: string): Promise<boolean> {
+      const state = await redis.hget(keys.offboarding(key), 'state');
+      if (state === null || !PENDING.includes(state)) return false;
+      return await moveTo(key, '', PENDING, 'cancelled', reason);
+    },
 
     /**
      * Releases held disables (all, or the emails named): each becomes `released`. Returns the

@@ -14,18 +14,25 @@ export function defineScript(
   lua: string,
 ) {
   const commands = redis as unknown as Record<string, (...args: ScriptArg[]) => Promise<unknown>>;
-  if (typeof commands[name] !== 'function') redis.defineCommand(name, { numberOfKeys, lua });
+  // A negative count: each call names its keys, however many (their count is sent first).
+  const variadic = numberOfKeys < 0;
+  if (typeof commands[name] !== 'function') {
+    redis.defineCommand(name, variadic ? { lua } : { numberOfKeys, lua });
+  }
   return {
     run: (keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> => {
       const command = commands[name];
       if (command === undefined) throw new Error(`script ${name} is not defined`);
-      return command.call(redis, ...keys, ...args);
+      return variadic
+        ? command.call(redis, keys.length, ...keys, ...args)
+        : command.call(redis, ...keys, ...args);
     },
     /** Adds the script to a pipeline or transaction. */
     queue: (pipeline: ChainableCommander, keys: readonly string[], args: readonly ScriptArg[]) => {
       const command = (pipeline as unknown as Record<string, (...a: ScriptArg[]) => unknown>)[name];
       if (command === undefined) throw new Error(`script ${name} is not defined`);
-      command.call(pipeline, ...keys, ...args);
+      if (variadic) command.call(pipeline, keys.length, ...keys, ...args);
+      else command.call(pipeline, ...keys, ...args);
     },
   };
 }

@@ -80,6 +80,26 @@ describe('batched invitations (docs/design.md, rule 3, INVITE_MODE)', () => {
     );
   });
 
+  it('when a burst of hires is over, its last partial batch is sent without waiting for the tick', async (t) => {
+    // The tick comes every 30 minutes here: the people are invited long before it.
+    const stack = await startStack({
+      INVITE_BATCH_SIZE: '50',
+      INVITE_BATCH_MAX_WAIT_MS: '3600000',
+    });
+    t.after(() => stack.close());
+    const hires = people(0, 3, 'f');
+    await stack.post(hires);
+    await stack.settled(
+      hires.map((h) => h.email),
+      ['invited'],
+      20_000,
+    );
+    assert.deepEqual(
+      okCalls(stack.sim, 'POST', '/api/2.0/people/invite').map((c) => c.emails?.length),
+      [3],
+    );
+  });
+
   it('when INVITE_MODE=resend, the join link is re-sent with PUT /people/invite and the user ids', async (t) => {
     const stack = await startStack({ INVITE_MODE: 'resend' });
     t.after(() => stack.close());

@@ -86,6 +86,50 @@ describe('the hire store (src/queue/hire-store.ts) on Redis', () => {
     }
   });
 
+  it('when a batch is invited in one call, each created person becomes invited and leaves the owed index; others are refused', async (t) => {
+    const { redis, keys, store } = setUp(t);
+    const person = (n: number) => ({ ...hire, hireId: `S-${n}`, email: `batch.${n}@example.com` });
+    const [a, b, c] = [1, 2, 3].map((n) => store.keyOf(person(n).email)) as [
+      string,
+      string,
+      string,
+    ];
+    for (const n of [1, 2, 3]) await store.received(person(n), `r${n}`);
+    await store.created(a, 'u1', 'r1', true);
+    await store.created(b, 'u2', 'r2', true);
+    assert.deepEqual((await redis.zrange(keys.inviteOwed, 0, -1)).sort(), [a, b].sort());
+
+    const results = await store.invitedAll([a, b, c], 'flush-1');
+    assert.deepEqual(results, [
+      { applied: true, from: 'created' },
+      { applied: true, from: 'created' },
+      { applied: false, state: 'received' },
+    ]);
+    for (const key of [a, b]) {
+      const record = await store.get(key);
+      assert.equal(record?.state, 'invited');
+      assert.equal(record.lastJobId, 'flush-1');
+      assert.equal((await store.timeline(key)).at(-1)?.event, 'invited');
+    }
+    assert.equal((await store.get(c))?.state, 'received');
+    assert.deepEqual(await redis.zrange(keys.inviteOwed, 0, -1), []);
+    assert.deepEqual(await store.invitedAll([], 'flush-2'), []);
+    assert.equal((await store.invitedAll([a], 'flush-2'))[0]?.applied, false, 'never twice');
+  });
+
+  it('when a timeline is made anew (by a note or a change), it lives 90 days too', async (t) => {
+    const { redis, keys, store, key } = setUp(t);
+    await store.note(key, 'termination', 'recorded only', 'n1');
+    assert.ok((await redis.ttl(keys.timeline(key))) > HIRE_RECORD_TTL_SECONDS - 60, 'note');
+    await store.received(hire, 'r1');
+    await redis.del(keys.timeline(key));
+    await store.created(key, 'u1', 'r1', true);
+    for (const k of [keys.hire(key), keys.timeline(key)]) {
+      const ttl = await redis.ttl(k);
+      assert.ok(ttl > HIRE_RECORD_TTL_SECONDS - 60, `${k}: ${String(ttl)}`);
+    }
+  });
+
   it('when an attempt begins, the first mark holds across attempts until taken back; the job is recorded each time', async (t) => {
     const { store, key } = setUp(t);
     await store.received(hire, 'r1');
