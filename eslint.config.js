@@ -9,7 +9,7 @@ import prettier from 'eslint-config-prettier/flat';
  * merges, a rule set twice for one file, so each file gets exactly one of these blocks).
  */
 const RULE = '@typescript-eslint/no-restricted-imports';
-const WINSTON = { name: 'winston', message: 'winston only in src/logger.ts; others take a Logger' };
+const PINO = { name: 'pino', message: 'pino only in src/logger.ts; others take a Logger' };
 const AXIOS = {
   name: 'axios',
   message: 'axios only in src/docspace/ and src/providers/hr-http.ts',
@@ -55,7 +55,7 @@ export default defineConfig(
     // domain/ is pure: no I/O library, nothing of the service but other domain files and errors.
     files: ['src/domain/**/*.ts'],
     rules: restrict(
-      ['express', 'axios', 'bullmq', 'ioredis', 'winston'],
+      ['express', 'axios', 'bullmq', 'ioredis', 'pino'],
       [
         {
           group: ['../**', '!../errors.js'],
@@ -69,24 +69,24 @@ export default defineConfig(
   {
     files: ['src/**/*.ts'],
     ignores: ['src/domain/**', 'src/logger.ts', 'src/docspace/**', 'src/providers/**'],
-    rules: restrict([WINSTON, AXIOS], [NO_WORKERS, APART]),
+    rules: restrict([PINO, AXIOS], [NO_WORKERS, APART]),
   },
   { files: ['src/logger.ts'], rules: restrict([AXIOS], [NO_WORKERS, APART]) },
   {
     files: ['src/docspace/**/*.ts', 'src/providers/hr-http.ts'],
-    rules: restrict([WINSTON], [NO_WORKERS, APART]),
+    rules: restrict([PINO], [NO_WORKERS, APART]),
   },
   {
     files: ['src/providers/**/*.ts'],
     ignores: ['src/providers/hr-http.ts'],
-    rules: restrict([WINSTON, AXIOS_TYPES_ONLY], [NO_WORKERS, APART]),
+    rules: restrict([PINO, AXIOS_TYPES_ONLY], [NO_WORKERS, APART]),
   },
-  { files: ['workers/**/*.ts'], rules: restrict([WINSTON, AXIOS], [APART]) },
+  { files: ['workers/**/*.ts'], rules: restrict([PINO, AXIOS], [APART]) },
   {
     // The simulator is its own program, written from DocSpace's sources: it shares nothing.
     files: ['docspace-sim/**/*.ts'],
     rules: restrict(
-      ['express', 'axios', 'bullmq', 'ioredis', 'winston'],
+      ['express', 'axios', 'bullmq', 'ioredis', 'pino'],
       [
         {
           group: ['../**'],
@@ -96,7 +96,7 @@ export default defineConfig(
       ],
     ),
   },
-  { files: ['demo/**/*.ts'], rules: restrict([WINSTON, AXIOS], []) },
+  { files: ['demo/**/*.ts'], rules: restrict([PINO, AXIOS], []) },
   { files: ['**/*.js'], extends: [tseslint.configs.disableTypeChecked] },
   prettier,
 );

@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import { maskEmails } from './domain/pii.js';
 
 /** The narrow logger every module receives; how lines are made stays in this file. */
@@ -35,6 +36,8 @@ const REDACTED_KEYS =
  */
 function scrub(value: unknown, depth: number): unknown {
   if (typeof value === 'string') return maskEmails(value);
+  // JSON has no BigInt: written as its digits, in a string (pino's fallback would write a bare number).
+  if (typeof value === 'bigint') return value.toString();
   if (depth > 4 || typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) return value.map((item) => scrub(item, depth + 1));
   if (value instanceof Error) return value;
@@ -45,75 +48,75 @@ function scrub(value: unknown, depth: number): unknown {
   return out;
 }
 
-/** Copies `meta`'s fields into `line`, redacted and masked. */
+/** Copies `meta`'s fields into `line`, redacted and masked; the line's own keys stay its own. */
 function addScrubbed(line: Record<string, unknown>, meta: Record<string, unknown>): void {
   for (const key of Object.keys(meta)) {
+    if (OWN_KEYS.has(key)) continue;
     line[key] = REDACTED_KEYS.test(key) ? '[redacted]' : scrub(meta[key], 1);
   }
 }
 
-/**
- * The line as JSON. What JSON.stringify refuses (a cycle, a BigInt) is written as `[Circular]` and
- * a string, rather than losing the line.
- */
-function stringify(line: Record<string, unknown>): string {
-  try {
-    return JSON.stringify(line);
-  } catch {
-    const seen = new WeakSet<object>();
-    return JSON.stringify(line, (_key, value: unknown) => {
-      if (typeof value === 'bigint') return value.toString();
-      if (typeof value === 'object' && value !== null) {
-        if (seen.has(value)) return '[Circular]';
-        seen.add(value);
-      }
-      return value;
-    });
-  }
-}
+/** Keys pino writes itself: a meta field never replaces the line's level, message or time. */
+const OWN_KEYS = new Set(['level', 'message', 'timestamp']);
 
 /**
- * JSON lines on stdout, one per event: `{"level","message","timestamp","service",…}`, fields
- * redacted by key name and every email address masked. Written straight to the stream: one
- * object, one JSON.stringify and one write per line, which is cheap enough for a line per webhook
- * delivery (docs/performance.md#intake-levers; winston's stream pipeline cost several times more).
+ * npm's levels on pino's numbers: error, warn, info and debug keep pino's values; `http` and
+ * `verbose` sit between info and debug, `silly` takes trace's place (docs/configuration.md#logs).
+ */
+const PINO_LEVELS: Readonly<Record<(typeof LOG_LEVELS)[number], number>> = {
+  error: 50,
+  warn: 40,
+  info: 30,
+  http: 25,
+  verbose: 22,
+  debug: 20,
+  silly: 10,
+};
+
+/**
+ * JSON lines on stdout, one per event: `{"level","timestamp","service",…,"message"}`, fields
+ * redacted by key name and every email address masked, written by pino
+ * (docs/performance.md#intake-levers). stdout is a synchronous destination, so no line is lost
+ * when the process exits or crashes. What JSON.stringify refuses (a cycle) is written by pino's
+ * safe stringify as `[Circular]` rather than losing the line.
  * @example createLogger({ level: 'info', service: 'api' }).child({ jobId }).info('hire created')
  */
 export function createLogger(options: LoggerOptions): Logger {
-  const stream = options.stream ?? process.stdout;
-  const index = LOG_LEVELS.indexOf(options.level as (typeof LOG_LEVELS)[number]);
   // An unknown level logs everything, as winston did (config.ts only lets known ones through).
-  const threshold = index === -1 ? LOG_LEVELS.length : index;
-  const silent = options.silent ?? false;
-  const enabled = (level: (typeof LOG_LEVELS)[number]): boolean =>
-    !silent && LOG_LEVELS.indexOf(level) <= threshold;
+  const level = Object.hasOwn(PINO_LEVELS, options.level) ? options.level : 'silly';
+  const lines = pino<keyof typeof PINO_LEVELS, true>(
+    {
+      level,
+      enabled: !(options.silent ?? false),
+      customLevels: PINO_LEVELS,
+      useOnlyCustomLevels: true,
+      messageKey: 'message',
+      // No pid, hostname: `service` is the context's first field below (a meta `service` replaces it).
+      base: null,
+      timestamp: () => `,"timestamp":"${new Date().toISOString()}"`,
+      formatters: { level: (label) => ({ level: label }) },
+      // Not pino's error serializer: an Error's message and stack would reach the line unmasked; an
+      // Error is written as JSON.stringify writes it (`{}`), wherever it is.
+      serializers: { err: (value: unknown) => value },
+    },
+    options.stream ?? pino.destination({ dest: 1, sync: true }),
+  );
 
-  // `context`: the child's fields, already redacted and masked.
+  // `context`: the service and the child's fields, already redacted and masked. They are merged
+  // here rather than as pino bindings so that a call's field replaces a child's (one key, not two).
   const make = (context: Record<string, unknown>): Logger => {
     const write = (
-      level: (typeof LOG_LEVELS)[number],
+      name: 'debug' | 'info' | 'warn' | 'error',
       message: string,
       meta: Record<string, unknown> | undefined,
     ): void => {
-      if (!enabled(level)) return;
+      if (!lines.isLevelEnabled(name)) return;
       // winston's rule, kept: a `message` in the meta is appended to the line's message.
       const extra = meta?.['message'];
       const tail = typeof extra === 'string' ? extra : extra instanceof Error ? String(extra) : '';
-      const text = maskEmails(tail === '' ? message : `${message} ${tail}`);
-      const timestamp = new Date().toISOString();
-      const line: Record<string, unknown> = {
-        level,
-        message: text,
-        timestamp,
-        service: options.service,
-      };
-      Object.assign(line, context);
+      const line = { ...context };
       if (meta !== undefined) addScrubbed(line, meta);
-      // The meta may name `service`, never the line's own level, message and time.
-      line['level'] = level;
-      line['message'] = text;
-      line['timestamp'] = timestamp;
-      stream.write(`${stringify(line)}\n`);
+      lines[name](line, maskEmails(tail === '' ? message : `${message} ${tail}`));
     };
     return {
       debug: (message, meta) => {
@@ -135,5 +138,5 @@ export function createLogger(options: LoggerOptions): Logger {
       },
     };
   };
-  return make({});
+  return make({ service: options.service });
 }

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { setImmediate as tick } from 'node:timers/promises';
 import { describe, it } from 'node:test';
-import { createLogger, type Logger } from '../../src/logger.js';
+import { createLogger, LOG_LEVELS, type Logger } from '../../src/logger.js';
 
 interface Capture {
   readonly logger: Logger;
@@ -212,5 +213,95 @@ describe('createLogger', () => {
     // Copied a few levels deep by the masking, then the cycle itself is cut.
     assert.equal((line['looped'] as Record<string, unknown>)['name'], 'loop');
     assert.match(JSON.stringify(line['looped']), /"self":"\[Circular\]"/);
+  });
+  it("takes every npm level name LOG_LEVEL accepts, in npm's order; an unknown one logs everything", async () => {
+    // What each LOG_LEVEL keeps of debug, info, warn and error (docs/configuration.md#logs).
+    const kept: Record<string, string[]> = {
+      error: ['error'],
+      warn: ['warn', 'error'],
+      info: ['info', 'warn', 'error'],
+      http: ['info', 'warn', 'error'],
+      verbose: ['info', 'warn', 'error'],
+      debug: ['debug', 'info', 'warn', 'error'],
+      silly: ['debug', 'info', 'warn', 'error'],
+      'no-such-level': ['debug', 'info', 'warn', 'error'],
+    };
+    assert.deepEqual(Object.keys(kept).slice(0, -1), [...LOG_LEVELS]);
+    for (const [level, expected] of Object.entries(kept)) {
+      const { logger, lines } = capture(level);
+      logger.debug('debug');
+      logger.info('info');
+      logger.warn('warn');
+      logger.error('error');
+      const all = await lines();
+      assert.deepEqual(
+        all.map((l) => l['message']),
+        expected,
+        level,
+      );
+      assert.deepEqual(
+        all.map((l) => l['level']),
+        expected,
+        level,
+      );
+    }
+  });
+
+  it('writes each key once: no pid or hostname, a call field replaces a child field, meta never replaces level, message or time', async () => {
+    const { logger, lines, text } = capture();
+
+    logger
+      .child({ outcome: 'pending', service: 'child-service' })
+      .info('done', { outcome: 'created', level: 'error', message: 'tail', timestamp: 'then' });
+
+    const raw = (await text()).trim();
+    for (const key of ['outcome', 'service', 'level', 'message', 'timestamp']) {
+      assert.equal(raw.split(`"${key}":`).length, 2, `${key} once in ${raw}`);
+    }
+    const line = entry(await lines(), 0);
+    assert.deepEqual(Object.keys(line).sort(), [
+      'level',
+      'message',
+      'outcome',
+      'service',
+      'timestamp',
+    ]);
+    assert.equal(line['outcome'], 'created');
+    assert.equal(line['service'], 'child-service');
+    assert.equal(line['level'], 'info');
+    assert.equal(line['message'], 'done tail');
+    assert.notEqual(line['timestamp'], 'then');
+  });
+
+  it("never writes an Error's message or stack in a field (they may hold addresses or secrets)", async () => {
+    const { logger, lines, text } = capture();
+
+    logger.error('failed', { err: new Error('refused for frank@example.com, key sk-live-1') });
+
+    const raw = await text();
+    assert.equal(raw.includes('frank@example.com'), false, raw);
+    assert.equal(raw.includes('sk-live-1'), false, raw);
+    assert.equal(entry(await lines(), 0)['message'], 'failed');
+  });
+
+  it('loses no line on stdout when the process exits right after logging', () => {
+    const script = [
+      "import { createLogger } from './src/logger.ts';",
+      "const logger = createLogger({ level: 'info', service: 'exit-test' });",
+      "for (let i = 0; i < 2000; i += 1) logger.info('line', { i, pad: 'x'.repeat(200) });",
+      'process.exit(3);',
+    ].join('\n');
+    const run = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        encoding: 'utf8',
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    );
+    assert.equal(run.status, 3, run.stderr);
+    const written = run.stdout.split('\n').filter((l) => l !== '');
+    assert.equal(written.length, 2000);
+    assert.equal((JSON.parse(written[1999] ?? '{}') as Record<string, unknown>)['i'], 1999);
   });
 });
