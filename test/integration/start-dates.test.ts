@@ -277,6 +277,19 @@ describe('start dates: a cancelled termination (docs/design.md, rules 12 and 14)
   });
 });
 
+/** Waits until the person's disable is recorded `scheduled`; the store and key to read it again. */
+async function disableScheduled(stack: Stack, email: string) {
+  const offboarding = createOffboardingStore({
+    redis: stack.redis,
+    keys: createKeys(stack.prefix),
+  });
+  const key = stack.store.keyOf(email);
+  await waitFor(async () =>
+    (await offboarding.get(key))?.state === 'scheduled' ? true : undefined,
+  );
+  return { offboarding, key };
+}
+
 describe('a termination and a hire accepted before it that runs after it (docs/design.md, rules 12 and 14)', () => {
   /** A hire parked on the person's lease, then a termination accepted and run while it waits. */
   async function hireThenTermination(stack: Stack, n: number, startDate: string) {
@@ -289,14 +302,7 @@ describe('a termination and a hire accepted before it that runs after it (docs/d
       { employeeId: person.employeeId, email: person.email, terminationDate: startDate },
       { type: 'employee.terminated' },
     );
-    const offboarding = createOffboardingStore({
-      redis: stack.redis,
-      keys: createKeys(stack.prefix),
-    });
-    const key = stack.store.keyOf(person.email);
-    await waitFor(async () =>
-      (await offboarding.get(key))?.state === 'scheduled' ? true : undefined,
-    );
+    const { offboarding, key } = await disableScheduled(stack, person.email);
     return { person, hire, offboarding, key };
   }
 
@@ -350,14 +356,7 @@ describe('a termination and a hire accepted before it that runs after it (docs/d
       { employeeId: person.employeeId, email: person.email, terminationDate: addDays(today, 10) },
       { type: 'employee.terminated' },
     );
-    const offboarding = createOffboardingStore({
-      redis: stack.redis,
-      keys: createKeys(stack.prefix),
-    });
-    const key = stack.store.keyOf(person.email);
-    await waitFor(async () =>
-      (await offboarding.get(key))?.state === 'scheduled' ? true : undefined,
-    );
+    const { offboarding, key } = await disableScheduled(stack, person.email);
     await early.promote();
     assert.equal(await outcomeOf(stack, early), 'stale');
     assert.equal((await offboarding.get(key))?.state, 'scheduled', 'the disable still waits');
