@@ -72,15 +72,40 @@ export function createProviderWebhooks(deps: ProviderWebhooksDeps): Router {
         }
         const delay = event.delayMs === undefined ? {} : { delayMs: event.delayMs };
         const leaverIntake = deps.leaverIntake;
+        const storeHires = async (hires: (typeof event & { kind: 'hires' }) | undefined) => {
+          const extra =
+            hires?.leavers === undefined || leaverIntake === undefined
+              ? undefined
+              : await leaverIntake(
+                  provider.name,
+                  hires.leavers.deliveryId,
+                  { kind: 'references', refs: hires.leavers.refs },
+                  delay,
+                );
+          const main = await deps.intake(
+            provider.name,
+            event.deliveryId,
+            hires === undefined ? [] : hires.items,
+            delay,
+          );
+          return extra === undefined
+            ? main
+            : {
+                outcome: extra.outcome === 'accepted' ? extra.outcome : main.outcome,
+                jobIds: [...extra.jobIds, ...main.jobIds],
+              };
+        };
         if (event.kind === 'leavers' && leaverIntake === undefined) {
           log.info('webhook ignored', { outcome: 'ignored', type: event.type });
           setWebhookOutcome(res, 'ignored');
           sendJson(res, 200, { status: 'ignored', type: event.type } satisfies WebhookAnswer);
           return;
         }
-        // A vendor's leaver event: the worker reads the termination from the HR API.
+        // A vendor's leaver event: the worker reads the termination from the HR API. A delivery
+        // of hires may name possible leavers too (src/providers/types.ts): both are stored before
+        // the answer (rule 8), each under its own delivery id.
         const people = event.kind === 'leavers' ? event.refs : event.items;
-        const { outcome, jobIds } =
+        const stored =
           event.kind === 'leavers' && leaverIntake !== undefined
             ? await leaverIntake(
                 provider.name,
@@ -88,12 +113,8 @@ export function createProviderWebhooks(deps: ProviderWebhooksDeps): Router {
                 { kind: 'references', refs: event.refs },
                 delay,
               )
-            : await deps.intake(
-                provider.name,
-                event.deliveryId,
-                event.kind === 'hires' ? event.items : [],
-                delay,
-              );
+            : await storeHires(event.kind === 'hires' ? event : undefined);
+        const { outcome, jobIds } = stored;
         log.info(`webhook ${outcome}`, {
           outcome,
           deliveryId: event.deliveryId,

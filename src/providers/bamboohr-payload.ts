@@ -68,27 +68,30 @@ export function parseBambooHr(request: WebhookRequest): ProviderEvent {
     // signature's) tells one update from the next.
     const at = typeof body['timestamp'] === 'string' ? body['timestamp'] : '';
     // A leaver arrives this way, with the status among the changed fields: the worker reads the
-    // employee and acts only on a termination it shows (docs/hr-systems.md#bamboohr). A status
-    // change outranks a department, location or title named with it (a leaver's move is moot);
-    // one that names the work email keeps its older meaning (a person waiting for an email).
-    if (!email && namesStatusField(data['changedFields'])) {
-      return {
-        kind: 'leavers',
-        type,
-        deliveryId: `employee.updated:status:${companyId ?? ''}:${employeeId}:${at}`,
-        refs: [
-          {
-            source: SOURCE,
-            employeeId,
-            ...(companyId === undefined ? {} : { context: { companyId } }),
-          },
-        ],
-      };
+    // employee and acts only on a termination it shows (docs/hr-systems.md#bamboohr). An update
+    // that also names the work email or a department, location or title is both: a leaver
+    // reference and a hire reference, stored under two delivery ids.
+    const leaver = namesStatusField(data['changedFields'])
+      ? {
+          deliveryId: `employee.updated:status:${companyId ?? ''}:${employeeId}:${at}`,
+          refs: [
+            {
+              source: SOURCE,
+              employeeId,
+              ...(companyId === undefined ? {} : { context: { companyId } }),
+            },
+          ],
+        }
+      : undefined;
+    if (!email && !mover) {
+      return leaver === undefined
+        ? { kind: 'ignored', type }
+        : { kind: 'leavers', type, ...leaver };
     }
-    if (!email && !mover) return { kind: 'ignored', type };
     return {
       kind: 'hires',
       type,
+      ...(leaver === undefined ? {} : { leavers: leaver }),
       deliveryId: `employee.updated:${companyId ?? ''}:${employeeId}:${at}`,
       items: [
         mover
@@ -161,18 +164,14 @@ function parseFieldBased(employees: unknown): ProviderEvent {
       return;
     }
     actions.add(action.toLowerCase());
-    if (
-      action.toLowerCase() === 'updated' &&
-      namesStatusField(entry['changedFields']) &&
-      !namesWorkEmail(entry['changedFields'])
-    ) {
+    // A status change is a possible leaver; the same entry may name other fields too (below).
+    if (action.toLowerCase() === 'updated' && namesStatusField(entry['changedFields'])) {
       const id = readId(entry['id'], `${path}.id`, problems);
       if (id !== undefined && !statusChanges.includes(id)) {
         statusChanges.push(id);
         const at = entry['timestamp'];
         statusKeys.push(`${id}@${typeof at === 'string' || typeof at === 'number' ? at : ''}`);
       }
-      return;
     }
     const email = namesWorkEmail(entry['changedFields']);
     const mover = bambooHrNamesMoverField(entry['changedFields']);
@@ -194,16 +193,20 @@ function parseFieldBased(employees: unknown): ProviderEvent {
     throw new PayloadError(`the payload has ${problems.length} problem(s)`, problems);
   }
   const onlyUpdates = updated.filter((id) => !created.includes(id));
+  // Status changes: possible leavers, read by the worker (see parseBambooHr), stored beside any
+  // hires of the same body.
+  const leavers =
+    statusChanges.length === 0
+      ? undefined
+      : {
+          deliveryId: `status:${statusKeys.join(',')}`,
+          refs: statusChanges.map((employeeId) => ({ source: SOURCE, employeeId })),
+        };
   if (created.length === 0 && onlyUpdates.length === 0) {
     const type = `employee_with_fields.${[...actions].join('+') || 'none'}`;
-    if (statusChanges.length === 0) return { kind: 'ignored', type };
+    if (leavers === undefined) return { kind: 'ignored', type };
     // Status changes only: possible leavers, read by the worker (see parseBambooHr).
-    return {
-      kind: 'leavers',
-      type: 'employee_with_fields.updated',
-      deliveryId: `status:${statusKeys.join(',')}`,
-      refs: statusChanges.map((employeeId) => ({ source: SOURCE, employeeId })),
-    };
+    return { kind: 'leavers', type: 'employee_with_fields.updated', ...leavers };
   }
   const items: HireItem[] = [
     ...created.map((employeeId): HireItem => ({
@@ -221,6 +224,7 @@ function parseFieldBased(employees: unknown): ProviderEvent {
   return {
     kind: 'hires',
     type: created.length > 0 ? 'employee_with_fields.created' : 'employee_with_fields.updated',
+    ...(leavers === undefined ? {} : { leavers }),
     // Field-based bodies carry no company id; the created ids (and each update's own timestamp)
     // are the stable part.
     deliveryId:

@@ -25,6 +25,12 @@ export type ProviderEvent =
       readonly items: readonly HireItem[];
       /** Wait this long before working on the hires (e.g. an HR API's read-after-write lag). */
       readonly delayMs?: number;
+      /**
+       * Possible leavers named in the same delivery (a BambooHR body that mixes a status change
+       * with other changes): stored as leaver references under their own delivery id, as a
+       * `leavers` event would be, so that one delivery never drops the other's people.
+       */
+      readonly leavers?: { readonly deliveryId: string; readonly refs: readonly HireRef[] };
     }
   | {
       /**

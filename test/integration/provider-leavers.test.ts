@@ -65,6 +65,25 @@ const BOB = {
   user: { id: 'SERVICE-LEAVERS', token: 'bobLeaverToken9' },
 };
 
+/** A signed BambooHR `employee.updated` naming `changedFields`, in the vendor's event-based shape. */
+async function sendBambooUpdate(stack: Stack, id: string, changedFields: string[]) {
+  const body = JSON.stringify({
+    type: 'employee.updated',
+    timestamp: new Date().toISOString(),
+    data: { companyId: '12345', employeeId: id, changedFields },
+  });
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  return await fetch(`${stack.apiUrl}/webhooks/bamboohr`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-bamboohr-timestamp': timestamp,
+      'x-bamboohr-signature': bambooHrSignature(BAMBOO.secret, Buffer.from(body), timestamp),
+    },
+    body,
+  });
+}
+
 const VENDORS: readonly Vendor[] = [
   {
     provider: bamboohr,
@@ -84,25 +103,7 @@ const VENDORS: readonly Vendor[] = [
     // Updated" event" with the status among `changedFields`, names only
     // (https://documentation.bamboohr.com/reference/employee-updated-webhook).
     async send(stack, id) {
-      const body = JSON.stringify({
-        type: 'employee.updated',
-        timestamp: new Date().toISOString(),
-        data: {
-          companyId: '12345',
-          employeeId: id,
-          changedFields: ['employmentHistoryStatus', 'status'],
-        },
-      });
-      const timestamp = String(Math.floor(Date.now() / 1000));
-      return await fetch(`${stack.apiUrl}/webhooks/bamboohr`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-bamboohr-timestamp': timestamp,
-          'x-bamboohr-signature': bambooHrSignature(BAMBOO.secret, Buffer.from(body), timestamp),
-        },
-        body,
-      });
+      return await sendBambooUpdate(stack, id, ['employmentHistoryStatus', 'status']);
     },
     reads: (call, id) => call.path.startsWith(`/${BAMBOO.domain}/v1/employees/${id}?`),
   },
@@ -287,6 +288,18 @@ for (const vendor of VENDORS) {
       assert.ok(hr.calls.filter((call) => vendor.reads(call, lou.id)).length >= 2, 'read twice');
       // The same delivery again adds nothing.
     });
+
+    if (vendor.provider === bamboohr) {
+      it('a BambooHR update naming the status together with the work email is read as a possible leaver too, not only as a person waiting for an email', async (t) => {
+        const yesterday = dayIn(ZONE, Date.now() - DAY);
+        const lou = await employee(t, yesterday, false);
+        const answer = await sendBambooUpdate(stack, lou.id, ['status', 'workEmail']);
+        assert.equal(answer.status, 200);
+        assert.deepEqual(await answer.json(), { status: 'accepted', hires: 1 });
+        await recordIn(lou.key, 'done');
+        assert.equal(account(lou.email)?.status, 2, 'disabled');
+      });
+    }
 
     it(`a ${name} termination date still ahead (garden leave, notice) waits until that day has ended`, async (t) => {
       const tomorrow = addDays(dayIn(ZONE, Date.now()), 1);

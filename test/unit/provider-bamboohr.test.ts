@@ -276,18 +276,50 @@ describe('BambooHR parse', () => {
       deliveryId: `status:302@${ISO}`,
       refs: [{ source: 'bamboohr', employeeId: '302' }],
     });
-    // A status change that also names the work email keeps today's meaning (a person waiting
-    // for an email), and never becomes a disable.
-    const both = event('employee.updated', {
-      companyId: '12345',
-      employeeId: '67890',
-      changedFields: ['status', 'workEmail'],
+    // A status change that also names the work email, or a department, is both: a reference
+    // for a person waiting for an email (or a mover) and a leaver reference under its own key, so
+    // neither is dropped.
+    const leaver = {
+      deliveryId: `employee.updated:status:12345:67890:${ISO}`,
+      refs: [{ source: 'bamboohr', employeeId: '67890', context: { companyId: '12345' } }],
+    };
+    for (const changedFields of [
+      ['status', 'workEmail'],
+      ['status', 'department'],
+    ]) {
+      const parsed = adapter.parse(
+        request(
+          event('employee.updated', { companyId: '12345', employeeId: '67890', changedFields }),
+        ),
+      );
+      assert.equal(parsed.kind, 'hires', changedFields.join());
+      assert.equal(parsed.items.length, 1);
+      assert.deepEqual(parsed.leavers, leaver, changedFields.join());
+      assert.notEqual(parsed.deliveryId, leaver.deliveryId);
+    }
+  });
+
+  it('keeps the status changes of a legacy body that also creates or moves people: both are stored', () => {
+    const body = JSON.stringify({
+      employees: [
+        { action: 'Created', id: '301', changedFields: [], fields: {}, timestamp: ISO },
+        { action: 'Updated', id: '302', changedFields: ['Employment Status'], timestamp: ISO },
+        { action: 'Updated', id: '303', changedFields: ['Status', 'Department'], timestamp: ISO },
+      ],
     });
-    const parsed = adapter.parse(request(both));
+    const parsed = adapter.parse(request(body));
     assert.equal(parsed.kind, 'hires');
-    assert.ok(
-      parsed.items.every((item) => item.kind === 'ref' && item.ref.onlyIfAwaitingEmail === true),
+    assert.deepEqual(
+      parsed.items.map((item) => (item.kind === 'ref' ? item.ref.employeeId : item.kind)),
+      ['301', '303'],
     );
+    assert.deepEqual(parsed.leavers, {
+      deliveryId: `status:302@${ISO},303@${ISO}`,
+      refs: [
+        { source: 'bamboohr', employeeId: '302' },
+        { source: 'bamboohr', employeeId: '303' },
+      ],
+    });
   });
 
   it('turns an employee.updated that changes the work email into a reference for a person waiting for one, keyed by its own timestamp', () => {
