@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../domain/duration.js';
 import { PayloadError } from '../errors.js';
+import { HIRE_STATES } from '../queue/hire-store.js';
 import { LIST_STATES } from '../queue/job-listing.js';
 import { QUEUES } from '../queue/keys.js';
 
@@ -139,16 +140,7 @@ export const HireRecordAnswer = z
     email: z.string(),
     hireId: z.string(),
     source: z.string(),
-    state: z.enum([
-      'received',
-      'created',
-      'existed',
-      'invited',
-      'failed',
-      'scheduled',
-      'withdrawn',
-      'offboarded',
-    ]),
+    state: z.enum(HIRE_STATES),
     userId: z.string().optional(),
     receivedAt: z.number().int().optional(),
     firstAttemptAt: z.number().int().optional(),

@@ -4,18 +4,21 @@ import { emailKey, type Keys } from './keys.js';
 import type { RedisConnection } from './redis.js';
 
 /** Where a person stands. `created` means created by us and waiting for (or in) an invite batch. */
-export type HireState =
-  | 'received'
-  | 'created'
-  | 'existed'
-  | 'invited'
-  | 'failed'
+export const HIRE_STATES = [
+  'received',
+  'created',
+  'existed',
+  'invited',
+  'failed',
   /** A joiner waiting for their start date (rule 14): a delayed job makes them later. */
-  | 'scheduled'
+  'scheduled',
   /** A scheduled joiner terminated before their account was made: nothing is created. */
-  | 'withdrawn'
+  'withdrawn',
   /** The account was disabled by this service (rule 12); a hire event reactivates it. */
-  | 'offboarded';
+  'offboarded',
+] as const;
+
+export type HireState = (typeof HIRE_STATES)[number];
 
 export interface HireRecord {
   readonly email: string;
@@ -80,17 +83,6 @@ export interface TimelineEntry {
   readonly jobId?: string;
   readonly detail?: string;
 }
-
-const ALL_STATES: readonly HireState[] = [
-  'received',
-  'created',
-  'existed',
-  'invited',
-  'failed',
-  'scheduled',
-  'withdrawn',
-  'offboarded',
-];
 
 /** Records live 90 days after their last change; a later delivery simply starts a new one. */
 export const HIRE_RECORD_TTL_SECONDS = 90 * 24 * 3600;
@@ -421,7 +413,7 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
     offboarded: (key: string, userId: string, jobId: string, person: PersonIdentity) =>
       move(
         key,
-        ['', ...ALL_STATES],
+        ['', ...HIRE_STATES],
         {
           ...identity(person),
           state: 'offboarded',

@@ -37,6 +37,18 @@ async function hireAll(stack: Stack, people: readonly Record<string, string>[]) 
   await stack.settled(people.map((p) => p['email'] ?? ''));
 }
 
+/** Posts `employee.terminated` for `who` with yesterday's date (UTC): due at once. */
+async function terminateYesterday(stack: Stack, who: { employeeId: string; email: string }) {
+  await stack.post(
+    {
+      employeeId: who.employeeId,
+      email: who.email,
+      terminationDate: dayIn('UTC', Date.now() - DAY),
+    },
+    { type: 'employee.terminated' },
+  );
+}
+
 function simUser(stack: Stack, email: string) {
   return stack.sim.state().users.find((u) => u.email === email);
 }
@@ -237,14 +249,7 @@ describe('leavers (docs/design.md, rule 12) against the simulator', () => {
     const { stack } = await start(t);
     const lee = person(4);
     await hireAll(stack, [lee]);
-    await stack.post(
-      {
-        employeeId: lee.employeeId,
-        email: lee.email,
-        terminationDate: dayIn('UTC', Date.now() - DAY),
-      },
-      { type: 'employee.terminated' },
-    );
+    await terminateYesterday(stack, lee);
     await waitFor(() => (simUser(stack, lee.email)?.status === 2 ? true : undefined));
     await stack.post(lee);
     await waitFor(() => (simUser(stack, lee.email)?.status === 1 ? true : undefined));
@@ -261,14 +266,7 @@ describe('leavers (docs/design.md, rule 12) against the simulator', () => {
     const lee = person(8);
     await hireAll(stack, [lee]);
     stack.sim.setFaults({ latencyMs: 700 });
-    await stack.post(
-      {
-        employeeId: lee.employeeId,
-        email: lee.email,
-        terminationDate: dayIn('UTC', Date.now() - DAY),
-      },
-      { type: 'employee.terminated' },
-    );
+    await terminateYesterday(stack, lee);
     const job = await offboardJob(stack, lee.email);
     await waitFor(async () => ((await job.getState()) === 'active' ? true : undefined));
     // The disable's DocSpace calls are under way (700 ms each): the rehire comes now.
@@ -287,14 +285,7 @@ describe('leavers (docs/design.md, rule 12) against the simulator', () => {
     const { stack, offboarding } = await start(t, { OFFBOARDING_MAX_PER_HOUR: '0' });
     const lee = person(9);
     await hireAll(stack, [lee]);
-    await stack.post(
-      {
-        employeeId: lee.employeeId,
-        email: lee.email,
-        terminationDate: dayIn('UTC', Date.now() - DAY),
-      },
-      { type: 'employee.terminated' },
-    );
+    await terminateYesterday(stack, lee);
     const key = offboarding.keyOf(lee.email);
     await waitFor(async () => ((await offboarding.get(key))?.state === 'held' ? true : undefined));
     // The first half of a release (the record), as a process killed before adding the job leaves it.
@@ -354,14 +345,7 @@ describe('leavers (docs/design.md, rule 12) against the simulator', () => {
     const { stack } = await start(t, { OFFBOARDING: 'off' });
     const lee = person(5);
     await hireAll(stack, [lee]);
-    await stack.post(
-      {
-        employeeId: lee.employeeId,
-        email: lee.email,
-        terminationDate: dayIn('UTC', Date.now() - DAY),
-      },
-      { type: 'employee.terminated' },
-    );
+    await terminateYesterday(stack, lee);
     const key = stack.store.keyOf(lee.email);
     await waitFor(async () =>
       (await stack.store.timeline(key)).some((e) => e.event === 'termination') ? true : undefined,
