@@ -1,8 +1,9 @@
 import express, { type Router } from 'express';
 import type { Logger } from '../logger.js';
-import type { Intake } from '../queue/intake.js';
+import type { Intake, IntakeOutcome } from '../queue/intake.js';
 import type { LeaverIntake } from '../queue/leaver-intake.js';
 import type { ProviderConfig } from '../providers/settings.js';
+import type { HireRef } from '../domain/hire-item.js';
 import type { Provider, WebhookAdapter } from '../providers/types.js';
 import { sendJson } from './answer.js';
 import { setWebhookOutcome } from './metrics-route.js';
@@ -72,29 +73,6 @@ export function createProviderWebhooks(deps: ProviderWebhooksDeps): Router {
         }
         const delay = event.delayMs === undefined ? {} : { delayMs: event.delayMs };
         const leaverIntake = deps.leaverIntake;
-        const storeHires = async (hires: (typeof event & { kind: 'hires' }) | undefined) => {
-          const extra =
-            hires?.leavers === undefined || leaverIntake === undefined
-              ? undefined
-              : await leaverIntake(
-                  provider.name,
-                  hires.leavers.deliveryId,
-                  { kind: 'references', refs: hires.leavers.refs },
-                  delay,
-                );
-          const main = await deps.intake(
-            provider.name,
-            event.deliveryId,
-            hires === undefined ? [] : hires.items,
-            delay,
-          );
-          return extra === undefined
-            ? main
-            : {
-                outcome: extra.outcome === 'accepted' ? extra.outcome : main.outcome,
-                jobIds: [...extra.jobIds, ...main.jobIds],
-              };
-        };
         if (event.kind === 'leavers' && leaverIntake === undefined) {
           log.info('webhook ignored', { outcome: 'ignored', type: event.type });
           setWebhookOutcome(res, 'ignored');
@@ -104,17 +82,24 @@ export function createProviderWebhooks(deps: ProviderWebhooksDeps): Router {
         // A vendor's leaver event: the worker reads the termination from the HR API. A delivery
         // of hires may name possible leavers too (src/providers/types.ts): both are stored before
         // the answer (rule 8), each under its own delivery id.
+        const storeLeavers = async (deliveryId: string, refs: readonly HireRef[]) =>
+          leaverIntake === undefined
+            ? { outcome: 'duplicate' as const, jobIds: [] }
+            : await leaverIntake(provider.name, deliveryId, { kind: 'references', refs }, delay);
         const people = event.kind === 'leavers' ? event.refs : event.items;
-        const stored =
-          event.kind === 'leavers' && leaverIntake !== undefined
-            ? await leaverIntake(
-                provider.name,
-                event.deliveryId,
-                { kind: 'references', refs: event.refs },
-                delay,
-              )
-            : await storeHires(event.kind === 'hires' ? event : undefined);
-        const { outcome, jobIds } = stored;
+        let outcome: IntakeOutcome;
+        let jobIds: string[];
+        if (event.kind === 'leavers') {
+          ({ outcome, jobIds } = await storeLeavers(event.deliveryId, event.refs));
+        } else {
+          const leavers =
+            event.leavers === undefined
+              ? { outcome: 'duplicate' as const, jobIds: [] }
+              : await storeLeavers(event.leavers.deliveryId, event.leavers.refs);
+          const hires = await deps.intake(provider.name, event.deliveryId, event.items, delay);
+          outcome = leavers.outcome === 'accepted' ? 'accepted' : hires.outcome;
+          jobIds = [...leavers.jobIds, ...hires.jobIds];
+        }
         log.info(`webhook ${outcome}`, {
           outcome,
           deliveryId: event.deliveryId,
