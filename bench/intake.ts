@@ -3,7 +3,15 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { summarizeProfile, type ProfileSummary } from './profile.js';
 import { cleanupOnInterrupt, procCpuSeconds, ROOT, startChild } from './processes.js';
-import { benchPrefix, connect, deletePrefix, REDIS_URL, redisCpuSeconds } from './redis.js';
+import {
+  benchPrefix,
+  commandStats,
+  connect,
+  deletePrefix,
+  privateRedis,
+  REDIS_URL,
+  redisCpuSeconds,
+} from './redis.js';
 import { createSigner, benchHire, hiredBody, newSecret } from './hires.js';
 import { medianOf, round, withoutLog } from './stats.js';
 
@@ -37,6 +45,12 @@ export interface IntakeSample {
   readonly serverCpuUsPerRequest: number;
   /** CPU time of Redis per request (µs; the whole server, so others' load adds noise). */
   readonly redisCpuUsPerRequest: number;
+  /**
+   * Redis commands per request (`INFO commandstats`, commands of Lua scripts included), and the
+   * commands that make them up: exact on the bench's own Redis only.
+   */
+  readonly redisCommandsPerRequest: number;
+  readonly redisCommands: Record<string, number>;
 }
 
 export interface IntakeResult {
@@ -74,7 +88,12 @@ export async function runIntake(options: IntakeOptions): Promise<IntakeResult> {
         const sample = await measureTarget(target, run, options, redis);
         samples.push(sample);
         options.log(
-          `intake run ${run} ${target.padEnd(10)} ${String(Math.round(sample.rps)).padStart(6)} req/s  p50 ${sample.p50Ms} ms  p99 ${sample.p99Ms} ms  cpu ${sample.serverCpuUsPerRequest} µs/req  redis ${sample.redisCpuUsPerRequest} µs/req${sample.non2xx + sample.errors > 0 ? `  (${sample.non2xx} non-2xx, ${sample.errors} errors)` : ''}`,
+          `intake run ${run} ${target.padEnd(10)} ${String(Math.round(sample.rps)).padStart(6)} req/s  p50 ${sample.p50Ms} ms  p99 ${sample.p99Ms} ms  cpu ${sample.serverCpuUsPerRequest} µs/req  redis ${sample.redisCpuUsPerRequest} µs/req  ${sample.redisCommandsPerRequest} commands/req${privateRedis ? '' : ' (shared Redis)'}${sample.non2xx + sample.errors > 0 ? `  (${sample.non2xx} non-2xx, ${sample.errors} errors)` : ''}`,
+        );
+        options.log(
+          `  commands/req: ${Object.entries(sample.redisCommands)
+            .map(([name, n]) => `${name} ${n}`)
+            .join(', ')}`,
         );
       }
     }
@@ -155,8 +174,10 @@ async function measureTarget(
     if (options.warmupS > 0) await fire(url, sign, `${tag}w`, options.connections, options.warmupS);
     const cpuBefore = procCpuSeconds(child.pid);
     const redisBefore = await redisCpuSeconds(redis);
+    const commandsBefore = await commandStats(redis);
     const result = await fire(url, sign, tag, options.connections, options.durationS);
     const cpu = procCpuSeconds(child.pid) - cpuBefore;
+    const commandsAfter = await commandStats(redis);
     if (result.non2xx > 0 || result.errors > 0) {
       // Timings of refused or failed requests would mean nothing: this is a broken benchmark.
       throw new Error(
@@ -166,6 +187,7 @@ async function measureTarget(
     const redisCpu = (await redisCpuSeconds(redis)) - redisBefore;
     const perRequest = (seconds: number): number =>
       round((seconds * 1e6) / Math.max(1, result.requests.total), 0);
+    const commands = commandsPerRequest(commandsBefore, commandsAfter, result.requests.total);
     return {
       target,
       run,
@@ -177,12 +199,37 @@ async function measureTarget(
       errors: result.errors,
       serverCpuUsPerRequest: perRequest(cpu),
       redisCpuUsPerRequest: perRequest(redisCpu),
+      redisCommandsPerRequest: round(
+        Object.values(commands).reduce((sum, n) => sum + n, 0),
+        2,
+      ),
+      redisCommands: commands,
     };
   } finally {
     await child.stop();
     await deletePrefix(redis, prefix);
     forget();
   }
+}
+
+/**
+ * Calls per request of each command between two `INFO commandstats` (most first; the bench's own
+ * `INFO` calls left out). Requests still in flight at either end make it a little inexact.
+ */
+function commandsPerRequest(
+  before: Map<string, number>,
+  after: Map<string, number>,
+  requests: number,
+): Record<string, number> {
+  const rows = [...after]
+    .filter(([name]) => name !== 'info')
+    .map(
+      ([name, calls]) =>
+        [name, round((calls - (before.get(name) ?? 0)) / Math.max(1, requests), 2)] as const,
+    )
+    .filter(([, n]) => n >= 0.01)
+    .sort((a, b) => b[1] - a[1]);
+  return Object.fromEntries(rows);
 }
 
 function fire(
