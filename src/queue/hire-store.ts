@@ -188,6 +188,54 @@ redis.call('EXPIRE', KEYS[1], ARGV[3])
 return 1
 `;
 
+// The intake's records of one delivery and then its marker, in one script (docs/design.md, rule 8:
+// jobs, then records, then the marker's `done`; the intake stores the jobs before it runs this).
+// For each person, what `received` (TRANSITION, never queuing for the invitation) and then
+// `accepted` (NEWEST on `latestAt`) do, with one read of the record for both and one HSET:
+// docs/performance.md#intake-levers counts 4 commands and 2 round trips fewer per delivery.
+// KEYS: people index, marker, then each person's hire and timeline. ARGV: ttl, timeline length,
+// allowed states (comma-separated, '' meaning "no record yet"), now (ms: the people index's score),
+// when the event was accepted (ms), marker value, marker ttl (s), how many people, then per person
+// their key, job id, timeline entry (JSON) and field/value pairs count, then those pairs.
+const RECEIVED_THEN_MARK = `
+local ttl = tonumber(ARGV[1])
+local allowed = ',' .. ARGV[3] .. ','
+local at = ARGV[5]
+local arg = 9
+for i = 1, tonumber(ARGV[8]) do
+  local hire, timeline = KEYS[1 + 2 * i], KEYS[2 + 2 * i]
+  local person, job, entry, pairs = ARGV[arg], ARGV[arg + 1], ARGV[arg + 2], tonumber(ARGV[arg + 3])
+  local read = redis.call('HMGET', hire, 'state', 'lastError', 'latestAt')
+  local current = read[1] or ''
+  local move = string.find(allowed, ',' .. current .. ',', 1, true)
+  local fields = {}
+  if not read[3] or tonumber(read[3]) <= tonumber(at) then
+    fields = { 'latestAt', at, 'latestJobId', job }
+  end
+  if move then
+    for j = arg + 4, arg + 3 + pairs do fields[#fields + 1] = ARGV[j] end
+  end
+  arg = arg + 4 + pairs
+  local fresh = current ~= '' and #fields > 0 and redis.call('TTL', hire) > ttl - ${TTL_SLACK_SECONDS}
+  if move and read[2] then redis.call('HDEL', hire, 'lastError') end
+  if #fields > 0 then
+    redis.call('HSET', hire, unpack(fields))
+    if not fresh then redis.call('EXPIRE', hire, ttl) end
+  end
+  if move then
+    local length = redis.call('RPUSH', timeline, entry)
+    if length > tonumber(ARGV[2]) then
+      redis.call('LTRIM', timeline, -tonumber(ARGV[2]), -1)
+    end
+    if not fresh or length == 1 then redis.call('EXPIRE', timeline, ttl) end
+    if redis.call('ZADD', KEYS[1], ARGV[4], person) == 1 and redis.call('ZCARD', KEYS[1]) > ${PEOPLE_LISTED} then
+      redis.call('ZREMRANGEBYRANK', KEYS[1], 0, 0)
+    end
+  end
+end
+redis.call('SET', KEYS[2], ARGV[6], 'EX', ARGV[7])
+`;
+
 /** The outcome of a guarded transition: applied (from which state) or refused (in which state). */
 export type Transition =
   | { readonly applied: true; readonly from: string }
@@ -206,6 +254,12 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
   const forget = defineScript(redis, 'onboardingHireForgetAttempt', 1, FORGET_ATTEMPT);
   const begin = defineScript(redis, 'onboardingHireBeginAttempt', 1, BEGIN_ATTEMPT);
   const newest = defineScript(redis, 'onboardingHireNewestEvent', 1, NEWEST);
+  const receivedThenMark = defineScript(
+    redis,
+    'onboardingIntakeReceivedThenMark',
+    -1,
+    RECEIVED_THEN_MARK,
+  );
   const mark = async (key: string, field: string, at: number, ...more: string[]) => {
     await newest.run([keys.hire(key)], [field, at, HIRE_RECORD_TTL_SECONDS, ...more]);
   };
@@ -271,6 +325,55 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
      */
     accepted: (key: string, jobId: string, at: number) =>
       mark(key, 'latestAt', at, 'latestJobId', jobId),
+
+    /**
+     * Intake, in one script: `received` and then `accepted` at `at` for each person of a delivery
+     * (with `onlyIfAbsent`, a record is written only where none exists; `accepted` applies either
+     * way), and after them `marker` set to `value` for `ttlSeconds` (rule 8: records, then the
+     * marker's `done`).
+     */
+    async receivedThenMark(
+      people: readonly { readonly hire: Hire; readonly jobId: string }[],
+      at: number,
+      onlyIfAbsent: boolean,
+      marker: { readonly key: string; readonly value: string; readonly ttlSeconds: number },
+    ): Promise<void> {
+      const personKeys = people.map(({ hire }) => emailKey(hire.email));
+      await receivedThenMark.run(
+        [
+          keys.people,
+          marker.key,
+          ...personKeys.flatMap((key) => [keys.hire(key), keys.timeline(key)]),
+        ],
+        [
+          HIRE_RECORD_TTL_SECONDS,
+          TIMELINE_LENGTH,
+          onlyIfAbsent ? '' : ',failed,received',
+          now(),
+          at,
+          marker.value,
+          marker.ttlSeconds,
+          people.length,
+          ...people.flatMap(({ hire, jobId }, index) => {
+            const fields = Object.entries({
+              state: 'received',
+              email: hire.email,
+              hireId: hire.hireId,
+              source: hire.source,
+              receivedAt: now(),
+              lastJobId: jobId,
+            }).flat();
+            return [
+              personKeys[index] ?? '',
+              jobId,
+              entry('received', jobId),
+              fields.length,
+              ...fields,
+            ];
+          }),
+        ],
+      );
+    },
 
     /** A termination for this person was accepted at `at`. */
     terminated: (key: string, at: number) => mark(key, 'terminatedAt', at),

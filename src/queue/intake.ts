@@ -20,7 +20,7 @@ export interface IntakeDeps {
   readonly queue: Pick<Queue<ProvisionJobData>, 'add' | 'addBulk'>;
   readonly redis: RedisConnection;
   readonly keys: Keys;
-  readonly hireStore: Pick<HireStore, 'received' | 'accepted' | 'keyOf'>;
+  readonly hireStore: Pick<HireStore, 'receivedThenMark'>;
   readonly now?: () => number;
 }
 
@@ -34,8 +34,8 @@ export interface IntakeDeps {
  * and a delivery is never answered `duplicate` unless its jobs are in Redis.
  *
  * Three round trips to Redis (issue #6 measured each one on the intake's hot path): claim the
- * marker, store the jobs, then the people's records with the marker's `done`. The last two are
- * sent together on the one connection, records first: Redis runs them in that order.
+ * marker, store the jobs, then one script that writes the people's records and then the marker's
+ * `done` (docs/performance.md#intake-levers).
  */
 export function createIntake(deps: IntakeDeps) {
   const now = deps.now ?? Date.now;
@@ -53,7 +53,6 @@ export function createIntake(deps: IntakeDeps) {
       .digest('hex')
       .slice(0, 24);
     const jobIds = hires.map((_, index) => provisionJobId(deliveryHash, index));
-    const markDone = () => marker.done(deliveryKey, DELIVERY_MARKER_TTL_SECONDS);
     try {
       const before = await marker.claim(deliveryKey, DELIVERY_MARKER_TTL_SECONDS);
       if (before === 'done') return { outcome: 'duplicate', jobIds };
@@ -85,15 +84,15 @@ export function createIntake(deps: IntakeDeps) {
       // but before their records, and a record without the email cannot be invited.
       // Each also names its job the person's newest event (rule 14): a scheduled joiner's delayed
       // job that wakes while this one still waits must not create them on the old date.
-      const records = hires.flatMap((item, index) => {
-        if (item.kind !== 'full') return [];
-        const jobId = jobIds[index] ?? '';
-        return [
-          deps.hireStore.received(item.hire, jobId, !claimed),
-          deps.hireStore.accepted(deps.hireStore.keyOf(item.hire.email), jobId, receivedAt),
-        ];
+      // The records and then the marker's `done` are one script (rule 8's order, one round trip).
+      const people = hires.flatMap((item, index) =>
+        item.kind === 'full' ? [{ hire: item.hire, jobId: jobIds[index] ?? '' }] : [],
+      );
+      await deps.hireStore.receivedThenMark(people, receivedAt, !claimed, {
+        key: deliveryKey,
+        value: 'done',
+        ttlSeconds: DELIVERY_MARKER_TTL_SECONDS,
       });
-      await Promise.all([...records, markDone()]);
       // The jobs are stored now, whoever stored them first: later copies added nothing.
       return { outcome: claimed ? 'accepted' : 'duplicate', jobIds };
     } catch (err: unknown) {

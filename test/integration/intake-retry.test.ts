@@ -41,15 +41,13 @@ describe('a delivery whose first attempt died half-way (the Sentinel failover su
       redis,
       keys,
       hireStore: {
-        keyOf: store.keyOf,
-        received: () => Promise.reject(new Error('Connection is closed.')),
-        accepted: () => Promise.reject(new Error('Connection is closed.')),
+        receivedThenMark: () => Promise.reject(new Error('Connection is closed.')),
       },
     });
     await assert.rejects(dying('hires', 'msg_half', [ana]), QueueUnavailableError);
-    // The records and the marker's `done` go out together, records first: when Redis died before
-    // the records, the marker was left `pending` (here the stub only failed the records).
-    await redis.set(keys.delivery('hires:msg_half'), 'pending');
+    // The records and then the marker's `done` are one script: when Redis died before it ran, the
+    // marker was left `pending`, as the claim took it.
+    assert.equal(await redis.get(keys.delivery('hires:msg_half')), 'pending');
     assert.equal(await store.get(store.keyOf(ana.email)), undefined, 'no record yet');
     assert.equal(await queue.getWaitingCount(), 1, 'the job was stored');
 
