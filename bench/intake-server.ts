@@ -126,14 +126,15 @@ async function serveStep(step: number): Promise<void> {
         if (event?.kind === 'hires' && step >= 4) {
           const { outcome, jobIds } = await intake('hires', id, event.hires);
           if (step >= 5) {
-            logger
-              .child({ route: 'hires', deliveryId: id, type: event.type })
-              .info(`webhook ${outcome}`, {
-                outcome,
-                hires: event.hires.length,
-                hireIds: event.hires.map((hire) => hire.hireId),
-                jobIds,
-              });
+            logger.info(`webhook ${outcome}`, {
+              route: 'hires',
+              deliveryId: id,
+              type: event.type,
+              outcome,
+              hires: event.hires.length,
+              hireIds: event.hires.map((hire) => hire.hireId),
+              jobIds,
+            });
           }
         } else {
           await queue.add(PROVISION_JOB, { body: raw.toString('utf8') }, { jobId: `hire-${id}` });

@@ -35,7 +35,7 @@ const REDACTED_KEYS =
  * people's texts: DocSpace errors (`User disabled: <email>`), failure reasons, request paths.
  */
 function scrub(value: unknown, depth: number): unknown {
-  if (typeof value === 'string') return maskEmails(value);
+  if (typeof value === 'string') return masked(value);
   // JSON has no BigInt: written as its digits, in a string (pino's fallback would write a bare number).
   if (typeof value === 'bigint') return value.toString();
   if (depth > 4 || typeof value !== 'object' || value === null) return value;
@@ -46,6 +46,14 @@ function scrub(value: unknown, depth: number): unknown {
     out[key] = REDACTED_KEYS.test(key) ? '[redacted]' : scrub(inner, depth + 1);
   }
   return out;
+}
+
+/**
+ * `maskEmails(text)`, without running its pattern over text that holds no `@`: an address has one,
+ * and most fields of a line (ids, counts, routes) have none (docs/performance.md#intake-levers).
+ */
+function masked(text: string): string {
+  return text.includes('@') ? maskEmails(text) : text;
 }
 
 /** Copies `meta`'s fields into `line`, redacted and masked; the line's own keys stay its own. */
@@ -116,7 +124,7 @@ export function createLogger(options: LoggerOptions): Logger {
       const tail = typeof extra === 'string' ? extra : extra instanceof Error ? String(extra) : '';
       const line = { ...context };
       if (meta !== undefined) addScrubbed(line, meta);
-      lines[name](line, maskEmails(tail === '' ? message : `${message} ${tail}`));
+      lines[name](line, masked(tail === '' ? message : `${message} ${tail}`));
     };
     return {
       debug: (message, meta) => {
