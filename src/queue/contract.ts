@@ -69,6 +69,11 @@ export const DEFAULT_FAILED_RETENTION_DAYS = 30;
  * adds jitter and honours `Retry-After`), completed jobs kept a week, failed ones kept for replay
  * for `failedRetentionDays` (they hold people's data; the workers also sweep them, see
  * src/queue/retention.ts).
+ *
+ * Completed jobs are trimmed by age only: a count as well costs BullMQ a `ZREVRANGE` and a
+ * `ZREMRANGEBYRANK` at every completion (docs/performance.md#intake-levers), and a cap by count
+ * would forget a redelivered job id sooner than the week its marker lasts once more than that many
+ * jobs completed within it.
  */
 export function provisionJobOptions(
   attempts: number,
@@ -78,7 +83,7 @@ export function provisionJobOptions(
   return {
     attempts,
     backoff: { type: 'docspace', delay: backoffMs },
-    removeOnComplete: { age: COMPLETED_RETENTION_SECONDS, count: 100_000 },
+    removeOnComplete: { age: COMPLETED_RETENTION_SECONDS },
     removeOnFail: { age: failedRetentionDays * 24 * 3600 },
   };
 }
