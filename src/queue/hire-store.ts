@@ -272,6 +272,18 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
       ...(detail ? { detail } : {}),
     });
 
+  // What `received` allows and writes, at intake (receivedThenMark) and when a worker fetched a person.
+  const receivedFrom = (onlyIfAbsent: boolean): string[] =>
+    onlyIfAbsent ? [''] : ['', 'failed', 'received'];
+  const receivedFields = (hire: Hire, jobId: string) => ({
+    state: 'received',
+    email: hire.email,
+    hireId: hire.hireId,
+    source: hire.source,
+    receivedAt: now(),
+    lastJobId: jobId,
+  });
+
   const move = async (
     key: string,
     from: readonly string[],
@@ -307,15 +319,8 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
     received: (hire: Hire, jobId: string, onlyIfAbsent = false) =>
       move(
         emailKey(hire.email),
-        onlyIfAbsent ? [''] : ['', 'failed', 'received'],
-        {
-          state: 'received',
-          email: hire.email,
-          hireId: hire.hireId,
-          source: hire.source,
-          receivedAt: now(),
-          lastJobId: jobId,
-        },
+        receivedFrom(onlyIfAbsent),
+        receivedFields(hire, jobId),
         entry('received', jobId),
       ),
 
@@ -348,21 +353,14 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
         [
           HIRE_RECORD_TTL_SECONDS,
           TIMELINE_LENGTH,
-          onlyIfAbsent ? '' : ',failed,received',
+          receivedFrom(onlyIfAbsent).join(','),
           now(),
           at,
           marker.value,
           marker.ttlSeconds,
           people.length,
           ...people.flatMap(({ hire, jobId }, index) => {
-            const fields = Object.entries({
-              state: 'received',
-              email: hire.email,
-              hireId: hire.hireId,
-              source: hire.source,
-              receivedAt: now(),
-              lastJobId: jobId,
-            }).flat();
+            const fields = Object.entries(receivedFields(hire, jobId)).flat();
             return [
               personKeys[index] ?? '',
               jobId,
