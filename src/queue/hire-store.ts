@@ -192,7 +192,7 @@ return 1
 // jobs, then records, then the marker's `done`; the intake stores the jobs before it runs this).
 // For each person, what `received` (TRANSITION, never queuing for the invitation) and then
 // `accepted` (NEWEST on `latestAt`) do, with one read of the record for both and one HSET:
-// docs/performance.md#intake-levers counts 4 commands and 2 round trips fewer per delivery.
+// docs/performance.md#intake-levers counts 4 Redis commands fewer per delivery, 2 of them sent by the API.
 // KEYS: people index, marker, then each person's hire and timeline. ARGV: ttl, timeline length,
 // allowed states (comma-separated, '' meaning "no record yet"), now (ms: the people index's score),
 // when the event was accepted (ms), marker value, marker ttl (s), how many people, then per person
