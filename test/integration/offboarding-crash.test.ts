@@ -26,9 +26,10 @@ const DISABLE_PATH = '/api/2.0/people/status/Terminated';
  * (src/queue/offboarding-store.ts, `reschedule`), then writes the new date into its job and delays
  * the job to it. The window is between those Redis writes, with no HTTP call in it to hold: a
  * proxy in front of Redis (test/helpers/redis-hold.ts) stops the worker's connection at the job
- * update, so the kill lands exactly there. The job then still holds the old, past date.
+ * update, so the kill lands exactly there. The job then still holds the old, past date. The
+ * second test stops a cancelled termination's job the same way (rule 14).
  */
-describe('a worker killed while moving a disable to a later termination date (rules 7 and 12)', () => {
+describe('a worker killed in the middle of moving or cancelling a disable (rules 7, 12 and 14)', () => {
   it('when the worker process dies after the record moved but before its job did, the next worker waits for the new date, then disables once', async (t) => {
     const clock = testClock();
     const hr = await startBambooHrApi(BAMBOO.domain, BAMBOO.apiKey);
@@ -137,6 +138,89 @@ describe('a worker killed while moving a disable to a later termination date (ru
     const timeline = await stack.store.timeline(stack.store.keyOf(email));
     assert.equal(timeline.filter((e) => e.event === 'offboarding moved').length, 1);
   });
+
+  /**
+   * The cancellation path (workers/offboard.ts, `reinstate`): it adds the joiner's new `provision`
+   * job, then records it as the person's newest event. The proxy stops the worker at that record.
+   */
+  it('when the worker process dies after a cancelled termination re-added a withdrawn joiner but before it recorded that job, the joiner is made once, on the day', async (t) => {
+    const clock = testClock();
+    const settings = { OFFBOARDING: 'disable', PROVISION_LEAD_DAYS: '3' };
+    const stack = await startStack(settings, { now: clock.now });
+    t.after(() => stack.close());
+    const today = dayIn(ZONE, Date.now());
+    const sam = {
+      employeeId: 'S-1',
+      firstName: 'Sam',
+      lastName: 'Starter',
+      email: 'sam.starter@example.com',
+      startDate: addDays(today, 30),
+    };
+    const key = stack.store.keyOf(sam.email);
+    await stack.post(sam);
+    const scheduled = await recordIn(stack, sam.email, 'scheduled');
+    const old = scheduled.scheduleJobId ?? '';
+    await stack.post(
+      { employeeId: sam.employeeId, email: sam.email, terminationDate: sam.startDate },
+      { type: 'employee.terminated' },
+    );
+    await recordIn(stack, sam.email, 'withdrawn');
+    await stack.stopWorkers();
+
+    const proxy = await startRedisHold();
+    t.after(() => proxy.close());
+    let held = false;
+    // The record of the newest event (src/queue/hire-store.ts, `accepted`): its field name.
+    void proxy.hold('latestJobId').then(() => {
+      held = true;
+    });
+    await stack.post(
+      { employeeId: sam.employeeId, email: sam.email },
+      { type: 'employee.termination_cancelled' },
+    );
+    const child = spawnWorker(stack, { ...settings, REDIS_URL: proxy.url });
+    t.after(() => kill(child));
+    await waitFor(() => (held ? true : undefined), 30_000, 'the record of the re-added job');
+    const readded = await waitFor(async () =>
+      (await stack.hires.getJobs(['waiting', 'active', 'delayed'])).find((j) =>
+        j.id?.endsWith('-joiner'),
+      ),
+    );
+    const before = await stack.store.get(key);
+    assert.equal(before?.state, 'withdrawn');
+    assert.notEqual(before.latestJobId, readded.id, 'the job is added, not yet recorded');
+    await kill(child);
+    await proxy.close();
+
+    await stack.startWorkers();
+    const back = await waitFor(
+      async () => {
+        const record = await stack.store.get(key);
+        return record?.state === 'scheduled' && record.latestJobId === readded.id
+          ? record
+          : undefined;
+      },
+      30_000,
+      'the joiner back on their schedule',
+    );
+    assert.equal(back.scheduledFor, scheduled.scheduledFor);
+    const joinerJobs = (await stack.hires.getJobs(['waiting', 'active', 'delayed'])).filter((j) =>
+      j.id?.endsWith('-joiner'),
+    );
+    assert.deepEqual(
+      joinerJobs.map((j) => j.id),
+      [readded.id],
+      'one re-added job',
+    );
+    assert.equal(okCalls(stack.sim, 'POST', '/api/2.0/people').length, 0, 'not made early');
+
+    // The day comes: the old job stands aside, the re-added one makes Sam, once.
+    clock.set((back.scheduledFor ?? 0) + 1_000);
+    await (await stack.hires.getJob(old))?.promote();
+    await readded.promote().catch(() => undefined);
+    await stack.settled([sam.email], ['invited'], 30_000);
+    assert.equal(okCalls(stack.sim, 'POST', '/api/2.0/people').length, 1, 'made once');
+  });
 });
 
 const account = (stack: Stack, email: string) =>
@@ -151,5 +235,12 @@ async function offboardJob(stack: Stack, id: string): Promise<Job<OffboardJobDat
       'delayed',
     ])) as Job<OffboardJobData>[];
     return jobs.find((j) => j.name === 'offboard' && j.data.ref?.employeeId === id);
+  });
+}
+
+async function recordIn(stack: Stack, email: string, state: string) {
+  return await waitFor(async () => {
+    const record = await stack.store.get(stack.store.keyOf(email));
+    return record?.state === state ? record : undefined;
   });
 }
