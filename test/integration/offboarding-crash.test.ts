@@ -217,8 +217,17 @@ describe('a worker killed in the middle of moving or cancelling a disable (rules
     // The day comes: the old job stands aside, the re-added one makes Sam, once.
     clock.set((back.scheduledFor ?? 0) + 1_000);
     await (await stack.hires.getJob(old))?.promote();
-    await readded.promote().catch(() => undefined);
-    await stack.settled([sam.email], ['invited'], 30_000);
+    // It waits delayed until the start date's lead (real time): woken whenever it is found so.
+    await waitFor(
+      async () => {
+        if ((await stack.store.get(key))?.state === 'invited') return true;
+        const job = await stack.hires.getJob(readded.id ?? '');
+        if ((await job?.getState()) === 'delayed') await job?.promote().catch(() => undefined);
+        return undefined;
+      },
+      30_000,
+      'Sam made and invited',
+    );
     assert.equal(okCalls(stack.sim, 'POST', '/api/2.0/people').length, 1, 'made once');
   });
 });
