@@ -131,7 +131,7 @@ export function createGrantsProcessor(deps: GrantsDeps) {
       await applyRoom(id, sets, removes, fail, note);
     }
     for (const p of people) {
-      for (const target of p.failures.keys()) {
+      for (const target of new Set([...p.failures.keys(), ...p.giving])) {
         if (!stillWanted(p, target)) await deps.store.forgetFailure(p.key, target);
       }
       const what = given.get(p.key);
@@ -157,11 +157,13 @@ export function createGrantsProcessor(deps: GrantsDeps) {
     let toAdd = adds;
     if (adds.some((p) => !p.fresh)) {
       // Someone may have put them there by hand: such a membership is not ours to record or take.
+      // One a killed worker's call made (still marked `giving`) is ours: given again, recorded.
       const current = await membersOrGone(name, id);
       if (current === undefined) id = await deps.groupIds.idOf(name);
-      else toAdd = adds.filter((p) => !current.has(p.userId.toLowerCase()));
+      else toAdd = adds.filter((p) => !current.has(p.userId.toLowerCase()) || p.giving.has(target));
     }
     if (toAdd.length > 0) {
+      await markGiving(toAdd, target);
       let members: Set<string>;
       try {
         members = await deps.docspace.addGroupMembers(
@@ -208,6 +210,17 @@ export function createGrantsProcessor(deps: GrantsDeps) {
     }
   }
 
+  /**
+   * Marks `target` as being given to the people whose memberships are read before a give (not
+   * `fresh`), so a run after a crash knows the membership or share it finds was this service's.
+   */
+  async function markGiving(people: readonly GrantRecord[], target: string): Promise<void> {
+    await deps.store.giving(
+      people.filter((p) => !p.fresh).map((p) => p.key),
+      target,
+    );
+  }
+
   async function membersOrGone(name: string, id: string): Promise<Set<string> | undefined> {
     try {
       return await deps.docspace.groupMembers(id);
@@ -244,12 +257,18 @@ export function createGrantsProcessor(deps: GrantsDeps) {
         return;
       }
     }
-    // A share the person holds that we did not give is an admin's: leave it, never record it.
+    // A share the person holds that we did not give is an admin's: leave it, never record it
+    // (one a killed worker's call made, still marked `giving`, is ours).
     const toShare = sets.filter(
       (s) =>
         current === undefined ||
         s.person.rooms.has(roomId) ||
+        s.person.giving.has(target) ||
         !current.has(s.person.userId.toLowerCase()),
+    );
+    await markGiving(
+      toShare.map((s) => s.person),
+      target,
     );
     const share = async (entries: readonly { person: GrantRecord; access: number }[]) => {
       const shown = await deps.docspace.shareRoom(

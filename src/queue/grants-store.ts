@@ -25,7 +25,15 @@ export interface GrantRecord {
   readonly rooms: ReadonlyMap<number, number>;
   /** What could not be given (`group:<name>`, `room:<id>`) → why. */
   readonly failures: ReadonlyMap<string, string>;
+  /**
+   * Targets (`group:<name>`, `room:<id>`) a call was sent for whose answer was never recorded (a
+   * worker died waiting): a membership or share found there is this service's, not an admin's.
+   */
+  readonly giving: ReadonlySet<string>;
 }
+
+/** The head-hash field that marks a target being given (see GrantRecord.giving). */
+const GIVING = 'giving:';
 
 export interface GrantRequest {
   readonly email: string;
@@ -98,6 +106,11 @@ export function createGrantsStore(deps: {
           Object.entries(rooms ?? {}).map(([id, access]) => [Number(id), Number(access)]),
         ),
         failures: new Map(Object.entries(failures ?? {})),
+        giving: new Set(
+          Object.keys(head)
+            .filter((field) => field.startsWith(GIVING))
+            .map((field) => field.slice(GIVING.length)),
+        ),
       };
     },
 
@@ -108,11 +121,23 @@ export function createGrantsStore(deps: {
       if (taken.length > 0) await redis.zrem(keys.grantsPending, ...taken);
     },
 
+    /**
+     * Written just before the call that gives `target` to these people, cleared by its outcome
+     * (gave…, failedTo): a worker killed in between leaves the mark for the next run to find.
+     */
+    async giving(personKeys: readonly string[], target: string): Promise<void> {
+      if (personKeys.length === 0) return;
+      const tx = redis.multi();
+      for (const key of personKeys) tx.hset(keys.grants(key), `${GIVING}${target}`, '1');
+      await tx.exec();
+    },
+
     async gaveGroup(key: string, group: string): Promise<void> {
       await redis
         .multi()
         .sadd(keys.grantedGroups(key), group)
         .hdel(keys.grantFailures(key), `group:${group}`)
+        .hdel(keys.grants(key), `${GIVING}group:${group}`)
         .exec();
     },
     async tookGroup(key: string, group: string): Promise<void> {
@@ -127,6 +152,7 @@ export function createGrantsStore(deps: {
         .multi()
         .hset(keys.grantedRooms(key), String(roomId), String(access))
         .hdel(keys.grantFailures(key), `room:${roomId}`)
+        .hdel(keys.grants(key), `${GIVING}room:${roomId}`)
         .exec();
     },
     async tookRoom(key: string, roomId: number): Promise<void> {
@@ -138,11 +164,19 @@ export function createGrantsStore(deps: {
     },
     /** Something wanted that was not given, and why; cleared once given. */
     async failedTo(key: string, target: string, reason: string): Promise<void> {
-      await redis.hset(keys.grantFailures(key), target, reason);
+      await redis
+        .multi()
+        .hset(keys.grantFailures(key), target, reason)
+        .hdel(keys.grants(key), `${GIVING}${target}`)
+        .exec();
     },
-    /** Wanted no more: an old failure for it no longer matters. */
+    /** Wanted no more: an old failure or an unfinished give for it no longer matters. */
     async forgetFailure(key: string, target: string): Promise<void> {
-      await redis.hdel(keys.grantFailures(key), target);
+      await redis
+        .multi()
+        .hdel(keys.grantFailures(key), target)
+        .hdel(keys.grants(key), `${GIVING}${target}`)
+        .exec();
     },
 
     /** The group id this service uses for `name`, if it knows one. */

@@ -5,8 +5,9 @@ import type { Stack } from './stack.js';
 const WORKER_ENTRY = fileURLToPath(new URL('../../workers/main.ts', import.meta.url));
 
 /**
- * Runs `workers/main.ts worker` in its own process against the stack's Redis prefix and simulator,
- * so a test can SIGKILL it at a chosen instant (docs/design.md, rule 7).
+ * Runs `workers/main.ts worker` in its own process against the stack's Redis prefix and simulator
+ * (and its rules file, if any), so a test can SIGKILL it at a chosen instant (docs/design.md,
+ * rule 7). `extraEnv` adds or overrides settings (an HR system's, a Redis URL through a proxy).
  */
 export function spawnWorker(stack: Stack, extraEnv: Record<string, string> = {}): ChildProcess {
   const { config } = stack;
@@ -28,6 +29,7 @@ export function spawnWorker(stack: Stack, extraEnv: Record<string, string> = {})
       WORKER_STALLED_INTERVAL_MS: '300',
       LOG_LEVEL: 'error',
       WORKER_METRICS_PORT: '0',
+      ...(config.rulesFile === undefined ? {} : { PROVISIONING_RULES: config.rulesFile }),
       ...extraEnv,
     },
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -6,7 +6,7 @@ import { addDays, dayIn, endOfDay } from '../../src/domain/effective-date.js';
 import { HrApiError } from '../../src/errors.js';
 import { createHrHttp } from '../../src/providers/hr-http.js';
 import { createPersonioFetcher } from '../../src/providers/personio-api.js';
-import { bamboohr, bambooHrSignature } from '../../src/providers/bamboohr.js';
+import { bamboohr } from '../../src/providers/bamboohr.js';
 import { hibob } from '../../src/providers/hibob.js';
 import { personio } from '../../src/providers/personio.js';
 import type { Provider } from '../../src/providers/types.js';
@@ -27,6 +27,7 @@ import {
   startPersonioApi,
   WEBHOOK_TOKEN,
 } from '../helpers/personio-api.js';
+import { postBambooHrUpdate } from '../helpers/bamboohr-webhook.js';
 import { testClock } from '../helpers/clock.js';
 import { waitFor } from '../helpers/redis.js';
 import { startStack, type Stack } from '../helpers/stack.js';
@@ -66,23 +67,8 @@ const BOB = {
 };
 
 /** A signed BambooHR `employee.updated` naming `changedFields`, in the vendor's event-based shape. */
-async function sendBambooUpdate(stack: Stack, id: string, changedFields: string[]) {
-  const body = JSON.stringify({
-    type: 'employee.updated',
-    timestamp: new Date().toISOString(),
-    data: { companyId: '12345', employeeId: id, changedFields },
-  });
-  const timestamp = String(Math.floor(Date.now() / 1000));
-  return await fetch(`${stack.apiUrl}/webhooks/bamboohr`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-bamboohr-timestamp': timestamp,
-      'x-bamboohr-signature': bambooHrSignature(BAMBOO.secret, Buffer.from(body), timestamp),
-    },
-    body,
-  });
-}
+const sendBambooUpdate = (stack: Stack, id: string, changedFields: string[]) =>
+  postBambooHrUpdate(stack.apiUrl, BAMBOO.secret, id, changedFields);
 
 const VENDORS: readonly Vendor[] = [
   {
