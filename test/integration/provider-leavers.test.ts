@@ -28,6 +28,7 @@ import {
   WEBHOOK_TOKEN,
 } from '../helpers/personio-api.js';
 import { testClock } from '../helpers/clock.js';
+import { offboardingIn } from '../helpers/leavers.js';
 import { waitFor } from '../helpers/redis.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
@@ -247,16 +248,7 @@ for (const vendor of VENDORS) {
       });
     }
 
-    async function recordIn(key: string, state: string) {
-      return await waitFor(
-        async () => {
-          const record = await offboarding.get(key);
-          return record?.state === state ? record : undefined;
-        },
-        15_000,
-        `the offboarding record ${state}`,
-      );
-    }
+    const recordIn = (key: string, state: string) => offboardingIn(offboarding, key, state);
 
     /** A leaver whose termination is today: scheduled, their job delayed until the day ends. */
     async function waitingToday(t: TestContext) {
