@@ -59,7 +59,7 @@ function tokenDigest(value: string): Buffer {
     .digest();
 }
 
-/** Verifies the Authorization token, then reads `person.created` / `employment.created`. */
+/** Verifies the Authorization token, then reads the hire, leaver and employment-change events. */
 export function createPersonioWebhook(token: string): WebhookAdapter {
   const expected = tokenDigest(token);
   // Nothing but the token authenticates a delivery, so it is checked before the body is read.
