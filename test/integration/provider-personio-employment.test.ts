@@ -201,6 +201,23 @@ describe('Personio employment.updated with PROVISIONING_RULES and OFFBOARDING=di
     );
   });
 
+  it('a Personio joiner whose department these credentials may not read (403) is provisioned without it', async () => {
+    const id = '7900';
+    const email = `pia.${id}@example.com`;
+    api.orgUnits.set('299', { name: 'Secret unit', forbidden: true });
+    api.employments.set(id, {
+      email,
+      hireDate: '2026-01-05',
+      terminationDate: null,
+      active: true,
+      departmentId: '299',
+    });
+    await send(stack, 'person.created', id);
+    await stack.settled([email], ['invited']);
+    assert.ok(api.calls.some((c) => c.path === '/v2/org-units/299?type=department'));
+    assert.deepEqual(groupsOf(userOf(email).id), []);
+  });
+
   it('employment.updated with a department change Sales → Engineering moves the person: gains Engineering, loses Sales, keeps a group an admin gave by hand', async (t) => {
     const pia = await salesJoiner(t);
     const userId = userOf(pia.email).id;
