@@ -13,7 +13,7 @@ import type { Hire } from '../src/domain/hire.js';
 import type { ProvisionJobData } from '../src/queue/contract.js';
 import type { HireRecord, HireStore } from '../src/queue/hire-store.js';
 import type { CancelOffboardJobData, OffboardJobData } from '../src/queue/leaver-intake.js';
-import type { OffboardingStore } from '../src/queue/offboarding-store.js';
+import { PENDING_OFFBOARDING, type OffboardingStore } from '../src/queue/offboarding-store.js';
 import type { Locks } from '../src/queue/locks.js';
 import { circuitFields, type JobWaits } from './job-waits.js';
 import type { LeaverReader } from './leaver-read.js';
@@ -90,7 +90,9 @@ export interface OffboardResult {
  * - A vendor's leaver event names the person only (`ref`): the job first reads their work email
  *   and termination from the HR API (src/domain/hr-termination.ts); a record that shows none
  *   cancels a pending disable the same system scheduled for that employee (the termination was
- *   removed: what the read before the disable would find), else it is noted `not a leaver`.
+ *   removed: what the read before the disable would find), else it is noted `not a leaver`. The
+ *   same date that system already has pending for the employee ends `stale`: one schedule, and a
+ *   held disable stays held.
  * - Where the leaver's HR system can be read, it is read again just before the disable: a
  *   termination no longer there cancels it, a later date moves it. An HR API outage is a passing
  *   failure (retried with backoff); nothing is disabled without that read.
@@ -332,7 +334,7 @@ export function createOffboardProcessor(deps: OffboardDeps) {
   async function resolveLeaver(
     job: OffboardJob,
     token: string | undefined,
-  ): Promise<Leaver | { outcome: 'not-leaver' | 'cancelled' }> {
+  ): Promise<Leaver | { outcome: 'not-leaver' | 'cancelled' | 'stale' }> {
     const { ref } = job.data;
     const jobId = job.id ?? '';
     if (ref === undefined) throw new UnrecoverableError('the job holds no leaver');
@@ -350,8 +352,22 @@ export function createOffboardProcessor(deps: OffboardDeps) {
     }
     const key = deps.store.keyOf(reading.email);
     const day = shownTermination(reading, dayIn(deps.zone, now()));
+    // A disable this HR system already has pending for the employee (an earlier event of theirs).
+    const record = await deps.offboarding.get(key);
+    const pending =
+      record?.source === ref.source &&
+      record.employeeId === ref.employeeId &&
+      PENDING_OFFBOARDING.includes(record.state)
+        ? record
+        : undefined;
+    if (day !== undefined && pending?.terminationDate === day) {
+      // The same termination again (a copy, or another change of the employment): the pending
+      // disable stands as it is, held ones stay held for an admin.
+      log.info('termination already scheduled', { outcome: 'stale', terminationDate: day });
+      return { outcome: 'stale' };
+    }
     if (day === undefined) {
-      if (await cancelRemoved(job, token, key, ref)) {
+      if (pending !== undefined && (await cancelRemoved(job, token, key, ref))) {
         deps.metrics?.offboardingFinished('cancelled');
         log.info('offboarding cancelled: the HR system no longer shows the termination', {
           outcome: 'cancelled',
@@ -379,8 +395,8 @@ export function createOffboardProcessor(deps: OffboardDeps) {
   }
 
   /**
-   * The HR record of `ref` shows no termination: cancels the pending disable (scheduled, held or
-   * released) this HR system scheduled for the same employee, under the person's lease as the
+   * The HR record of `ref` shows no termination while this HR system has a disable pending for the
+   * same employee: cancels it (unless it moved on meanwhile), under the person's lease as the
    * `offboard-cancel` job does, and records the cancellation (rule 14: hire events accepted before
    * it are no longer held back by the termination). False when none was pending.
    */
@@ -390,8 +406,6 @@ export function createOffboardProcessor(deps: OffboardDeps) {
     key: string,
     ref: HireRef,
   ): Promise<boolean> {
-    const pending = await deps.offboarding.get(key);
-    if (pending?.source !== ref.source || pending.employeeId !== ref.employeeId) return false;
     const jobId = job.id ?? '';
     if (!(await deps.locks.acquire(deps.lockKey(key), jobId, deps.lockTtlMs))) {
       // A disable of this person is being sent now: come back shortly (and read again).

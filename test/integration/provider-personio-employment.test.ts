@@ -269,6 +269,26 @@ describe('Personio employment.updated with PROVISIONING_RULES and OFFBOARDING=di
     await waitFor(async () => ((await waiting.getState()) === 'delayed' ? true : undefined));
     assert.equal(account(pia.email)?.status, 1, 'not disabled before the day ends');
 
+    // Another change of the employment (a new department) while the termination stands: it moves
+    // the person and leaves the pending disable as it is.
+    api.employments.set(pia.id, {
+      ...pia.employment,
+      terminationDate: today,
+      departmentId: ENG_UNIT,
+    });
+    const again = await leaverJob(
+      pia.id,
+      (await send(stack, 'employment.updated', pia.id)).occurredAt,
+    );
+    await waitFor(async () => ((await again.getState()) === 'completed' ? true : undefined));
+    assert.deepEqual((await stack.hires.getJob(again.id ?? ''))?.returnvalue, { outcome: 'stale' });
+    await grantsSettled(pia.email, onlyEngineering);
+    const record = await offboarding.get(pia.key);
+    assert.equal(record?.state, 'scheduled');
+    assert.equal(record.jobId, waiting.id, 'still the first job’s disable');
+    const timeline = await stack.store.timeline(stack.store.keyOf(pia.email));
+    assert.equal(timeline.filter((e) => e.event === 'offboarding scheduled').length, 1);
+
     clock.set(scheduled.effectiveAt + 1_000);
     await waiting.promote();
     await recordIn(pia.key, 'done');
