@@ -21,7 +21,7 @@ import {
   type PersonioApi,
   type PersonioEmployment,
 } from '../helpers/personio-api.js';
-import { offboardingIn } from '../helpers/leavers.js';
+import { HOLD_DISABLES, offboardingIn } from '../helpers/leavers.js';
 import { waitFor } from '../helpers/redis.js';
 import { inviteCounts, startStack, type Stack } from '../helpers/stack.js';
 
@@ -370,5 +370,54 @@ describe('Personio employment.updated without PROVISIONING_RULES', () => {
     // The leaver half (OFFBOARDING=off here) still reads the employment once: person + list.
     await ended(stack, id, 'offboard', 'not-leaver');
     assert.equal(api.callsTo(`/v2/persons/${id}`).length, persons + 1);
+  });
+});
+
+describe('Personio employment.updated and a held disable (OFFBOARDING_MAX_PER_HOUR=0)', () => {
+  it('a repeated termination leaves the disable held for an admin; the termination removed cancels it', async (t) => {
+    const api = await startPersonioApi();
+    const stack = await startStack(
+      { ...settingsFor(api), ...HOLD_DISABLES, HR_TIMEZONE: ZONE },
+      { providers: [personio] },
+    );
+    t.after(async () => {
+      await stack.close();
+      await api.close();
+    });
+    const offboarding = createOffboardingStore({
+      redis: stack.redis,
+      keys: createKeys(stack.prefix),
+    });
+    const id = '7600';
+    const email = `pia.${id}@example.com`;
+    const key = offboarding.keyOf(email);
+    const employment: PersonioEmployment = {
+      email,
+      hireDate: '2026-01-05',
+      terminationDate: null,
+      active: true,
+    };
+    api.employments.set(id, employment);
+    await send(stack, 'person.created', id);
+    await stack.settled([email], ['invited']);
+
+    const yesterday = dayIn(ZONE, Date.now() - 86_400_000);
+    api.employments.set(id, { ...employment, terminationDate: yesterday });
+    await send(stack, 'employment.updated', id);
+    const held = await offboardingIn(offboarding, key, 'held');
+
+    await send(stack, 'employment.updated', id);
+    await waitFor(async () =>
+      (await outcomes(stack, id, 'offboard')).includes('stale') ? true : undefined,
+    );
+    const still = await offboarding.get(key);
+    assert.equal(still?.state, 'held', 'still waiting for an admin');
+    assert.equal(still.jobId, held.jobId);
+
+    api.employments.set(id, { ...employment, terminationDate: null });
+    await send(stack, 'employment.updated', id);
+    await offboardingIn(offboarding, key, 'cancelled');
+    await ended(stack, id, 'offboard', 'cancelled');
+    assert.equal(stack.sim.state().users.find((u) => u.email === email)?.status, 1);
   });
 });
