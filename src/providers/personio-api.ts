@@ -205,28 +205,23 @@ export function createPersonioFetcher(deps: PersonioFetcherDeps): HireFetcher {
 
   /** Department name and title of the person's employment, where these credentials may read them. */
   async function jobOf(ref: HireRef): Promise<{ department?: string; title?: string }> {
-    try {
-      const employment = await employmentOf(ref);
-      const position = field(employment, 'position');
-      const title = typeof position === 'string' ? position.trim() : text(position, 'title');
-      const units = field(employment, 'org_units');
-      const unit = (Array.isArray(units) ? (units as unknown[]) : []).find(
-        (u) => text(u, 'type').toLowerCase() === 'department',
-      );
-      const unitId = idText(field(unit, 'id'));
-      let department = '';
-      if (unitId !== undefined && isSafeId(unitId)) {
-        const body = await get(`/v2/org-units/${unitId}`, { type: 'department' });
-        department = text(field(body, '_data') ?? body, 'name');
-      }
-      return {
-        ...(department === '' ? {} : { department }),
-        ...(title === '' ? {} : { title }),
-      };
-    } catch (err: unknown) {
-      if (err instanceof HrApiError && (err.status === 403 || err.status === 404)) return {};
-      throw err;
-    }
+    const employment = await unlessUnreadable(() => employmentOf(ref));
+    const position = field(employment, 'position');
+    const title = typeof position === 'string' ? position.trim() : text(position, 'title');
+    const units = field(employment, 'org_units');
+    const unit = (Array.isArray(units) ? (units as unknown[]) : []).find(
+      (u) => text(u, 'type').toLowerCase() === 'department',
+    );
+    const unitId = idText(field(unit, 'id'));
+    const body =
+      unitId !== undefined && isSafeId(unitId)
+        ? await unlessUnreadable(() => get(`/v2/org-units/${unitId}`, { type: 'department' }))
+        : undefined;
+    const department = text(field(body, '_data') ?? body, 'name');
+    return {
+      ...(department === '' ? {} : { department }),
+      ...(title === '' ? {} : { title }),
+    };
   }
 
   return {
@@ -268,6 +263,16 @@ export function createPersonioFetcher(deps: PersonioFetcherDeps): HireFetcher {
       };
     },
   };
+}
+
+/** What `read` answers; undefined when these credentials may not read it (403) or it is gone (404). */
+async function unlessUnreadable(read: () => Promise<unknown>): Promise<unknown> {
+  try {
+    return await read();
+  } catch (err: unknown) {
+    if (err instanceof HrApiError && (err.status === 403 || err.status === 404)) return undefined;
+    throw err;
+  }
 }
 
 function field(value: unknown, name: string): unknown {

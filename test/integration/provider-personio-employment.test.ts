@@ -43,6 +43,8 @@ rules:
   - when: { department: Engineering }
     groups: [Engineering]
     rooms: [{ id: "${ENG_ROOM}", access: content-creator }]
+  - when: { title: Field Agent }
+    groups: [Agents]
 `;
 const ZONE = 'UTC';
 const COMPANY = '4711';
@@ -201,7 +203,7 @@ describe('Personio employment.updated with PROVISIONING_RULES and OFFBOARDING=di
     );
   });
 
-  it('a Personio joiner whose department these credentials may not read (403) is provisioned without it', async () => {
+  it('a Personio joiner whose department these credentials may not read (403) is provisioned without it, and keeps the title rule', async () => {
     const id = '7900';
     const email = `pia.${id}@example.com`;
     api.orgUnits.set('299', { name: 'Secret unit', forbidden: true });
@@ -211,11 +213,13 @@ describe('Personio employment.updated with PROVISIONING_RULES and OFFBOARDING=di
       terminationDate: null,
       active: true,
       departmentId: '299',
+      position: 'Field Agent',
     });
     await send(stack, 'person.created', id);
     await stack.settled([email], ['invited']);
     assert.ok(api.calls.some((c) => c.path === '/v2/org-units/299?type=department'));
-    assert.deepEqual(groupsOf(userOf(email).id), []);
+    await grantsSettled(email, (u) => groupsOf(u).includes('Agents'));
+    assert.deepEqual(groupsOf(userOf(email).id), ['Agents'], 'the title rule, no department');
   });
 
   it('employment.updated with a department change Sales → Engineering moves the person: gains Engineering, loses Sales, keeps a group an admin gave by hand', async (t) => {
