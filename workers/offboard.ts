@@ -13,7 +13,7 @@ import type { Hire } from '../src/domain/hire.js';
 import type { ProvisionJobData } from '../src/queue/contract.js';
 import type { HireRecord, HireStore } from '../src/queue/hire-store.js';
 import type { CancelOffboardJobData, OffboardJobData } from '../src/queue/leaver-intake.js';
-import type { OffboardingStore } from '../src/queue/offboarding-store.js';
+import { PENDING_OFFBOARDING, type OffboardingStore } from '../src/queue/offboarding-store.js';
 import type { Locks } from '../src/queue/locks.js';
 import { circuitFields, type JobWaits } from './job-waits.js';
 import type { LeaverReader } from './leaver-read.js';
@@ -34,7 +34,7 @@ export interface OffboardDeps {
   readonly docspace: Pick<DocspaceClient, 'findUserByEmail' | 'keyOwner' | 'setStatus'>;
   readonly store: Pick<
     HireStore,
-    'keyOf' | 'get' | 'note' | 'withdrawn' | 'offboarded' | 'terminated'
+    'keyOf' | 'get' | 'note' | 'withdrawn' | 'offboarded' | 'terminated' | 'terminationCancelled'
   >;
   readonly offboarding: Pick<
     OffboardingStore,
@@ -88,8 +88,11 @@ export interface OffboardResult {
  *   docs/docspace-lifecycle.md, section 3.3). Over OFFBOARDING_MAX_PER_HOUR in a rolling hour it
  *   waits `held` for an admin.
  * - A vendor's leaver event names the person only (`ref`): the job first reads their work email
- *   and termination from the HR API (src/domain/hr-termination.ts); a record that shows none is
- *   noted `not a leaver` and nothing else happens.
+ *   and termination from the HR API (src/domain/hr-termination.ts); a record that shows none
+ *   cancels a pending disable the same system scheduled for that employee (the termination was
+ *   removed: what the read before the disable would find), else it is noted `not a leaver`. The
+ *   same date that system already has pending for the employee ends `stale`: one schedule, and a
+ *   held disable stays held.
  * - Where the leaver's HR system can be read, it is read again just before the disable: a
  *   termination no longer there cancels it, a later date moves it. An HR API outage is a passing
  *   failure (retried with backoff); nothing is disabled without that read.
@@ -101,8 +104,8 @@ export function createOffboardProcessor(deps: OffboardDeps) {
   const now = deps.now ?? Date.now;
   return async (job: OffboardJob, token?: string): Promise<OffboardResult> => {
     const jobId = job.id ?? '';
-    const given = job.data.leaver ?? (await resolveLeaver(job));
-    if (given === undefined) return { outcome: 'not-leaver' };
+    const given = job.data.leaver ?? (await resolveLeaver(job, token));
+    if ('outcome' in given) return given;
     const leaver: Leaver = given;
     const key = deps.store.keyOf(leaver.email);
     const person = { email: leaver.email, hireId: leaver.hireId, source: leaver.source };
@@ -324,10 +327,14 @@ export function createOffboardProcessor(deps: OffboardDeps) {
 
   /**
    * A vendor's leaver event named the person only: their work email and the termination the HR
-   * system shows, read once and kept in the job (`leaver`). Undefined when the record shows no
-   * termination (noted `not a leaver`: a status change to something else, a termination removed).
+   * system shows, read once and kept in the job (`leaver`). When the record shows no termination
+   * (a status change to something else, a termination removed): a pending disable this system
+   * scheduled for the same employee is cancelled, else the record is noted `not a leaver`.
    */
-  async function resolveLeaver(job: OffboardJob): Promise<Leaver | undefined> {
+  async function resolveLeaver(
+    job: OffboardJob,
+    token: string | undefined,
+  ): Promise<Leaver | { outcome: 'not-leaver' | 'cancelled' | 'stale' }> {
     const { ref } = job.data;
     const jobId = job.id ?? '';
     if (ref === undefined) throw new UnrecoverableError('the job holds no leaver');
@@ -345,7 +352,28 @@ export function createOffboardProcessor(deps: OffboardDeps) {
     }
     const key = deps.store.keyOf(reading.email);
     const day = shownTermination(reading, dayIn(deps.zone, now()));
+    // A disable this HR system already has pending for the employee (an earlier event of theirs).
+    const record = await deps.offboarding.get(key);
+    const pending =
+      record?.source === ref.source &&
+      record.employeeId === ref.employeeId &&
+      PENDING_OFFBOARDING.includes(record.state)
+        ? record
+        : undefined;
+    if (day !== undefined && pending?.terminationDate === day) {
+      // The same termination again (a copy, or another change of the employment): the pending
+      // disable stands as it is, held ones stay held for an admin.
+      log.info('termination already scheduled', { outcome: 'stale', terminationDate: day });
+      return { outcome: 'stale' };
+    }
     if (day === undefined) {
+      if (pending !== undefined && (await cancelRemoved(job, token, key, ref))) {
+        deps.metrics?.offboardingFinished('cancelled');
+        log.info('offboarding cancelled: the HR system no longer shows the termination', {
+          outcome: 'cancelled',
+        });
+        return { outcome: 'cancelled' };
+      }
       await deps.store.note(
         key,
         'not a leaver',
@@ -353,7 +381,7 @@ export function createOffboardProcessor(deps: OffboardDeps) {
         jobId,
       );
       log.info('not a leaver: the HR system shows no termination', { outcome: 'not-leaver' });
-      return undefined;
+      return { outcome: 'not-leaver' };
     }
     const leaver: Leaver = {
       source: ref.source,
@@ -364,6 +392,40 @@ export function createOffboardProcessor(deps: OffboardDeps) {
     await job.updateData({ ...job.data, leaver });
     log.info('leaver read from the HR system', { terminationDate: day });
     return leaver;
+  }
+
+  /**
+   * The HR record of `ref` shows no termination while this HR system has a disable pending for the
+   * same employee: cancels it (unless it moved on meanwhile), under the person's lease as the
+   * `offboard-cancel` job does, and records the cancellation (rule 14: hire events accepted before
+   * it are no longer held back by the termination). False when none was pending.
+   */
+  async function cancelRemoved(
+    job: OffboardJob,
+    token: string | undefined,
+    key: string,
+    ref: HireRef,
+  ): Promise<boolean> {
+    const jobId = job.id ?? '';
+    if (!(await deps.locks.acquire(deps.lockKey(key), jobId, deps.lockTtlMs))) {
+      // A disable of this person is being sent now: come back shortly (and read again).
+      await job.moveToDelayed(now() + 500 + Math.floor(Math.random() * 1000), token);
+      throw new DelayedError();
+    }
+    try {
+      const reason = `${ref.source} no longer shows the termination`;
+      if (!(await deps.offboarding.cancel(key, reason))) return false;
+      await deps.store.terminationCancelled(key, job.data.receivedAt);
+      await deps.store.note(
+        key,
+        'termination cancelled',
+        `${reason} (read for a later ${ref.source} event): the pending disable is cancelled, nothing is disabled`,
+        jobId,
+      );
+      return true;
+    } finally {
+      await deps.locks.release(deps.lockKey(key), jobId);
+    }
   }
 
   /**

@@ -3,12 +3,13 @@
  * docs/design.md, rule 12).
  *
  * Every one of them is a thin notification: an employee id, never the work email or the
- * termination date. The unambiguous ones (Bob `employee.left`, Personio `employment.terminated`,
- * a BambooHR status change) become leaver references (`kind: 'leavers'`): the worker reads the
- * termination from the HR API and schedules the disable, or notes "not a leaver"
- * (workers/offboard.ts). The ambiguous ones (a leave, a deletion, an employment change whose
- * trigger is undocumented) are recorded (the `webhook ignored` log line carries the note below)
- * and answered 200 `ignored`: never guessed into a disable.
+ * termination date. The ones that may mean a termination (Bob `employee.left`, Personio
+ * `employment.terminated` and `employment.updated`, a BambooHR status change) become leaver
+ * references (`kind: 'leavers'`): the worker reads the termination from the HR API and schedules
+ * the disable; when the record shows none it cancels a disable the same system scheduled for the
+ * person, or notes "not a leaver" (workers/offboard.ts). The ambiguous ones (a leave, a deletion)
+ * are recorded (the `webhook ignored` log line carries the note below) and answered 200 `ignored`:
+ * never guessed into a disable.
  */
 
 /** Bob's "Employee terminated" event: "set as terminated or on Garden leave (whichever occurs first)". */
@@ -49,8 +50,6 @@ const HIBOB: Readonly<Record<string, string>> = {
 
 /** Personio's leaver-related events that are not acted on (docs/hr-systems.md#personio). */
 const PERSONIO: Readonly<Record<string, string>> = {
-  // Its trigger attributes are not documented: a termination set or removed cannot be told apart.
-  'employment.updated': 'employment changed (may set or remove a termination): not acted on',
   'employment.deleted': 'an employment removed, not a termination: nothing is disabled',
   'person.deleted': 'a deleted profile, not a termination: nothing is disabled',
 };

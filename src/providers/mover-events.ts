@@ -24,7 +24,15 @@ import { isObject } from '../domain/is-object.js';
  *   https://apidocs.hibob.com/reference/post_webhook_employee-updated), and `table.entry.created`
  *   / `table.entry.updated` with `tableId: work` (the work table holds department, site and
  *   title; https://apidocs.hibob.com/reference/post_webhook_table-entry-updated).
+ * - Personio `employment.updated`, "When an employment for an employee is changed"
+ *   (https://developer.personio.de/docs/event-driven-data-from-personio): ids only, and its trigger
+ *   attributes are not documented, so every one is a mover reference (inference; department and
+ *   position live on the employment). The same delivery is a possible leaver as well
+ *   (src/providers/personio.ts).
  */
+
+/** Personio's employment change: a mover reference and a leaver reference (see above). */
+export const PERSONIO_MOVER_EVENT = 'employment.updated';
 
 /** Rule keys (src/domain/rules.ts) by the BambooHR field names that carry them, normalised. */
 const BAMBOOHR_MOVER_FIELDS: ReadonlySet<string> = new Set(['department', 'location', 'jobtitle']);

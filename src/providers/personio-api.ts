@@ -3,6 +3,7 @@ import { isValidEmail } from '../domain/email.js';
 import type { EmploymentReading, Hire } from '../domain/hire.js';
 import { HireIncompleteError, HrApiError } from '../errors.js';
 import { hrRequest } from './hr-http.js';
+import { isSafeId } from './safe-id.js';
 import type { HireRef } from '../domain/hire-item.js';
 import type { HireFetcher } from './types.js';
 
@@ -17,9 +18,22 @@ import type { HireFetcher } from './types.js';
  * - Person: `GET /v2/persons/{id}` returns the `Person` (`id`, `email`, `first_name`,
  *   `last_name`, `preferred_name`) and "requires the personio:persons:read scope"
  *   (https://developer.personio.de/reference/get_v2-persons-id.md).
- * - Department and position live on the employment (`GET /v2/persons/{person_id}/employments/{id}`,
- *   https://developer.personio.de/reference/get_v2-persons-person-id-employments-id.md) and mostly
- *   as ids; DocSpace does not use them, so no second call is made per hire.
+ * - Department and position live on the employment (`GET /v2/persons/{person_id}/employments`,
+ *   "sorted order, with the most recent employments appearing first",
+ *   https://developer.personio.de/reference/get_v2-persons-person-id-employments.md): `org_units`,
+ *   "All Org Units, i.e. department and team, that are to be associated with the Employment", and
+ *   `position`, "The position object"
+ *   (https://developer.personio.de/reference/patch_v2-persons-person-id-employments-employment-id).
+ *   The items' fields were not in the stored copies: an org unit is read as `{type, id}` (the Org
+ *   Unit schema's first property is `type`), the position's text as `position.title` (or a plain
+ *   string); anything else leaves them unknown. The department's name is read with
+ *   `GET /v2/org-units/{id}?type=department` ("The ID of the Org Unit to be retrieved, e.g. the Org
+ *   Unit ID associated with an Employment"; `type` is required; the single resource carries "full
+ *   details (e.g. name, description, abbreviation)"; 404 "could not be found",
+ *   https://developer.personio.de/reference/getorgunit). Office names cannot be read through API v2
+ *   (vendor forum, https://developer.personio.de/discuss/67d02dda07caa4000f0a4d10), so no location.
+ *   An employment or org unit these credentials may not read (403, 404) leaves the department and
+ *   title unknown: the hire goes on without them (rules on department then do not match).
  * - Leavers: the termination lives on the employment too, read with
  *   `GET /v2/persons/{person_id}/employments` (list answers wrap in `_data`): its
  *   `"termination": {"last_working_date", "reason", "terminated_at", "termination_date", "type"}`
@@ -127,11 +141,12 @@ export function createPersonioFetcher(deps: PersonioFetcherDeps): HireFetcher {
     return { value: (await pending).value, fresh: true };
   }
 
-  async function get(path: string): Promise<unknown> {
+  async function get(path: string, params?: Record<string, string>): Promise<unknown> {
     const call = (value: string) =>
       hrRequest(deps.http, {
         method: 'GET',
         path,
+        ...(params === undefined ? {} : { params }),
         headers: { authorization: `Bearer ${value}` },
         credentialsHint: CREDENTIALS_HINT,
       });
@@ -174,17 +189,46 @@ export function createPersonioFetcher(deps: PersonioFetcherDeps): HireFetcher {
     return person;
   }
 
+  /** The employment the event named; else the person's most recent (one profile, one employment). */
+  async function employmentOf(ref: HireRef): Promise<unknown> {
+    const list = field(
+      await get(`/v2/persons/${encodeURIComponent(ref.employeeId)}/employments`),
+      '_data',
+    );
+    const employments = Array.isArray(list) ? (list as unknown[]) : [];
+    const wanted = ref.context?.['employmentId'];
+    return (
+      employments.find((e) => wanted !== undefined && idText(field(e, 'id')) === wanted) ??
+      employments[0]
+    );
+  }
+
+  /** Department name and title of the person's employment, where these credentials may read them. */
+  async function jobOf(ref: HireRef): Promise<{ department?: string; title?: string }> {
+    const employment = await unlessUnreadable(() => employmentOf(ref));
+    const position = field(employment, 'position');
+    const title = typeof position === 'string' ? position.trim() : text(position, 'title');
+    const units = field(employment, 'org_units');
+    const unit = (Array.isArray(units) ? (units as unknown[]) : []).find(
+      (u) => text(u, 'type').toLowerCase() === 'department',
+    );
+    const unitId = idText(field(unit, 'id'));
+    const body =
+      unitId !== undefined && isSafeId(unitId)
+        ? await unlessUnreadable(() => get(`/v2/org-units/${unitId}`, { type: 'department' }))
+        : undefined;
+    const department = text(field(body, '_data') ?? body, 'name');
+    return {
+      ...(department === '' ? {} : { department }),
+      ...(title === '' ? {} : { title }),
+    };
+  }
+
   return {
     async fetchEmployment(ref: HireRef): Promise<EmploymentReading> {
       const id = ref.employeeId;
       const person = await get(`/v2/persons/${encodeURIComponent(id)}`);
-      const list = field(await get(`/v2/persons/${encodeURIComponent(id)}/employments`), '_data');
-      const employments = Array.isArray(list) ? (list as unknown[]) : [];
-      // The employment the event named; else the person's first (one profile, one employment).
-      const wanted = ref.context?.['employmentId'];
-      const employment =
-        employments.find((e) => wanted !== undefined && idText(field(e, 'id')) === wanted) ??
-        employments[0];
+      const employment = await employmentOf(ref);
       // An attribute the credentials may not read is left out: never read that as "no termination".
       if (!has(employment, 'termination')) {
         throw new HrApiError({
@@ -215,9 +259,20 @@ export function createPersonioFetcher(deps: PersonioFetcherDeps): HireFetcher {
         email: text(person, 'email'),
         firstName: text(person, 'first_name') || text(person, 'preferred_name'),
         lastName: text(person, 'last_name'),
+        ...(await jobOf(ref)),
       };
     },
   };
+}
+
+/** What `read` answers; undefined when these credentials may not read it (403) or it is gone (404). */
+async function unlessUnreadable(read: () => Promise<unknown>): Promise<unknown> {
+  try {
+    return await read();
+  } catch (err: unknown) {
+    if (err instanceof HrApiError && (err.status === 403 || err.status === 404)) return undefined;
+    throw err;
+  }
 }
 
 function field(value: unknown, name: string): unknown {

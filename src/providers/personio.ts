@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { PayloadError, ServiceError, SignatureError } from '../errors.js';
 import { createPersonioFetcher } from './personio-api.js';
 import { PERSONIO_LEAVER_EVENT, personioLeaverNote } from './leaver-events.js';
+import { moverItem, PERSONIO_MOVER_EVENT } from './mover-events.js';
 import { isSafeId, SAFE_ID_RULE } from './safe-id.js';
 import type { Provider, ProviderEvent, WebhookAdapter, WebhookRequest } from './types.js';
 import { isObject } from '../domain/is-object.js';
@@ -24,7 +25,9 @@ import { isObject } from '../domain/is-object.js';
  *   Personio API is called only by the worker.
  * - Events: `person.created` "When an employee's profile is created in Personio, for eg: new
  *   employee" (same page); `employment.created` "When a new employment for an employee is added"
- *   (https://developer.personio.de/v2.0/docs/event-driven-data-from-personio). Others are ignored.
+ *   (https://developer.personio.de/v2.0/docs/event-driven-data-from-personio) are hires;
+ *   `employment.terminated` a leaver; `employment.updated` "When an employment for an employee is
+ *   changed" (same page) both a mover and a possible leaver (see below). Others are ignored.
  * - Ids: webhooks are "Dataless Notifications" (https://developer.personio.de/changelog/webhooks-employment-events-ga)
  *   whose payload names each entity as `{"<entity>": {"id": …}}` (the absence example, with the
  *   key spelled differently in docs and deliveries: https://github.com/personio/api-docs/issues/210).
@@ -35,7 +38,14 @@ import { isObject } from '../domain/is-object.js';
  *   so an `employment.created` must name its person: both events then fetch the same person, and
  *   the worker finds the second one already provisioned (same email).
  * - No delivery or event id is documented, so the idempotency key is
- *   `<event_name>:<company_id>:<person or employment id>`. No connection-test event is documented.
+ *   `<event_name>:<company_id>:<person or employment id>`. An employment is updated many times, so
+ *   for `employment.updated` the envelope's required `occurred_at` (the event's own time, the same
+ *   in every retry of it) is added. No connection-test event is documented.
+ * - `employment.updated`: its trigger attributes are not documented (docs/hr-systems.md#personio),
+ *   so the mapping is inference: the one delivery is stored as a mover reference (department or
+ *   position may have changed; src/providers/mover-events.ts) and as a leaver reference under its
+ *   own delivery id (a termination may have been set or removed; workers/offboard.ts reads the
+ *   employment and schedules, cancels a pending disable, or notes "not a leaver").
  */
 export const PERSONIO_DEFAULT_API_URL = 'https://api.personio.de';
 
@@ -49,7 +59,7 @@ function tokenDigest(value: string): Buffer {
     .digest();
 }
 
-/** Verifies the Authorization token, then reads `person.created` / `employment.created`. */
+/** Verifies the Authorization token, then reads the hire, leaver and employment-change events. */
 export function createPersonioWebhook(token: string): WebhookAdapter {
   const expected = tokenDigest(token);
   // Nothing but the token authenticates a delivery, so it is checked before the body is read.
@@ -82,7 +92,11 @@ export function createPersonioWebhook(token: string): WebhookAdapter {
           { path: 'event_name', message: 'required' },
         ]);
       }
-      if (!HIRE_EVENTS.has(type) && type !== PERSONIO_LEAVER_EVENT) {
+      if (
+        !HIRE_EVENTS.has(type) &&
+        type !== PERSONIO_LEAVER_EVENT &&
+        type !== PERSONIO_MOVER_EVENT
+      ) {
         // Leaver events are recorded with why they are not acted on (docs/hr-systems.md#personio).
         const note = personioLeaverNote(type);
         return note === undefined ? { kind: 'ignored', type } : { kind: 'ignored', type, note };
@@ -103,19 +117,24 @@ export function createPersonioWebhook(token: string): WebhookAdapter {
         type === 'person.created'
           ? personId
           : idAt(payload, ['employment', 'id'], ['employment_id'], ['id']);
+      const context = { companyId: company, employmentId: entityId };
+      // A leaver (docs/hr-systems.md#personio): the worker reads the employment's termination.
+      const leaver = (deliveryId: string) => ({
+        deliveryId,
+        refs: [{ source: 'personio', employeeId: personId, context }],
+      });
       if (type === PERSONIO_LEAVER_EVENT) {
-        // A leaver (docs/hr-systems.md#personio): the worker reads the employment's termination.
+        return { kind: 'leavers', type, ...leaver(`${type}:${company}:${entityId}`) };
+      }
+      if (type === PERSONIO_MOVER_EVENT) {
+        const at = body['occurred_at'];
+        const deliveryId = `${type}:${company}:${entityId}:${typeof at === 'string' ? at : ''}`;
         return {
-          kind: 'leavers',
+          kind: 'hires',
           type,
-          deliveryId: `${type}:${company}:${entityId}`,
-          refs: [
-            {
-              source: 'personio',
-              employeeId: personId,
-              context: { companyId: company, employmentId: entityId },
-            },
-          ],
+          deliveryId,
+          items: [moverItem('personio', personId, context)],
+          leavers: leaver(`${deliveryId}:leaver`),
         };
       }
       return {

@@ -23,7 +23,8 @@ export const OFFBOARDING_STATES: readonly OffboardingState[] = [
 ];
 
 /** States still to act on: a cancellation or a rehire stops them. */
-const PENDING = ['scheduled', 'held', 'released'];
+export const PENDING_OFFBOARDING: readonly OffboardingState[] = ['scheduled', 'held', 'released'];
+const PENDING: readonly string[] = PENDING_OFFBOARDING;
 
 export interface OffboardingRecord {
   readonly email: string;

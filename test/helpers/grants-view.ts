@@ -7,6 +7,12 @@ import type { Stack } from './stack.js';
  * and an admin's own work in DocSpace (through the simulator's API, as the portal's UI would).
  * `stackOf` gives the stack once a test's `before` has started it.
  */
+/** One rule's group and room (by id), as tests name them. */
+export interface RuleGrant {
+  readonly group: string;
+  readonly room: number;
+}
+
 export function grantsView(stackOf: () => Stack, timeoutMs = 10_000) {
   const sim = () => stackOf().sim;
   const call = async (method: string, path: string, body: unknown) => {
@@ -24,21 +30,31 @@ export function grantsView(stackOf: () => Stack, timeoutMs = 10_000) {
     assert.ok(user, `a DocSpace user for ${email}`);
     return user;
   };
-  return {
-    userOf,
-    groupsOf: (userId: string) =>
+  const groupsOf = (userId: string) =>
+    sim()
+      .state()
+      .groups.filter((g) => g.members.includes(userId))
+      .map((g) => g.name)
+      .sort();
+  const sharesOf = (userId: string) =>
+    Object.fromEntries(
       sim()
         .state()
-        .groups.filter((g) => g.members.includes(userId))
-        .map((g) => g.name)
-        .sort(),
-    sharesOf: (userId: string) =>
-      Object.fromEntries(
-        sim()
-          .state()
-          .rooms.filter((r) => r.shares[userId] !== undefined)
-          .map((r) => [r.id, r.shares[userId]]),
-      ),
+        .rooms.filter((r) => r.shares[userId] !== undefined)
+        .map((r) => [r.id, r.shares[userId]]),
+    );
+  return {
+    userOf,
+    groupsOf,
+    sharesOf,
+    /** A check for `grantsSettled`: the user has `mine`'s group and room, and not `other`'s. */
+    only:
+      (mine: RuleGrant, other: RuleGrant) =>
+      (userId: string): boolean =>
+        groupsOf(userId).includes(mine.group) &&
+        !groupsOf(userId).includes(other.group) &&
+        mine.room in sharesOf(userId) &&
+        !(other.room in sharesOf(userId)),
     /** An admin adds someone to a group (`PUT /api/2.0/group/{id}/members`). */
     addByHand: (groupId: string, userId: string) =>
       call('PUT', `/api/2.0/group/${groupId}/members`, { members: [userId] }),

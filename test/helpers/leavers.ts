@@ -12,6 +12,18 @@ import {
 import { waitFor } from './redis.js';
 import type { Stack } from './stack.js';
 
+/** The person's offboarding record once it is in `state` (waits up to 15 s). */
+export async function offboardingIn(offboarding: OffboardingStore, key: string, state: string) {
+  return await waitFor(
+    async () => {
+      const record = await offboarding.get(key);
+      return record?.state === state ? record : undefined;
+    },
+    15_000,
+    `the offboarding record ${state}`,
+  );
+}
+
 /** Settings under which every disable is held: offboarding on, no disable an hour without an admin. */
 export const HOLD_DISABLES = { OFFBOARDING: 'disable', OFFBOARDING_MAX_PER_HOUR: '0' } as const;
 

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { PERSONIO_TOKEN_PATH } from '../../src/providers/personio-api.js';
 import { startHrApi, type FakeEmployment, type HrApiCall } from './hr-api.js';
+
+/** "Endpoint to obtain an OAuth 2.0 access token" (https://developer.personio.de/reference/post_v2-auth-token.md). */
+const TOKEN_PATH = '/v2/auth/token';
 
 export const WEBHOOK_TOKEN = `pw-${randomUUID()}`;
 export const CLIENT_ID = 'papi-client-7c1d';
@@ -16,15 +18,28 @@ export const CLIENT_SECRET = `papi-secret-${randomUUID()}`;
  * employment (id `e-<person id>`) with its `termination` object `{last_working_date, reason, terminated_at,
  * termination_date, type}` (the shape a user's answer on Personio's forum shows:
  * https://developer.personio.de/discuss/696a61c9486fbb2362d81955), all null without a termination;
- * `down` answers 503.
+ * `down` answers 503. A test edits an employment in place (a termination set or removed, another
+ * department) and then sends `employment.updated`, as HR would.
+ *
+ * Department and position: the employment carries `org_units`, "All Org Units, i.e. department and
+ * team, that are to be associated with the Employment", here `[{type: 'department', id}]`, and
+ * `position`, "The position object", here `{title}`
+ * (https://developer.personio.de/reference/patch_v2-persons-person-id-employments-employment-id;
+ * the items' fields are not in the stored copy of the reference, so these are this fake's reading).
+ * `GET /v2/org-units/{id}?type=department` ("The ID of the Org Unit to be retrieved, e.g. the Org
+ * Unit ID associated with an Employment", `type` required, 404 "The Org Unit with the provided id
+ * could not be found", https://developer.personio.de/reference/getorgunit) answers the unit put in
+ * `orgUnits` as `{id, type, name}`; a unit marked `forbidden` answers 403, as for credentials that
+ * may not read it.
  */
 export async function startPersonioApi(expiresIn = 86_400) {
   const tokens = new Set<string>();
   const state = { acceptCredentials: true, personsAlways401: false, down: false };
-  const employments = new Map<string, FakeEmployment>();
+  const employments = new Map<string, PersonioEmployment>();
+  const orgUnits = new Map<string, { name: string; forbidden?: boolean }>();
   const api = await startHrApi((call) => {
     if (state.down) return { status: 503, body: { errors: [{ title: 'Service Unavailable' }] } };
-    if (call.method === 'POST' && call.path === PERSONIO_TOKEN_PATH) {
+    if (call.method === 'POST' && call.path === TOKEN_PATH) {
       const form = new URLSearchParams(call.body);
       const ok =
         state.acceptCredentials &&
@@ -44,6 +59,17 @@ export async function startPersonioApi(expiresIn = 86_400) {
     if (state.personsAlways401 || bearer === undefined || !tokens.has(bearer)) {
       return { status: 401, body: { errors: [{ title: 'Unauthorized' }] } };
     }
+    const url = new URL(call.path, 'http://personio');
+    const unitId = /^\/v2\/org-units\/([^/]+)$/.exec(url.pathname)?.[1];
+    if (unitId !== undefined) {
+      const type = url.searchParams.get('type');
+      if (type === null) return { status: 400, body: { errors: [{ title: 'type is required' }] } };
+      const unit = orgUnits.get(unitId);
+      if (unit === undefined || type !== 'department') return { status: 404, body: { errors: [] } };
+      if (unit.forbidden === true)
+        return { status: 403, body: { errors: [{ title: 'Forbidden' }] } };
+      return { status: 200, body: { id: unitId, type, name: unit.name } };
+    }
     const listed = /^\/v2\/persons\/([^/?]+)\/employments$/.exec(call.path)?.[1];
     const personId = listed ?? /^\/v2\/persons\/([^/?]+)$/.exec(call.path)?.[1] ?? '';
     const employed = employments.get(personId);
@@ -57,6 +83,12 @@ export async function startPersonioApi(expiresIn = 86_400) {
               id: `e-${listed}`,
               person: { id: listed },
               status: employed.active ? 'ACTIVE' : 'INACTIVE',
+              ...(employed.departmentId === undefined
+                ? {}
+                : { org_units: [{ type: 'department', id: employed.departmentId }] }),
+              ...(employed.position === undefined
+                ? {}
+                : { position: { title: employed.position } }),
               termination: {
                 last_working_date: ended,
                 reason: null,
@@ -96,9 +128,17 @@ export async function startPersonioApi(expiresIn = 86_400) {
     tokens,
     state,
     employments,
+    orgUnits,
     callsTo,
-    tokenCalls: () => callsTo(PERSONIO_TOKEN_PATH).length,
+    tokenCalls: () => callsTo(TOKEN_PATH).length,
   };
+}
+
+/** An employment as the fake holds it: the shared leaver fields, plus its department and position. */
+export interface PersonioEmployment extends FakeEmployment {
+  /** The id of its department org unit (see `orgUnits`). */
+  departmentId?: string;
+  position?: string;
 }
 
 export type PersonioApi = Awaited<ReturnType<typeof startPersonioApi>>;

@@ -29,6 +29,7 @@ import {
 } from '../helpers/personio-api.js';
 import { postBambooHrUpdate } from '../helpers/bamboohr-webhook.js';
 import { testClock } from '../helpers/clock.js';
+import { offboardingIn } from '../helpers/leavers.js';
 import { waitFor } from '../helpers/redis.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
@@ -233,16 +234,7 @@ for (const vendor of VENDORS) {
       });
     }
 
-    async function recordIn(key: string, state: string) {
-      return await waitFor(
-        async () => {
-          const record = await offboarding.get(key);
-          return record?.state === state ? record : undefined;
-        },
-        15_000,
-        `the offboarding record ${state}`,
-      );
-    }
+    const recordIn = (key: string, state: string) => offboardingIn(offboarding, key, state);
 
     /** A leaver whose termination is today: scheduled, their job delayed until the day ends. */
     async function waitingToday(t: TestContext) {
@@ -323,6 +315,27 @@ for (const vendor of VENDORS) {
       const timeline = await stack.store.timeline(stack.store.keyOf(lou.email));
       assert.ok(timeline.some((entry) => entry.event === 'termination cancelled'));
     });
+
+    // Personio's employment.terminated is keyed per employment (a second one is a copy); its later
+    // event is employment.updated: test/integration/provider-personio-employment.test.ts.
+    if (vendor.provider !== personio) {
+      it(`a later ${name} leaver event whose record no longer shows the termination cancels the pending disable at once`, async (t) => {
+        const lou = await waitingToday(t);
+
+        hr.people.set(lou.id, { ...hrPerson(lou.id), terminationDate: null });
+        assert.equal((await vendor.send(stack, lou.id)).status, 200);
+        const record = await recordIn(lou.key, 'cancelled');
+        assert.match(record.reason ?? '', /no longer shows the termination/);
+        const timeline = await stack.store.timeline(stack.store.keyOf(lou.email));
+        assert.ok(timeline.some((entry) => entry.event === 'termination cancelled'));
+
+        await dayEnds(lou);
+        await waitFor(async () =>
+          (await lou.waiting.getState()) === 'completed' ? true : undefined,
+        );
+        assert.equal(account(lou.email)?.status, 1, 'never disabled');
+      });
+    }
 
     it(`a termination ${name} moved to a later day waits for that day, after the read just before the disable`, async (t) => {
       const lou = await waitingToday(t);

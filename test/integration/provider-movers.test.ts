@@ -209,7 +209,7 @@ describe('the HR systems’ own update events move people between rule groups an
     assert.equal(response.status, 200);
     return await response.json();
   };
-  const { userOf, groupsOf, sharesOf, addByHand, groupByHand, grantsSettled } = grantsView(
+  const { userOf, groupsOf, sharesOf, only, addByHand, groupByHand, grantsSettled } = grantsView(
     () => stack,
     15_000,
   );
@@ -219,16 +219,10 @@ describe('the HR systems’ own update events move people between rule groups an
     await addByHand(group?.id ?? (await groupByHand('Berlin office')), userId);
   };
   /** What the rules give a Sales person, or an Engineering one in Berlin, and nothing of the other. */
-  const onlySales = (u: string) =>
-    groupsOf(u).includes('Sales') &&
-    !groupsOf(u).includes('Engineering') &&
-    SALES_ROOM in sharesOf(u) &&
-    !(ENG_ROOM in sharesOf(u));
-  const onlyEngineering = (u: string) =>
-    groupsOf(u).includes('Engineering') &&
-    !groupsOf(u).includes('Sales') &&
-    ENG_ROOM in sharesOf(u) &&
-    !(SALES_ROOM in sharesOf(u));
+  const SALES = { group: 'Sales', room: SALES_ROOM };
+  const ENGINEERING = { group: 'Engineering', room: ENG_ROOM };
+  const onlySales = only(SALES, ENGINEERING);
+  const onlyEngineering = only(ENGINEERING, SALES);
   /** The `provision` jobs of one vendor employee that completed with `outcome`. */
   const completed = async (employeeId: string, outcome: string) =>
     (await stack.hires.getCompleted()).filter(

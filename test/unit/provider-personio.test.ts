@@ -169,9 +169,37 @@ describe('Personio webhook: events', () => {
     });
   });
 
+  it('turns employment.updated into a mover reference and a leaver reference, keyed by its occurred_at', () => {
+    const body = delivery('employment.updated', {
+      employment: { id: 'e-77' },
+      person: { id: '5005' },
+    });
+    const context = { companyId: '123456', employmentId: 'e-77' };
+    const deliveryId = 'employment.updated:123456:e-77:2025-03-04T09:15:00Z';
+    assert.deepEqual(adapter.parse(request(body)), {
+      kind: 'hires',
+      type: 'employment.updated',
+      deliveryId,
+      items: [
+        { kind: 'ref', ref: { source: 'personio', employeeId: '5005', context, mover: true } },
+      ],
+      leavers: {
+        deliveryId: `${deliveryId}:leaver`,
+        refs: [{ source: 'personio', employeeId: '5005', context }],
+      },
+    });
+    // A later change of the same employment is another event, not a copy of this one.
+    const later = delivery(
+      'employment.updated',
+      { employment: { id: 'e-77' }, person: { id: '5005' } },
+      { occurred_at: '2025-03-05T10:00:00Z' },
+    );
+    const parsed = adapter.parse(request(later));
+    assert.ok(parsed.kind === 'hires' && parsed.deliveryId !== deliveryId);
+  });
+
   it('records the other leaver events with why and stores nothing (docs/hr-systems.md#personio)', () => {
     const notes = new Map<string, RegExp>([
-      ['employment.updated', /set or remove a termination/],
       ['employment.deleted', /not a termination/],
       ['person.deleted', /not a termination/],
     ]);
