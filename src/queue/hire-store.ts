@@ -140,6 +140,17 @@ const TRANSITION =
   TRANSITION_FUNCTION +
   'return transition(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[5], ARGV[6], ARGV[7], 8)';
 
+// `created`: TRANSITION, and when applied the person's entry in the hash of accounts this service
+// made (KEYS[6], ARGV[8]: the DocSpace user id) in the same script, so the record and that entry
+// are written together and in one round trip. Fields from ARGV[9].
+const CREATED =
+  TRANSITION_FUNCTION +
+  `
+local result = transition(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[5], ARGV[6], ARGV[7], 9)
+if string.sub(result, 1, 1) == '=' then redis.call('HSET', KEYS[6], ARGV[5], ARGV[8]) end
+return result
+`;
+
 // The same change for many people in one call (an invite batch): KEYS: invite buffer, owed index,
 // people index, then each person's hire and timeline. ARGV: as TRANSITION's first four, score,
 // '1' or '', how many people, their keys, then field/value pairs. Returns each person's result.
@@ -202,6 +213,7 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
   const { redis, keys } = deps;
   const now = deps.now ?? Date.now;
   const transition = defineScript(redis, 'onboardingHireTransitionV3', 5, TRANSITION);
+  const createdScript = defineScript(redis, 'onboardingHireCreated', 6, CREATED);
   const transitionMany = defineScript(redis, 'onboardingHireTransitionMany', -1, TRANSITION_MANY);
   const forget = defineScript(redis, 'onboardingHireForgetAttempt', 1, FORGET_ATTEMPT);
   const begin = defineScript(redis, 'onboardingHireBeginAttempt', 1, BEGIN_ATTEMPT);
@@ -224,23 +236,30 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
     fields: Record<string, string | number>,
     timeline: string,
     bufferForInvite = false,
+    oursUserId?: string,
   ): Promise<Transition> => {
-    const result = String(
-      await transition.run(
-        [keys.hire(key), keys.timeline(key), keys.invitePending, keys.inviteOwed, keys.people],
-        [
-          HIRE_RECORD_TTL_SECONDS,
-          TIMELINE_LENGTH,
-          timeline,
-          from.join(','),
-          key,
-          now(),
-          bufferForInvite ? '1' : '',
-          ...Object.entries(fields).flat(),
-        ],
-      ),
-    );
-    return outcome(result);
+    const personKeys = [
+      keys.hire(key),
+      keys.timeline(key),
+      keys.invitePending,
+      keys.inviteOwed,
+      keys.people,
+    ];
+    const args = [
+      HIRE_RECORD_TTL_SECONDS,
+      TIMELINE_LENGTH,
+      timeline,
+      from.join(','),
+      key,
+      now(),
+      bufferForInvite ? '1' : '',
+    ];
+    const pairs = Object.entries(fields).flat();
+    const result =
+      oursUserId === undefined
+        ? await transition.run(personKeys, [...args, ...pairs])
+        : await createdScript.run([...personKeys, keys.ours], [...args, oursUserId, ...pairs]);
+    return outcome(String(result));
   };
 
   return {
@@ -290,7 +309,10 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
       await forget.run([keys.hire(key)], [String(at)]);
     },
 
-    /** DocSpace created the user for us: recorded, and queued for its invitation when `invite`. */
+    /**
+     * DocSpace created the user for us: recorded, queued for its invitation when `invite`, and
+     * kept among the accounts this service made (`ours`, for OFFBOARDING_SCOPE=created).
+     */
     created: (
       key: string,
       userId: string,
@@ -321,6 +343,7 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
             : `${userId}; made a User although ${facts.downgradedFrom} was asked: no free paid seats`,
         ),
         invite,
+        userId,
       ),
 
     /** The email already had an account: recorded, never invited. */
@@ -484,8 +507,7 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
       redis.zrangebyscore(keys.inviteOwed, '-inf', `(${before}`, 'LIMIT', 0, limit),
 
     async get(key: string): Promise<HireRecord | undefined> {
-      const raw = await redis.hgetall(keys.hire(key));
-      return raw['state'] === undefined && raw['email'] === undefined ? undefined : toRecord(raw);
+      return recordOf(await redis.hgetall(keys.hire(key)));
     },
 
     async timeline(key: string): Promise<TimelineEntry[]> {
@@ -508,6 +530,11 @@ function identity(person: PersonIdentity | undefined): Record<string, string> {
   return person === undefined
     ? {}
     : { email: person.email, hireId: person.hireId, source: person.source };
+}
+
+/** A person's record from their hash (`HGETALL`), or undefined when there is none. */
+export function recordOf(raw: Record<string, string>): HireRecord | undefined {
+  return raw['state'] === undefined && raw['email'] === undefined ? undefined : toRecord(raw);
 }
 
 function toRecord(raw: Record<string, string>): HireRecord {
