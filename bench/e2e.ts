@@ -14,6 +14,7 @@ import {
   deletePrefix,
   prefixFootprint,
   sampleUsedMemory,
+  socketReads,
 } from './redis.js';
 import {
   invitesSettled,
@@ -76,6 +77,11 @@ export interface E2eSample {
    * and this part grows with time, not with hires.
    */
   readonly redisCommandsPerHireLessIdle: number;
+  /**
+   * Reads of client sockets by Redis per hire over the run (`total_reads_processed`, the bench's
+   * own few included): about its round trips per hire.
+   */
+  readonly redisReadsPerHire: number;
   /** The same, by command (per hire, two decimals), most first. */
   readonly redisCommandsByName: Record<string, number>;
   readonly checks: E2eChecks;
@@ -111,6 +117,7 @@ export interface E2eResult {
       | 'variant'
       | 'run'
       | 'postedSeconds'
+      | 'redisReadsPerHire'
       | 'callsByEndpoint'
       | 'inviteBatchSizes'
       | 'checks'
@@ -143,7 +150,7 @@ export async function runE2e(options: E2eOptions): Promise<E2eResult> {
       const sample = await runOnce(variant, run, work, options);
       samples.push(sample);
       options.log(
-        `e2e run ${run} ${variant.padEnd(7)} ${sample.seconds.toFixed(1).padStart(6)} s (posted in ${sample.postedSeconds.toFixed(1)} s)  ${sample.hiresPerSecond.toFixed(1).padStart(6)} hires/s  ${sample.callsPerHire.toFixed(3)} calls/hire  ${sample.inviteCalls} invite calls  RSS ${sample.workerPeakRssMiB} MiB  Redis +${sample.redisPeakDeltaMiB} MiB  ${sample.redisCommandsPerHire} Redis commands/hire (${sample.redisCommandsPerHireLessIdle} less idle)  checks ${checksLine(sample.checks)}`,
+        `e2e run ${run} ${variant.padEnd(7)} ${sample.seconds.toFixed(1).padStart(6)} s (posted in ${sample.postedSeconds.toFixed(1)} s)  ${sample.hiresPerSecond.toFixed(1).padStart(6)} hires/s  ${sample.callsPerHire.toFixed(3)} calls/hire  ${sample.inviteCalls} invite calls  RSS ${sample.workerPeakRssMiB} MiB  Redis +${sample.redisPeakDeltaMiB} MiB  ${sample.redisCommandsPerHire} Redis commands/hire (${sample.redisCommandsPerHireLessIdle} less idle), ${sample.redisReadsPerHire} socket reads/hire  checks ${checksLine(sample.checks)}`,
       );
       options.log(
         `  commands/hire: ${Object.entries(sample.redisCommandsByName)
@@ -262,6 +269,7 @@ async function runOnce(
     const idleStart = await commandStats(redis);
     if (postedFirst === undefined) await sleep(IDLE_SAMPLE_MS);
     const commandsBefore = await commandStats(redis);
+    const readsBefore = await socketReads(redis);
     const idlePerSecond =
       postedFirst === undefined
         ? (commandsBetween(idleStart, commandsBefore).total * 1000) / IDLE_SAMPLE_MS
@@ -279,6 +287,7 @@ async function runOnce(
       buffered: variant === 'service',
     });
     const commands = commandsBetween(commandsBefore, await commandStats(redis));
+    const reads = (await socketReads(redis)) - readsBefore;
     const lastAnswer = Math.max(...state.calls.map((c) => c.at)) + options.latencyMs;
     const seconds = (lastAnswer - started) / 1000;
     const peakRss = worker.peakRss();
@@ -316,6 +325,7 @@ async function runOnce(
           options.hires,
         1,
       ),
+      redisReadsPerHire: round(reads / options.hires, 1),
       redisCommandsByName: Object.fromEntries(
         Object.entries(commands.byCommand).map(([name, n]) => [name, round(n / options.hires, 2)]),
       ),
