@@ -451,7 +451,20 @@ async function keepRedisState(
   });
 }
 
-/** A BullMQ worker per processor: provisions as many at once as DocSpace takes, one flush at a time. */
+/**
+ * Hire jobs in flight per DocSpace request slot (`DOCSPACE_CONCURRENCY`). A job spends much of its
+ * time on Redis steps around its DocSpace call (the lease and record, the first-attempt mark, the
+ * `created` transition, BullMQ's moves), during which its slot would sit idle if there were only
+ * as many jobs as slots; the request budget (src/docspace/request-budget.ts) still lets no more
+ * than `DOCSPACE_CONCURRENCY` requests out at once, and jobs waiting for a slot keep their locks
+ * (BullMQ renews them) and use no attempt (docs/performance.md, "Worker levers").
+ */
+export const HIRE_JOBS_PER_REQUEST_SLOT = 3;
+
+/**
+ * A BullMQ worker per processor: provisions {@link HIRE_JOBS_PER_REQUEST_SLOT} times as many jobs
+ * at once as DocSpace takes requests, one flush at a time.
+ */
 function startJobWorkers(
   { config, connection }: StartWorkersDeps,
   tuning: WorkerTuning,
@@ -470,7 +483,7 @@ function startJobWorkers(
   };
   const provision = new Worker<ProvisionJobData>(QUEUES.hires, processors.provision, {
     ...shared,
-    concurrency: config.docspace.concurrency,
+    concurrency: config.docspace.concurrency * HIRE_JOBS_PER_REQUEST_SLOT,
   });
   if (processors.flush === undefined) return [provision];
   const flush = new Worker<InviteFlushJobData>(QUEUES.invites, processors.flush, {
