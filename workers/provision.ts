@@ -131,6 +131,9 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
       throw new UnrecoverableError(reason);
     }
 
+    const lease = { key: deps.lockKey(key), owner: jobId };
+    /** Whether the `created` script released the lease already. */
+    const leaseState = { released: false };
     const claimed = await claim(key, jobId);
     if (claimed === undefined) {
       // Another job works on this person right now: come back shortly, without using an attempt.
@@ -268,7 +271,7 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
     } catch (err: unknown) {
       throw await failure(err);
     } finally {
-      await deps.locks.release(deps.lockKey(key), jobId);
+      if (!leaseState.released) await deps.locks.release(lease.key, lease.owner);
     }
 
     /** Rule 12: the account this service disabled is enabled again and invited again. */
@@ -314,6 +317,8 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
     ): Promise<ProvisionResult> {
       const invite = deps.inviteMode !== 'none';
       const downgraded = downgradedFrom(userType, user);
+      // Without rules nothing after this touches the person: the lease goes with the record.
+      const releaseWith = deps.rules === undefined ? lease : undefined;
       const created = await deps.store.created(
         key,
         user.id,
@@ -321,7 +326,9 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
         invite,
         { userType: user.type, downgradedFrom: downgraded },
         hire,
+        releaseWith,
       );
+      if (releaseWith !== undefined) leaseState.released = true;
       await deps.rules?.afterProvisioned(person, user.id, created.applied);
       if (!created.applied) {
         log.info('hire already provisioned', {

@@ -70,6 +70,12 @@ export interface HireRecord {
  */
 export type PersonIdentity = Pick<Hire, 'email' | 'hireId' | 'source'>;
 
+/** A job's lease on a person (src/queue/locks.ts): its key and its owner, the job id. */
+export interface Lease {
+  readonly key: string;
+  readonly owner: string;
+}
+
 /** What DocSpace said about the account it made, recorded with `created`. */
 export interface CreatedFacts {
   readonly userType?: string | undefined;
@@ -142,12 +148,14 @@ const TRANSITION =
 
 // `created`: TRANSITION, and when applied the person's entry in the hash of accounts this service
 // made (KEYS[6], ARGV[8]: the DocSpace user id) in the same script, so the record and that entry
-// are written together and in one round trip. Fields from ARGV[9].
+// are written together and in one round trip. KEYS[7], ARGV[9]: a lease to release afterwards
+// when it names that owner ('' for none: the job releases it itself). Fields from ARGV[10].
 const CREATED =
   TRANSITION_FUNCTION +
   `
-local result = transition(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[5], ARGV[6], ARGV[7], 9)
+local result = transition(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[5], ARGV[6], ARGV[7], 10)
 if string.sub(result, 1, 1) == '=' then redis.call('HSET', KEYS[6], ARGV[5], ARGV[8]) end
+if ARGV[9] ~= '' and redis.call('GET', KEYS[7]) == ARGV[9] then redis.call('DEL', KEYS[7]) end
 return result
 `;
 
@@ -213,7 +221,7 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
   const { redis, keys } = deps;
   const now = deps.now ?? Date.now;
   const transition = defineScript(redis, 'onboardingHireTransitionV3', 5, TRANSITION);
-  const createdScript = defineScript(redis, 'onboardingHireCreated', 6, CREATED);
+  const createdScript = defineScript(redis, 'onboardingHireCreated', 7, CREATED);
   const transitionMany = defineScript(redis, 'onboardingHireTransitionMany', -1, TRANSITION_MANY);
   const forget = defineScript(redis, 'onboardingHireForgetAttempt', 1, FORGET_ATTEMPT);
   const begin = defineScript(redis, 'onboardingHireBeginAttempt', 1, BEGIN_ATTEMPT);
@@ -236,7 +244,7 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
     fields: Record<string, string | number>,
     timeline: string,
     bufferForInvite = false,
-    oursUserId?: string,
+    ours?: { readonly userId: string; readonly lease?: Lease | undefined },
   ): Promise<Transition> => {
     const personKeys = [
       keys.hire(key),
@@ -256,9 +264,12 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
     ];
     const pairs = Object.entries(fields).flat();
     const result =
-      oursUserId === undefined
+      ours === undefined
         ? await transition.run(personKeys, [...args, ...pairs])
-        : await createdScript.run([...personKeys, keys.ours], [...args, oursUserId, ...pairs]);
+        : await createdScript.run(
+            [...personKeys, keys.ours, ours.lease?.key ?? keys.ours],
+            [...args, ours.userId, ours.lease?.owner ?? '', ...pairs],
+          );
     return outcome(String(result));
   };
 
@@ -312,6 +323,8 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
     /**
      * DocSpace created the user for us: recorded, queued for its invitation when `invite`, and
      * kept among the accounts this service made (`ours`, for OFFBOARDING_SCOPE=created).
+     * `lease`: the job's lease on the person, released in the same script when the job has nothing
+     * more to do for them (one round trip fewer).
      */
     created: (
       key: string,
@@ -320,6 +333,7 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
       invite: boolean,
       facts: CreatedFacts = {},
       person?: PersonIdentity,
+      lease?: Lease,
     ) =>
       move(
         key,
@@ -343,7 +357,7 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
             : `${userId}; made a User although ${facts.downgradedFrom} was asked: no free paid seats`,
         ),
         invite,
-        userId,
+        { userId, lease },
       ),
 
     /** The email already had an account: recorded, never invited. */

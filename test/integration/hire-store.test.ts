@@ -183,3 +183,23 @@ describe('a hire job takes its lease and reads in one round trip (src/queue/pers
     assert.equal(await redis.hget(keys.ours, key), 'u1');
   });
 });
+
+describe('the created script releases the job lease it is given (src/queue/hire-store.ts)', () => {
+  it('when the job names its lease, the record, the ours entry and the release happen in one script; a lease another job holds stays', async (t) => {
+    const { redis, keys, store, key } = setUp(t);
+    const lockKey = keys.hireLock(key);
+    await store.received(hire, 'r1');
+    await redis.set(lockKey, 'r1');
+    const created = await store.created(key, 'u1', 'r1', true, {}, hire, {
+      key: lockKey,
+      owner: 'r1',
+    });
+    assert.equal(created.applied, true);
+    assert.equal(await redis.hget(keys.ours, key), 'u1');
+    assert.equal(await redis.exists(lockKey), 0, 'released');
+
+    await redis.set(lockKey, 'other');
+    await store.created(key, 'u1', 'r2', true, {}, hire, { key: lockKey, owner: 'r2' });
+    assert.equal(await redis.get(lockKey), 'other', 'not ours to release');
+  });
+});
