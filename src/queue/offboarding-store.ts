@@ -218,11 +218,10 @@ export function createOffboardingStore(deps: {
     /**
      * A cancelled termination or a rehire: a pending disable stops; false when none was. Every
      * hire asks, and almost nobody has a pending disable: one HGET first, the script (which checks
-     * again) only for a pending one. `known`: the state the caller read already (null: no
-     * record), which spares the HGET (a hire reads it with its lease, src/queue/person-claim.ts).
+     * again) only for a pending one.
      */
-    async cancel(key: string, reason: string, known?: string | null): Promise<boolean> {
-      const state = known === undefined ? await redis.hget(keys.offboarding(key), 'state') : known;
+    async cancel(key: string, reason: string): Promise<boolean> {
+      const state = await redis.hget(keys.offboarding(key), 'state');
       if (state === null || !PENDING.includes(state)) return false;
       return await moveTo(key, '', PENDING, 'cancelled', reason);
     },
