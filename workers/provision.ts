@@ -17,6 +17,7 @@ import { downgradedFrom, madeByUs, provablyNotCreated } from './ownership.js';
 import { resolveHire } from './resolve-hire.js';
 import { provisionAt } from '../src/domain/effective-date.js';
 import type { OffboardingStore } from '../src/queue/offboarding-store.js';
+import type { PersonClaim } from '../src/queue/person-claim.js';
 
 /** The person has a DocSpace account this service made or found (rule 4: not touched again). */
 function isProvisioned(state: string | undefined): boolean {
@@ -61,6 +62,11 @@ export interface ProvisionDeps {
   readonly zone?: string;
   readonly locks: Locks;
   readonly lockKey: (emailKey: string) => string;
+  /**
+   * Takes the person's lease and reads their record and pending disable in one round trip
+   * (src/queue/person-claim.ts). Without it: the lease, then the record, each on its own.
+   */
+  readonly claim?: PersonClaim;
   /** The lease on one HR record while it is read (see resolveHire). */
   readonly refLockKey: (source: string, employeeId: string) => string;
   readonly lockTtlMs: number;
@@ -96,6 +102,12 @@ export interface ProvisionDeps {
  */
 export function createProvisionProcessor(deps: ProvisionDeps) {
   const now = deps.now ?? Date.now;
+  const claim: PersonClaim =
+    deps.claim ??
+    (async (key, owner) =>
+      (await deps.locks.acquire(deps.lockKey(key), owner, deps.lockTtlMs))
+        ? { record: await deps.store.get(key) }
+        : undefined);
   return async (job: ProvisionJob, token?: string): Promise<ProvisionResult> => {
     const jobId = job.id ?? '';
     const hire = await resolveHire(job, deps, token);
@@ -122,13 +134,14 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
     const lease = { key: deps.lockKey(key), owner: jobId };
     /** Whether the `created` script released the lease already. */
     const leaseState = { released: false };
-    if (!(await deps.locks.acquire(lease.key, lease.owner, deps.lockTtlMs))) {
+    const claimed = await claim(key, jobId);
+    if (claimed === undefined) {
       // Another job works on this person right now: come back shortly, without using an attempt.
       await job.moveToDelayed(now() + 500 + Math.floor(Math.random() * 1000), token);
       throw new DelayedError();
     }
     try {
-      const record = await deps.store.get(key);
+      const { record } = claimed;
       // A vendor's mover update moves only someone this service provisioned; it never creates
       // (workers/resolve-hire.ts; the email may have changed, and an update is not a hire).
       if (job.data.moveOnly === true && !isProvisioned(record?.state)) {
@@ -163,7 +176,7 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
         !isUpdate &&
         terminatedSince(record, job.data.receivedAt) === undefined &&
         deps.offboarding !== undefined &&
-        (await deps.offboarding.cancel(key, 'a hire event arrived'))
+        (await deps.offboarding.cancel(key, 'a hire event arrived', claimed.offboardingState))
       ) {
         await deps.store.note?.(key, 'offboarding cancelled', 'a hire event arrived', jobId);
         log.info('pending offboarding cancelled by a hire', { outcome: 'offboarding-cancelled' });

@@ -13,6 +13,7 @@ import { createHireStore, type HireStore } from '../src/queue/hire-store.js';
 import { createInviteBuffer, type InviteBuffer } from '../src/queue/invite-buffer.js';
 import { createKeys, QUEUES, type Keys } from '../src/queue/keys.js';
 import { createLocks } from '../src/queue/locks.js';
+import { createPersonClaim } from '../src/queue/person-claim.js';
 import type { RedisConnection } from '../src/queue/redis.js';
 import { DAY_MS, startFailedJobSweep } from '../src/queue/retention.js';
 import { PROVIDERS } from '../src/providers/registry.js';
@@ -223,8 +224,9 @@ function buildProcessors(
   const inviteMode = config.invite.mode;
   const clock = deps.now === undefined ? {} : { now: deps.now };
   // One lease per person, shared by hires and leavers (workers/offboard.ts, OffboardDeps.locks).
+  const locks = createLocks(deps.connection);
   const personLease = {
-    locks: createLocks(deps.connection),
+    locks,
     lockKey: keys.hireLock,
     lockTtlMs: Math.max(60_000, 4 * config.docspace.timeoutMs),
   };
@@ -281,6 +283,7 @@ function buildProcessors(
     docspace: docspace.client,
     store,
     ...personLease,
+    claim: createPersonClaim({ locks, keys, lockTtlMs: personLease.lockTtlMs }),
     refLockKey: keys.refLock,
     userType,
     inviteMode,

@@ -521,8 +521,7 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
       redis.zrangebyscore(keys.inviteOwed, '-inf', `(${before}`, 'LIMIT', 0, limit),
 
     async get(key: string): Promise<HireRecord | undefined> {
-      const raw = await redis.hgetall(keys.hire(key));
-      return raw['state'] === undefined && raw['email'] === undefined ? undefined : toRecord(raw);
+      return recordOf(await redis.hgetall(keys.hire(key)));
     },
 
     async timeline(key: string): Promise<TimelineEntry[]> {
@@ -545,6 +544,11 @@ function identity(person: PersonIdentity | undefined): Record<string, string> {
   return person === undefined
     ? {}
     : { email: person.email, hireId: person.hireId, source: person.source };
+}
+
+/** A person's record from their hash (`HGETALL`), or undefined when there is none. */
+export function recordOf(raw: Record<string, string>): HireRecord | undefined {
+  return raw['state'] === undefined && raw['email'] === undefined ? undefined : toRecord(raw);
 }
 
 function toRecord(raw: Record<string, string>): HireRecord {

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { createHireStore, HIRE_RECORD_TTL_SECONDS } from '../../src/queue/hire-store.js';
 import { createKeys } from '../../src/queue/keys.js';
+import { createLocks } from '../../src/queue/locks.js';
+import { createPersonClaim } from '../../src/queue/person-claim.js';
 import { createRedis } from '../../src/queue/redis.js';
 import { deletePrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 
@@ -147,7 +149,30 @@ describe('the hire store (src/queue/hire-store.ts) on Redis', () => {
   });
 });
 
-describe('the created script (src/queue/hire-store.ts)', () => {
+describe('a hire job takes its lease and reads in one round trip (src/queue/person-claim.ts)', () => {
+  it('when the lease is free, the job gets the record and the disable state; a second job is turned away; the owner takes it back', async (t) => {
+    const { redis, keys, store, key } = setUp(t);
+    const claim = createPersonClaim({ locks: createLocks(redis), keys, lockTtlMs: 60_000 });
+
+    assert.deepEqual(await claim(key, 'j1'), { record: undefined, offboardingState: null });
+    assert.equal(await redis.get(keys.hireLock(key)), 'j1');
+    await createLocks(redis).release(keys.hireLock(key), 'j1');
+
+    await store.received(hire, 'j2');
+    await redis.hset(keys.offboarding(key), 'state', 'scheduled');
+    const claimed = await claim(key, 'j2');
+    assert.equal(claimed?.record?.state, 'received');
+    assert.equal(claimed.record.email, hire.email);
+    assert.equal(claimed.offboardingState, 'scheduled');
+
+    assert.equal(await claim(key, 'j3'), undefined, 'another job holds the lease');
+    assert.equal(
+      (await claim(key, 'j2'))?.record?.state,
+      'received',
+      'a retried job takes it back',
+    );
+  });
+
   it('when a create is recorded, the account enters the hash of accounts this service made in the same script', async (t) => {
     const { redis, keys, store, key } = setUp(t);
     await store.received(hire, 'r1');
