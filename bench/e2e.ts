@@ -14,6 +14,7 @@ import {
   deletePrefix,
   prefixFootprint,
   sampleUsedMemory,
+  socketReads,
 } from './redis.js';
 import {
   invitesSettled,
@@ -38,6 +39,10 @@ export interface E2eOptions {
   readonly concurrency: number;
   readonly batchSize: number;
   readonly runs: number;
+  /** Accept every delivery before the worker starts: times and counts the worker alone. */
+  readonly queuedFirst?: boolean;
+  /** Which workers to run (default {@link E2E_VARIANTS}): `--e2e-variants service` for A/B pairs. */
+  readonly variants?: readonly WorkerKind[];
   readonly log: (line: string) => void;
 }
 
@@ -46,6 +51,8 @@ export interface E2eSample {
   readonly run: number;
   /** From the first delivery posted to the answer of the last DocSpace call. */
   readonly seconds: number;
+  /** From the first delivery posted to the intake's answer to the last (the worker cannot beat it). */
+  readonly postedSeconds: number;
   readonly hiresPerSecond: number;
   readonly calls: number;
   readonly callsPerHire: number;
@@ -70,6 +77,11 @@ export interface E2eSample {
    * and this part grows with time, not with hires.
    */
   readonly redisCommandsPerHireLessIdle: number;
+  /**
+   * Reads of client sockets by Redis per hire over the run (`total_reads_processed`, the bench's
+   * own few included): about its round trips per hire.
+   */
+  readonly redisReadsPerHire: number;
   /** The same, by command (per hire, two decimals), most first. */
   readonly redisCommandsByName: Record<string, number>;
   readonly checks: E2eChecks;
@@ -102,7 +114,14 @@ export interface E2eResult {
     string,
     Omit<
       E2eSample,
-      'variant' | 'run' | 'callsByEndpoint' | 'inviteBatchSizes' | 'checks' | 'redisCommandsByName'
+      | 'variant'
+      | 'run'
+      | 'postedSeconds'
+      | 'redisReadsPerHire'
+      | 'callsByEndpoint'
+      | 'inviteBatchSizes'
+      | 'checks'
+      | 'redisCommandsByName'
     >
   >;
   /** Service hires/s over the bound (target ≥ 0.8 with no request cap, issue #12). */
@@ -125,12 +144,13 @@ export async function runE2e(options: E2eOptions): Promise<E2eResult> {
     options.hires;
   const hiresPerSecondBound = requestBound / floorCallsPerHire;
   const samples: E2eSample[] = [];
+  const variants = options.variants ?? E2E_VARIANTS;
   for (let run = 1; run <= options.runs; run++) {
-    for (const variant of E2E_VARIANTS) {
+    for (const variant of variants) {
       const sample = await runOnce(variant, run, work, options);
       samples.push(sample);
       options.log(
-        `e2e run ${run} ${variant.padEnd(7)} ${sample.seconds.toFixed(1).padStart(6)} s  ${sample.hiresPerSecond.toFixed(1).padStart(6)} hires/s  ${sample.callsPerHire.toFixed(3)} calls/hire  ${sample.inviteCalls} invite calls  RSS ${sample.workerPeakRssMiB} MiB  Redis +${sample.redisPeakDeltaMiB} MiB  ${sample.redisCommandsPerHire} Redis commands/hire (${sample.redisCommandsPerHireLessIdle} less idle)  checks ${checksLine(sample.checks)}`,
+        `e2e run ${run} ${variant.padEnd(7)} ${sample.seconds.toFixed(1).padStart(6)} s (posted in ${sample.postedSeconds.toFixed(1)} s)  ${sample.hiresPerSecond.toFixed(1).padStart(6)} hires/s  ${sample.callsPerHire.toFixed(3)} calls/hire  ${sample.inviteCalls} invite calls  RSS ${sample.workerPeakRssMiB} MiB  Redis +${sample.redisPeakDeltaMiB} MiB  ${sample.redisCommandsPerHire} Redis commands/hire (${sample.redisCommandsPerHireLessIdle} less idle), ${sample.redisReadsPerHire} socket reads/hire  checks ${checksLine(sample.checks)}`,
       );
       options.log(
         `  commands/hire: ${Object.entries(sample.redisCommandsByName)
@@ -141,7 +161,7 @@ export async function runE2e(options: E2eOptions): Promise<E2eResult> {
     }
   }
   const medians: E2eResult['medians'] = {};
-  for (const variant of E2E_VARIANTS) {
+  for (const variant of variants) {
     const mine = samples.filter((s) => s.variant === variant);
     medians[variant] = {
       seconds: round(
@@ -227,6 +247,13 @@ async function runOnce(
   const { sim, simUrl } = await startSimulator(work, { latencyMs: options.latencyMs });
   const api = await startBenchApi(prefix, secret);
   const hires = new Queue(QUEUES.hires, { connection: redis, prefix });
+  const post = async (): Promise<number> => {
+    await postDeliveries(`http://127.0.0.1:${api.port}`, secret, work.deliveries, 20);
+    return Date.now();
+  };
+  // --e2e-queued-first: every delivery is accepted before the worker starts (the worker alone is
+  // timed and counted; no idle sample, as it starts busy).
+  const postedFirst = options.queuedFirst === true ? await post() : undefined;
   const worker = await startWorkerProcess(variant, {
     prefix,
     docspaceUrl: simUrl,
@@ -240,12 +267,15 @@ async function runOnce(
     const existing = new Set(work.existing.map((h) => h.email.toLowerCase()));
     const expected = work.hires.map((h) => h.email.toLowerCase()).filter((e) => !existing.has(e));
     const idleStart = await commandStats(redis);
-    await sleep(IDLE_SAMPLE_MS);
+    if (postedFirst === undefined) await sleep(IDLE_SAMPLE_MS);
     const commandsBefore = await commandStats(redis);
+    const readsBefore = await socketReads(redis);
     const idlePerSecond =
-      (commandsBetween(idleStart, commandsBefore).total * 1000) / IDLE_SAMPLE_MS;
+      postedFirst === undefined
+        ? (commandsBetween(idleStart, commandsBefore).total * 1000) / IDLE_SAMPLE_MS
+        : 0;
     const started = Date.now();
-    await postDeliveries(`http://127.0.0.1:${api.port}`, secret, work.deliveries, 20);
+    const posted = postedFirst ?? (await post());
     // Generous on a loaded machine: ten times what the one-by-one seed needs, plus two minutes.
     const deadline =
       Date.now() +
@@ -257,6 +287,7 @@ async function runOnce(
       buffered: variant === 'service',
     });
     const commands = commandsBetween(commandsBefore, await commandStats(redis));
+    const reads = (await socketReads(redis)) - readsBefore;
     const lastAnswer = Math.max(...state.calls.map((c) => c.at)) + options.latencyMs;
     const seconds = (lastAnswer - started) / 1000;
     const peakRss = worker.peakRss();
@@ -275,6 +306,7 @@ async function runOnce(
       variant,
       run,
       seconds: round(seconds, 2),
+      postedSeconds: round(Math.max(0, posted - started) / 1000, 2),
       hiresPerSecond: round(options.hires / seconds, 2),
       calls,
       callsPerHire: round(calls / options.hires, 3),
@@ -293,6 +325,7 @@ async function runOnce(
           options.hires,
         1,
       ),
+      redisReadsPerHire: round(reads / options.hires, 1),
       redisCommandsByName: Object.fromEntries(
         Object.entries(commands.byCommand).map(([name, n]) => [name, round(n / options.hires, 2)]),
       ),

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { runBacklog } from './backlog.js';
-import { runE2e } from './e2e.js';
+import { E2E_VARIANTS, runE2e } from './e2e.js';
 import { runIntake } from './intake.js';
 import { runRules } from './rules.js';
 import { runScale } from './scale.js';
@@ -14,6 +14,7 @@ import { describeMachine } from './machine.js';
 import { cleanUpOnSignals } from './processes.js';
 import { RESULTS_DIR, writeJson, writeMarkdown, type Report } from './report.js';
 import { connect, privateRedis, REDIS_URL, startPrivateRedis } from './redis.js';
+import type { WorkerKind } from './stack.js';
 
 const BENCHES = ['intake', 'e2e', 'backlog', 'scale', 'rules'] as const;
 type Bench = (typeof BENCHES)[number];
@@ -34,6 +35,8 @@ interface Options {
   readonly concurrency: number;
   readonly latency: number;
   readonly sharedRedis: boolean;
+  readonly e2eVariants?: WorkerKind[];
+  readonly e2eQueuedFirst: boolean;
 }
 
 const positive = (value: string): number => {
@@ -71,6 +74,17 @@ const program = new Command('bench')
   )
   .option('--concurrency <n>', 'end to end: DOCSPACE_CONCURRENCY', positive, 10)
   .option('--latency <ms>', 'end to end: simulator latency per call', positive, 20)
+  .option(
+    '--e2e-queued-first',
+    'end to end: accept every delivery before the worker starts (times and counts the worker alone)',
+    false,
+  )
+  .addOption(
+    new Option(
+      '--e2e-variants <workers...>',
+      'end to end: only these workers (e.g. `service` alone for before/after pairs)',
+    ).choices(E2E_VARIANTS),
+  )
   .option(
     '--shared-redis',
     'use REDIS_URL instead of a private redis-server (Redis CPU and command counts then include everyone else on it)',
@@ -143,6 +157,8 @@ async function runSelected(options: Options, log: (line: string) => void): Promi
       concurrency: options.concurrency,
       batchSize: 50,
       runs,
+      ...(options.e2eVariants ? { variants: options.e2eVariants } : {}),
+      queuedFirst: options.e2eQueuedFirst,
       log,
     });
     report = { ...report, e2e };

@@ -78,6 +78,15 @@ export async function commandStats(redis: Redis): Promise<Map<string, number>> {
 }
 
 /**
+ * Reads of client sockets Redis has made (`total_reads_processed`): about one per round trip, as
+ * a pipeline or a batch arrives in one read; a count of round trips, not of commands.
+ */
+export async function socketReads(redis: Redis): Promise<number> {
+  const info = await redis.info('stats');
+  return Number(/^total_reads_processed:(\d+)/m.exec(info)?.[1] ?? Number.NaN);
+}
+
+/**
  * Commands sent between two {@link commandStats} readings, by command, most first, without the
  * bench's own `info` (its memory sampler and these readings).
  */

@@ -17,6 +17,7 @@ import { downgradedFrom, madeByUs, provablyNotCreated } from './ownership.js';
 import { resolveHire } from './resolve-hire.js';
 import { provisionAt } from '../src/domain/effective-date.js';
 import type { OffboardingStore } from '../src/queue/offboarding-store.js';
+import type { PersonClaim } from '../src/queue/person-claim.js';
 
 /** The person has a DocSpace account this service made or found (rule 4: not touched again). */
 function isProvisioned(state: string | undefined): boolean {
@@ -54,13 +55,18 @@ export interface ProvisionDeps {
    * Leavers (rule 12): a hire cancels a pending disable, reactivates an account this service
    * disabled, and every account made is remembered for OFFBOARDING_SCOPE=created.
    */
-  readonly offboarding?: Pick<OffboardingStore, 'cancel' | 'markOurs'>;
+  readonly offboarding?: Pick<OffboardingStore, 'cancel'>;
   /** PROVISION_LEAD_DAYS (rule 14): joiners are made this many days before `startDate`. */
   readonly leadDays?: number;
   /** HR_TIMEZONE: the zone a start date begins in. */
   readonly zone?: string;
   readonly locks: Locks;
   readonly lockKey: (emailKey: string) => string;
+  /**
+   * Takes the person's lease and reads their record and pending disable in one round trip
+   * (src/queue/person-claim.ts). Without it: the lease, then the record, each on its own.
+   */
+  readonly claim?: PersonClaim;
   /** The lease on one HR record while it is read (see resolveHire). */
   readonly refLockKey: (source: string, employeeId: string) => string;
   readonly lockTtlMs: number;
@@ -96,6 +102,12 @@ export interface ProvisionDeps {
  */
 export function createProvisionProcessor(deps: ProvisionDeps) {
   const now = deps.now ?? Date.now;
+  const claim: PersonClaim =
+    deps.claim ??
+    (async (key, owner) =>
+      (await deps.locks.acquire(deps.lockKey(key), owner, deps.lockTtlMs))
+        ? { record: await deps.store.get(key) }
+        : undefined);
   return async (job: ProvisionJob, token?: string): Promise<ProvisionResult> => {
     const jobId = job.id ?? '';
     const hire = await resolveHire(job, deps, token);
@@ -119,13 +131,17 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
       throw new UnrecoverableError(reason);
     }
 
-    if (!(await deps.locks.acquire(deps.lockKey(key), jobId, deps.lockTtlMs))) {
+    const lease = { key: deps.lockKey(key), owner: jobId };
+    /** Whether the `created` script released the lease already. */
+    const leaseState = { released: false };
+    const claimed = await claim(key, jobId);
+    if (claimed === undefined) {
       // Another job works on this person right now: come back shortly, without using an attempt.
       await job.moveToDelayed(now() + 500 + Math.floor(Math.random() * 1000), token);
       throw new DelayedError();
     }
     try {
-      const record = await deps.store.get(key);
+      const { record } = claimed;
       // A vendor's mover update moves only someone this service provisioned; it never creates
       // (workers/resolve-hire.ts; the email may have changed, and an update is not a hire).
       if (job.data.moveOnly === true && !isProvisioned(record?.state)) {
@@ -160,7 +176,7 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
         !isUpdate &&
         terminatedSince(record, job.data.receivedAt) === undefined &&
         deps.offboarding !== undefined &&
-        (await deps.offboarding.cancel(key, 'a hire event arrived'))
+        (await deps.offboarding.cancel(key, 'a hire event arrived', claimed.offboardingState))
       ) {
         await deps.store.note?.(key, 'offboarding cancelled', 'a hire event arrived', jobId);
         log.info('pending offboarding cancelled by a hire', { outcome: 'offboarding-cancelled' });
@@ -255,7 +271,7 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
     } catch (err: unknown) {
       throw await failure(err);
     } finally {
-      await deps.locks.release(deps.lockKey(key), jobId);
+      if (!leaseState.released) await deps.locks.release(lease.key, lease.owner);
     }
 
     /** Rule 12: the account this service disabled is enabled again and invited again. */
@@ -301,6 +317,8 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
     ): Promise<ProvisionResult> {
       const invite = deps.inviteMode !== 'none';
       const downgraded = downgradedFrom(userType, user);
+      // Without rules nothing after this touches the person: the lease goes with the record.
+      const releaseWith = deps.rules === undefined ? lease : undefined;
       const created = await deps.store.created(
         key,
         user.id,
@@ -308,7 +326,9 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
         invite,
         { userType: user.type, downgradedFrom: downgraded },
         hire,
+        releaseWith,
       );
+      if (releaseWith !== undefined) leaseState.released = true;
       await deps.rules?.afterProvisioned(person, user.id, created.applied);
       if (!created.applied) {
         log.info('hire already provisioned', {
@@ -317,7 +337,6 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
         });
         return { outcome: 'already-provisioned', userId: user.id };
       }
-      await deps.offboarding?.markOurs(key, user.id);
       log.info(`hire ${how}`, { outcome: 'created', userId: user.id, invite: deps.inviteMode });
       if (downgraded !== undefined) {
         deps.metrics?.userDowngraded(downgraded);

@@ -13,6 +13,7 @@ import { createHireStore, type HireStore } from '../src/queue/hire-store.js';
 import { createInviteBuffer, type InviteBuffer } from '../src/queue/invite-buffer.js';
 import { createKeys, QUEUES, type Keys } from '../src/queue/keys.js';
 import { createLocks } from '../src/queue/locks.js';
+import { createPersonClaim } from '../src/queue/person-claim.js';
 import type { RedisConnection } from '../src/queue/redis.js';
 import { DAY_MS, startFailedJobSweep } from '../src/queue/retention.js';
 import { PROVIDERS } from '../src/providers/registry.js';
@@ -223,8 +224,9 @@ function buildProcessors(
   const inviteMode = config.invite.mode;
   const clock = deps.now === undefined ? {} : { now: deps.now };
   // One lease per person, shared by hires and leavers (workers/offboard.ts, OffboardDeps.locks).
+  const locks = createLocks(deps.connection);
   const personLease = {
-    locks: createLocks(deps.connection),
+    locks,
     lockKey: keys.hireLock,
     lockTtlMs: Math.max(60_000, 4 * config.docspace.timeoutMs),
   };
@@ -281,6 +283,7 @@ function buildProcessors(
     docspace: docspace.client,
     store,
     ...personLease,
+    claim: createPersonClaim({ locks, keys, lockTtlMs: personLease.lockTtlMs }),
     refLockKey: keys.refLock,
     userType,
     inviteMode,
@@ -448,7 +451,20 @@ async function keepRedisState(
   });
 }
 
-/** A BullMQ worker per processor: provisions as many at once as DocSpace takes, one flush at a time. */
+/**
+ * Hire jobs in flight per DocSpace request slot (`DOCSPACE_CONCURRENCY`). A job spends much of its
+ * time on Redis steps around its DocSpace call (the lease and record, the first-attempt mark, the
+ * `created` transition, BullMQ's moves), during which its slot would sit idle if there were only
+ * as many jobs as slots; the request budget (src/docspace/request-budget.ts) still lets no more
+ * than `DOCSPACE_CONCURRENCY` requests out at once, and jobs waiting for a slot keep their locks
+ * (BullMQ renews them) and use no attempt (docs/performance.md, "Worker levers").
+ */
+export const HIRE_JOBS_PER_REQUEST_SLOT = 3;
+
+/**
+ * A BullMQ worker per processor: provisions {@link HIRE_JOBS_PER_REQUEST_SLOT} times as many jobs
+ * at once as DocSpace takes requests, one flush at a time.
+ */
 function startJobWorkers(
   { config, connection }: StartWorkersDeps,
   tuning: WorkerTuning,
@@ -467,7 +483,7 @@ function startJobWorkers(
   };
   const provision = new Worker<ProvisionJobData>(QUEUES.hires, processors.provision, {
     ...shared,
-    concurrency: config.docspace.concurrency,
+    concurrency: config.docspace.concurrency * HIRE_JOBS_PER_REQUEST_SLOT,
   });
   if (processors.flush === undefined) return [provision];
   const flush = new Worker<InviteFlushJobData>(QUEUES.invites, processors.flush, {

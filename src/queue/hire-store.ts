@@ -70,6 +70,12 @@ export interface HireRecord {
  */
 export type PersonIdentity = Pick<Hire, 'email' | 'hireId' | 'source'>;
 
+/** A job's lease on a person (src/queue/locks.ts): its key and its owner, the job id. */
+export interface Lease {
+  readonly key: string;
+  readonly owner: string;
+}
+
 /** What DocSpace said about the account it made, recorded with `created`. */
 export interface CreatedFacts {
   readonly userType?: string | undefined;
@@ -139,6 +145,19 @@ end
 const TRANSITION =
   TRANSITION_FUNCTION +
   'return transition(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[5], ARGV[6], ARGV[7], 8)';
+
+// `created`: TRANSITION, and when applied the person's entry in the hash of accounts this service
+// made (KEYS[6], ARGV[8]: the DocSpace user id) in the same script, so the record and that entry
+// are written together and in one round trip. KEYS[7], ARGV[9]: a lease to release afterwards
+// when it names that owner ('' for none: the job releases it itself). Fields from ARGV[10].
+const CREATED =
+  TRANSITION_FUNCTION +
+  `
+local result = transition(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[5], ARGV[6], ARGV[7], 10)
+if string.sub(result, 1, 1) == '=' then redis.call('HSET', KEYS[6], ARGV[5], ARGV[8]) end
+if ARGV[9] ~= '' and redis.call('GET', KEYS[7]) == ARGV[9] then redis.call('DEL', KEYS[7]) end
+return result
+`;
 
 // The same change for many people in one call (an invite batch): KEYS: invite buffer, owed index,
 // people index, then each person's hire and timeline. ARGV: as TRANSITION's first four, score,
@@ -250,6 +269,7 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
   const { redis, keys } = deps;
   const now = deps.now ?? Date.now;
   const transition = defineScript(redis, 'onboardingHireTransitionV3', 5, TRANSITION);
+  const createdScript = defineScript(redis, 'onboardingHireCreated', 7, CREATED);
   const transitionMany = defineScript(redis, 'onboardingHireTransitionMany', -1, TRANSITION_MANY);
   const forget = defineScript(redis, 'onboardingHireForgetAttempt', 1, FORGET_ATTEMPT);
   const begin = defineScript(redis, 'onboardingHireBeginAttempt', 1, BEGIN_ATTEMPT);
@@ -290,23 +310,33 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
     fields: Record<string, string | number>,
     timeline: string,
     bufferForInvite = false,
+    ours?: { readonly userId: string; readonly lease?: Lease | undefined },
   ): Promise<Transition> => {
-    const result = String(
-      await transition.run(
-        [keys.hire(key), keys.timeline(key), keys.invitePending, keys.inviteOwed, keys.people],
-        [
-          HIRE_RECORD_TTL_SECONDS,
-          TIMELINE_LENGTH,
-          timeline,
-          from.join(','),
-          key,
-          now(),
-          bufferForInvite ? '1' : '',
-          ...Object.entries(fields).flat(),
-        ],
-      ),
-    );
-    return outcome(result);
+    const personKeys = [
+      keys.hire(key),
+      keys.timeline(key),
+      keys.invitePending,
+      keys.inviteOwed,
+      keys.people,
+    ];
+    const args = [
+      HIRE_RECORD_TTL_SECONDS,
+      TIMELINE_LENGTH,
+      timeline,
+      from.join(','),
+      key,
+      now(),
+      bufferForInvite ? '1' : '',
+    ];
+    const pairs = Object.entries(fields).flat();
+    const result =
+      ours === undefined
+        ? await transition.run(personKeys, [...args, ...pairs])
+        : await createdScript.run(
+            [...personKeys, keys.ours, ours.lease?.key ?? keys.ours],
+            [...args, ours.userId, ours.lease?.owner ?? '', ...pairs],
+          );
+    return outcome(String(result));
   };
 
   return {
@@ -391,7 +421,12 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
       await forget.run([keys.hire(key)], [String(at)]);
     },
 
-    /** DocSpace created the user for us: recorded, and queued for its invitation when `invite`. */
+    /**
+     * DocSpace created the user for us: recorded, queued for its invitation when `invite`, and
+     * kept among the accounts this service made (`ours`, for OFFBOARDING_SCOPE=created).
+     * `lease`: the job's lease on the person, released in the same script when the job has nothing
+     * more to do for them (one round trip fewer).
+     */
     created: (
       key: string,
       userId: string,
@@ -399,6 +434,7 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
       invite: boolean,
       facts: CreatedFacts = {},
       person?: PersonIdentity,
+      lease?: Lease,
     ) =>
       move(
         key,
@@ -422,6 +458,7 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
             : `${userId}; made a User although ${facts.downgradedFrom} was asked: no free paid seats`,
         ),
         invite,
+        { userId, lease },
       ),
 
     /** The email already had an account: recorded, never invited. */
@@ -585,8 +622,7 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
       redis.zrangebyscore(keys.inviteOwed, '-inf', `(${before}`, 'LIMIT', 0, limit),
 
     async get(key: string): Promise<HireRecord | undefined> {
-      const raw = await redis.hgetall(keys.hire(key));
-      return raw['state'] === undefined && raw['email'] === undefined ? undefined : toRecord(raw);
+      return recordOf(await redis.hgetall(keys.hire(key)));
     },
 
     async timeline(key: string): Promise<TimelineEntry[]> {
@@ -609,6 +645,11 @@ function identity(person: PersonIdentity | undefined): Record<string, string> {
   return person === undefined
     ? {}
     : { email: person.email, hireId: person.hireId, source: person.source };
+}
+
+/** A person's record from their hash (`HGETALL`), or undefined when there is none. */
+export function recordOf(raw: Record<string, string>): HireRecord | undefined {
+  return raw['state'] === undefined && raw['email'] === undefined ? undefined : toRecord(raw);
 }
 
 function toRecord(raw: Record<string, string>): HireRecord {

@@ -219,10 +219,11 @@ export function createOffboardingStore(deps: {
     /**
      * A cancelled termination or a rehire: a pending disable stops; false when none was. Every
      * hire asks, and almost nobody has a pending disable: one HGET first, the script (which checks
-     * again) only for a pending one.
+     * again) only for a pending one. `known`: the state the caller read already (null: no
+     * record), which spares the HGET (a hire reads it with its lease, src/queue/person-claim.ts).
      */
-    async cancel(key: string, reason: string): Promise<boolean> {
-      const state = await redis.hget(keys.offboarding(key), 'state');
+    async cancel(key: string, reason: string, known?: string | null): Promise<boolean> {
+      const state = known === undefined ? await redis.hget(keys.offboarding(key), 'state') : known;
       if (state === null || !PENDING.includes(state)) return false;
       return await moveTo(key, '', PENDING, 'cancelled', reason);
     },
@@ -250,11 +251,6 @@ export function createOffboardingStore(deps: {
     },
 
     list,
-
-    /** Remembers that this service created `userId` for the person (OFFBOARDING_SCOPE=created). */
-    async markOurs(key: string, userId: string): Promise<void> {
-      await redis.hset(keys.ours, key, userId);
-    },
 
     /** The DocSpace user id this service created for the person, if it did. */
     async ours(key: string): Promise<string | undefined> {

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { createHireStore, HIRE_RECORD_TTL_SECONDS } from '../../src/queue/hire-store.js';
 import { createKeys } from '../../src/queue/keys.js';
+import { createLocks } from '../../src/queue/locks.js';
+import { createPersonClaim } from '../../src/queue/person-claim.js';
 import { createRedis } from '../../src/queue/redis.js';
 import { deletePrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 
@@ -144,5 +146,60 @@ describe('the hire store (src/queue/hire-store.ts) on Redis', () => {
     const fresh = await store.beginAttempt(key, 'job-c');
     assert.ok(fresh > first, 'a mark taken back is set anew');
     assert.equal((await store.get(key))?.firstAttemptAt, fresh);
+  });
+});
+
+describe('a hire job takes its lease and reads in one round trip (src/queue/person-claim.ts)', () => {
+  it('when the lease is free, the job gets the record and the disable state; a second job is turned away; the owner takes it back', async (t) => {
+    const { redis, keys, store, key } = setUp(t);
+    const claim = createPersonClaim({ locks: createLocks(redis), keys, lockTtlMs: 60_000 });
+
+    assert.deepEqual(await claim(key, 'j1'), { record: undefined, offboardingState: null });
+    assert.equal(await redis.get(keys.hireLock(key)), 'j1');
+    await createLocks(redis).release(keys.hireLock(key), 'j1');
+
+    await store.received(hire, 'j2');
+    await redis.hset(keys.offboarding(key), 'state', 'scheduled');
+    const claimed = await claim(key, 'j2');
+    assert.equal(claimed?.record?.state, 'received');
+    assert.equal(claimed.record.email, hire.email);
+    assert.equal(claimed.offboardingState, 'scheduled');
+
+    assert.equal(await claim(key, 'j3'), undefined, 'another job holds the lease');
+    assert.equal(
+      (await claim(key, 'j2'))?.record?.state,
+      'received',
+      'a retried job takes it back',
+    );
+  });
+
+  it('when a create is recorded, the account enters the hash of accounts this service made in the same script', async (t) => {
+    const { redis, keys, store, key } = setUp(t);
+    await store.received(hire, 'r1');
+    assert.equal((await store.created(key, 'u1', 'r1', true)).applied, true);
+    assert.equal(await redis.hget(keys.ours, key), 'u1');
+    // Refused (already created): nothing is written over.
+    assert.equal((await store.created(key, 'u2', 'r2', true)).applied, false);
+    assert.equal(await redis.hget(keys.ours, key), 'u1');
+  });
+});
+
+describe('the created script releases the job lease it is given (src/queue/hire-store.ts)', () => {
+  it('when the job names its lease, the record, the ours entry and the release happen in one script; a lease another job holds stays', async (t) => {
+    const { redis, keys, store, key } = setUp(t);
+    const lockKey = keys.hireLock(key);
+    await store.received(hire, 'r1');
+    await redis.set(lockKey, 'r1');
+    const created = await store.created(key, 'u1', 'r1', true, {}, hire, {
+      key: lockKey,
+      owner: 'r1',
+    });
+    assert.equal(created.applied, true);
+    assert.equal(await redis.hget(keys.ours, key), 'u1');
+    assert.equal(await redis.exists(lockKey), 0, 'released');
+
+    await redis.set(lockKey, 'other');
+    await store.created(key, 'u1', 'r2', true, {}, hire, { key: lockKey, owner: 'r2' });
+    assert.equal(await redis.get(lockKey), 'other', 'not ours to release');
   });
 });
