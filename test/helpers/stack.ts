@@ -6,7 +6,12 @@ import { ConfigError, type ErrorDetail } from '../../src/errors.js';
 import { readProviderSettings } from '../../src/providers/settings.js';
 import type { Provider } from '../../src/providers/types.js';
 import { DEMO_API_KEY } from '../../docspace-sim/constants.js';
-import { createDocspaceSim, type DocspaceSim, type SimLang } from '../../docspace-sim/server.js';
+import {
+  createDocspaceSim,
+  type DocspaceSim,
+  type SimLang,
+  type SimLogger,
+} from '../../docspace-sim/server.js';
 import { signStandardWebhook } from '../../src/domain/signature.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
@@ -80,6 +85,8 @@ export async function startStack(
     paidSeats?: number;
     /** The workers' clock for effective dates (rules 12 and 14); default the real one. */
     now?: () => number;
+    /** Hears the simulator's line for each call it answers (`docspace-sim call`, with `seq`). */
+    simLogger?: SimLogger;
   } = {},
 ): Promise<Stack> {
   const sim = createDocspaceSim({
@@ -87,6 +94,7 @@ export async function startStack(
     legacy: options.legacy ?? false,
     ...(options.lang === undefined ? {} : { lang: options.lang }),
     ...(options.paidSeats === undefined ? {} : { paidSeats: options.paidSeats }),
+    ...(options.simLogger === undefined ? {} : { logger: options.simLogger }),
   });
   const { url: simUrl } = await sim.listen(0);
   const prefix = uniquePrefix();

@@ -219,16 +219,18 @@ describe('POST /webhooks/personio inside Personio 3 s', () => {
       await stack.close();
       await api.close();
     });
-    const started = performance.now();
+    // Within Personio's 3 s whatever Personio does: the answer does not wait for its API, shown by
+    // the API being down and never called while the webhook is answered (no wall-clock bound,
+    // which a loaded machine would break).
+    api.state.down = true;
     const answer = await post(stack, body('person.created', { person: { id: 'Q1' } }));
-    const elapsed = performance.now() - started;
     assert.equal(answer.status, 200);
-    assert.ok(elapsed < 1500, `answered in ${Math.round(elapsed)} ms`);
     assert.deepEqual(
       api.calls.map((c) => `${c.method} ${c.path}`),
       [],
     );
     assert.equal((await stack.hires.getWaiting()).length, 1);
+    api.state.down = false;
     await stack.startWorkers();
     await stack.settled(['hire.Q1@example.com'], ['invited']);
     assert.equal(api.tokenCalls(), 1);
