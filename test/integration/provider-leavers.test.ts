@@ -30,7 +30,7 @@ import {
 } from '../helpers/personio-api.js';
 import { postBambooHrUpdate } from '../helpers/bamboohr-webhook.js';
 import { testClock } from '../helpers/clock.js';
-import { offboardingIn } from '../helpers/leavers.js';
+import { offboardingIn, reinstated } from '../helpers/leavers.js';
 import { waitFor } from '../helpers/redis.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
@@ -170,6 +170,31 @@ const VENDORS: readonly Vendor[] = [
   },
 ];
 
+/** The vendor's fake API and a stack reading it, offboarding on, on the test clock. */
+async function startVendor(
+  vendor: Vendor,
+  clock: ReturnType<typeof testClock>,
+  settings: Record<string, string> = {},
+) {
+  const hr = await vendor.start();
+  const stack = await startStack(
+    {
+      ...hr.settings,
+      OFFBOARDING: 'disable',
+      HR_TIMEZONE: ZONE,
+      JOB_ATTEMPTS: '12',
+      JOB_BACKOFF_MS: '100',
+      ...settings,
+    },
+    { providers: [vendor.provider], now: clock.now },
+  );
+  const offboarding = createOffboardingStore({
+    redis: stack.redis,
+    keys: createKeys(stack.prefix),
+  });
+  return { hr, stack, offboarding };
+}
+
 for (const vendor of VENDORS) {
   const name = vendor.provider.title;
   describe(`${name}: its leaver event disables the account (rule 12)`, () => {
@@ -180,18 +205,7 @@ for (const vendor of VENDORS) {
     let next = 0;
 
     before(async () => {
-      hr = await vendor.start();
-      stack = await startStack(
-        {
-          ...hr.settings,
-          OFFBOARDING: 'disable',
-          HR_TIMEZONE: ZONE,
-          JOB_ATTEMPTS: '12',
-          JOB_BACKOFF_MS: '100',
-        },
-        { providers: [vendor.provider], now: clock.now },
-      );
-      offboarding = createOffboardingStore({ redis: stack.redis, keys: createKeys(stack.prefix) });
+      ({ hr, stack, offboarding } = await startVendor(vendor, clock));
     });
     after(async () => {
       await stack.close();
@@ -444,19 +458,9 @@ for (const vendor of VENDORS.filter((v) => v.provider !== personio)) {
     let next = 0;
 
     before(async () => {
-      hr = await vendor.start();
-      stack = await startStack(
-        {
-          ...hr.settings,
-          OFFBOARDING: 'disable',
-          PROVISION_LEAD_DAYS: String(LEAD),
-          HR_TIMEZONE: ZONE,
-          JOB_ATTEMPTS: '12',
-          JOB_BACKOFF_MS: '100',
-        },
-        { providers: [vendor.provider], now: clock.now },
-      );
-      offboarding = createOffboardingStore({ redis: stack.redis, keys: createKeys(stack.prefix) });
+      ({ hr, stack, offboarding } = await startVendor(vendor, clock, {
+        PROVISION_LEAD_DAYS: String(LEAD),
+      }));
     });
     after(async () => {
       await stack.close();
@@ -487,27 +491,7 @@ for (const vendor of VENDORS.filter((v) => v.provider !== personio)) {
     const accountsOf = (email: string) =>
       stack.sim.state().users.filter((u) => u.email === email).length;
 
-    /**
-     * The hire record once in `state`. A job a cancellation adds may meet that job's lease and
-     * wait (parked by the clock a day ahead): promoted here, as the real clock would a second later.
-     */
-    async function recordIn(key: string, state: string) {
-      return await waitFor(
-        async () => {
-          const record = await stack.store.get(key);
-          if (record?.state === state) return record;
-          for (const job of await stack.hires.getDelayed()) {
-            const data = job.data as { scheduledFor?: number };
-            if (job.id?.endsWith('-joiner') === true && data.scheduledFor === undefined) {
-              await job.promote().catch(() => undefined);
-            }
-          }
-          return undefined;
-        },
-        15_000,
-        `the hire record ${state}`,
-      );
-    }
+    const recordIn = (email: string, state: string) => reinstated(stack, email, state);
 
     /** The offboard jobs of employee `id` that completed, with their outcomes. */
     async function ended(id: string, outcome: string, count = 1) {
@@ -530,17 +514,17 @@ for (const vendor of VENDORS.filter((v) => v.provider !== personio)) {
     it(`a later ${name} leaver event whose record no longer shows the termination puts the joiner it withdrew back on their schedule`, async (t) => {
       const jo = joiner(t);
       assert.equal((await stack.post(jo.hire)).status, 200);
-      const scheduled = await recordIn(jo.key, 'scheduled');
+      const scheduled = await recordIn(jo.email, 'scheduled');
       hr.people.set(jo.id, jo.employment);
       assert.equal((await vendor.send(stack, jo.id)).status, 200);
       await ended(jo.id, 'withdrawn');
-      await recordIn(jo.key, 'withdrawn');
+      await recordIn(jo.email, 'withdrawn');
       assert.equal(await offboarding.get(jo.key), undefined, 'no disable for a withdrawn joiner');
 
       hr.people.set(jo.id, { ...jo.employment, terminationDate: null });
       assert.equal((await vendor.send(stack, jo.id)).status, 200);
       await ended(jo.id, 'cancelled');
-      const back = await recordIn(jo.key, 'scheduled');
+      const back = await recordIn(jo.email, 'scheduled');
       assert.equal(back.scheduledFor, scheduled.scheduledFor);
       assert.notEqual(back.scheduleJobId, scheduled.scheduleJobId);
       const timeline = await stack.store.timeline(jo.key);
@@ -586,7 +570,7 @@ for (const vendor of VENDORS.filter((v) => v.provider !== personio)) {
       await leaver.promote();
       const pending = await offboardingIn(offboarding, jo.key, 'scheduled');
       await provision.promote();
-      await recordIn(jo.key, 'withdrawn');
+      await recordIn(jo.email, 'withdrawn');
 
       // HR removes the termination (no webhook); the day of the disable comes, past the start.
       hr.people.set(jo.id, { ...jo.employment, terminationDate: null });
@@ -594,7 +578,7 @@ for (const vendor of VENDORS.filter((v) => v.provider !== personio)) {
       await leaver.promote();
       const cancelled = await offboardingIn(offboarding, jo.key, 'cancelled');
       assert.match(cancelled.reason ?? '', /no longer shows the termination/);
-      await recordIn(jo.key, 'invited');
+      await recordIn(jo.email, 'invited');
       assert.equal(accountsOf(jo.email), 1, 'made once');
       assert.equal(stack.sim.state().users.find((u) => u.email === jo.email)?.status, 1);
     });
