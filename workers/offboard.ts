@@ -11,7 +11,7 @@ import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics.js';
 import type { Hire } from '../src/domain/hire.js';
 import type { ProvisionJobData } from '../src/queue/contract.js';
-import type { HireRecord, HireStore } from '../src/queue/hire-store.js';
+import type { HireStore } from '../src/queue/hire-store.js';
 import type { CancelOffboardJobData, OffboardJobData } from '../src/queue/leaver-intake.js';
 import { PENDING_OFFBOARDING, type OffboardingStore } from '../src/queue/offboarding-store.js';
 import type { Locks } from '../src/queue/locks.js';
@@ -34,7 +34,14 @@ export interface OffboardDeps {
   readonly docspace: Pick<DocspaceClient, 'findUserByEmail' | 'keyOwner' | 'setStatus'>;
   readonly store: Pick<
     HireStore,
-    'keyOf' | 'get' | 'note' | 'withdrawn' | 'offboarded' | 'terminated' | 'terminationCancelled'
+    | 'keyOf'
+    | 'get'
+    | 'note'
+    | 'accepted'
+    | 'withdrawn'
+    | 'offboarded'
+    | 'terminated'
+    | 'terminationCancelled'
   >;
   readonly offboarding: Pick<
     OffboardingStore,
@@ -45,6 +52,11 @@ export interface OffboardDeps {
    * leaver from a system that can be read is read again just before the disable.
    */
   readonly reader?: LeaverReader;
+  /**
+   * Puts a joiner a termination withdrew back on their schedule when a read of their HR record no
+   * longer shows it (rule 14, as the `offboard-cancel` job does); without it they stay withdrawn.
+   */
+  readonly joiners?: JoinerJobs;
   /**
    * The person's lease, the one hire jobs take (workers/provision.ts): a disable and a rehire (or a
    * cancellation) of one person never interleave, so a rehire that arrives while the disable is
@@ -104,6 +116,7 @@ export function createOffboardProcessor(deps: OffboardDeps) {
   const now = deps.now ?? Date.now;
   return async (job: OffboardJob, token?: string): Promise<OffboardResult> => {
     const jobId = job.id ?? '';
+    const { deliveryId } = job.data;
     const given = job.data.leaver ?? (await resolveLeaver(job, token));
     if ('outcome' in given) return given;
     const leaver: Leaver = given;
@@ -145,7 +158,8 @@ export function createOffboardProcessor(deps: OffboardDeps) {
         const hire = await deps.store.get(key);
         if (hire?.state !== 'scheduled') return false;
         const reason = `terminated before the start date (effective ${when})`;
-        return (await deps.store.withdrawn(key, jobId, reason, job.data.receivedAt)).applied;
+        const by = withdrawnBy(leaver.source, leaver.hireId);
+        return (await deps.store.withdrawn(key, jobId, reason, job.data.receivedAt, by)).applied;
       });
       if (withdrawn) {
         log.info('scheduled joiner withdrawn', { outcome: 'withdrawn' });
@@ -266,11 +280,20 @@ export function createOffboardProcessor(deps: OffboardDeps) {
       const day = shownTermination(reading, dayIn(deps.zone, now()));
       if (day === undefined) {
         const reason = `${leaver.source} no longer shows the termination (read again before the disable)`;
+        // Only while the disable is still this job's (a newer termination stands), as of this read
+        // (the job's own receivedAt is its termination's); a rerun after a crash adds nothing twice.
+        const record = await deps.offboarding.get(key);
+        const ours =
+          record?.jobId === owner &&
+          (record.state === 'cancelled' || PENDING_OFFBOARDING.includes(record.state));
+        const joiner = ours
+          ? await undoTermination(deps, key, { jobId, receivedAt: now(), deliveryId })
+          : undefined;
         await deps.offboarding.finish(key, owner, 'cancelled', reason);
         await deps.store.note(
           key,
           'termination cancelled',
-          `${reason}: nothing is disabled`,
+          `${reason}: nothing is disabled${joiner === undefined ? '' : `; ${joiner}`}`,
           jobId,
         );
         deps.metrics?.offboardingFinished('cancelled');
@@ -367,7 +390,7 @@ export function createOffboardProcessor(deps: OffboardDeps) {
       return { outcome: 'stale' };
     }
     if (day === undefined) {
-      if (pending !== undefined && (await cancelRemoved(job, token, key, ref))) {
+      if (await cancelRemoved(job, token, key, ref, pending !== undefined)) {
         deps.metrics?.offboardingFinished('cancelled');
         log.info('offboarding cancelled: the HR system no longer shows the termination', {
           outcome: 'cancelled',
@@ -396,17 +419,21 @@ export function createOffboardProcessor(deps: OffboardDeps) {
 
   /**
    * The HR record of `ref` shows no termination while this HR system has a disable pending for the
-   * same employee: cancels it (unless it moved on meanwhile), under the person's lease as the
-   * `offboard-cancel` job does, and records the cancellation (rule 14: hire events accepted before
-   * it are no longer held back by the termination). False when none was pending.
+   * same employee (`pending`), or a joiner that system's termination withdrew before their start:
+   * cancels the disable (unless it moved on meanwhile), under the person's lease as the
+   * `offboard-cancel` job does, records the cancellation (rule 14: hire events accepted before it
+   * are no longer held back by the termination) and puts a withdrawn joiner back on their
+   * schedule, as that job does. False when there was nothing to cancel.
    */
   async function cancelRemoved(
     job: OffboardJob,
     token: string | undefined,
     key: string,
     ref: HireRef,
+    pending: boolean,
   ): Promise<boolean> {
     const jobId = job.id ?? '';
+    const at = job.data.receivedAt;
     if (!(await deps.locks.acquire(deps.lockKey(key), jobId, deps.lockTtlMs))) {
       // A disable of this person is being sent now: come back shortly (and read again).
       await job.moveToDelayed(now() + 500 + Math.floor(Math.random() * 1000), token);
@@ -414,12 +441,24 @@ export function createOffboardProcessor(deps: OffboardDeps) {
     }
     try {
       const reason = `${ref.source} no longer shows the termination`;
-      if (!(await deps.offboarding.cancel(key, reason))) return false;
-      await deps.store.terminationCancelled(key, job.data.receivedAt);
+      const record = await deps.store.get(key);
+      const withdrawn =
+        record?.state === 'withdrawn' &&
+        record.withdrawnBy === withdrawnBy(ref.source, ref.employeeId) &&
+        (record.terminatedAt ?? 0) > (record.cancelledAt ?? 0) &&
+        (record.terminatedAt ?? 0) < at;
+      const cancelled = pending && (await deps.offboarding.cancel(key, reason));
+      if (!cancelled && !withdrawn) return false;
+      const joiner = await undoTermination(deps, key, {
+        jobId,
+        receivedAt: at,
+        deliveryId: job.data.deliveryId,
+      });
+      const what = cancelled ? 'the pending disable is cancelled, nothing is disabled' : '';
       await deps.store.note(
         key,
         'termination cancelled',
-        `${reason} (read for a later ${ref.source} event): the pending disable is cancelled, nothing is disabled`,
+        `${reason} (read for a later ${ref.source} event): ${[what, joiner].filter(Boolean).join('; ')}`,
         jobId,
       );
       return true;
@@ -501,10 +540,11 @@ export function createOffboardProcessor(deps: OffboardDeps) {
  * released). An account already disabled stays so: a hire event reactivates it.
  */
 export function createCancelOffboardProcessor(
-  deps: Pick<OffboardDeps, 'offboarding' | 'logger' | 'locks' | 'lockKey' | 'lockTtlMs' | 'now'> & {
+  deps: Pick<
+    OffboardDeps,
+    'offboarding' | 'logger' | 'locks' | 'lockKey' | 'lockTtlMs' | 'now' | 'joiners'
+  > & {
     readonly store: Pick<HireStore, 'keyOf' | 'get' | 'note' | 'accepted' | 'terminationCancelled'>;
-    /** Puts a withdrawn joiner back on their schedule (rule 14); without it they stay withdrawn. */
-    readonly joiners?: JoinerJobs;
   },
 ) {
   const now = deps.now ?? Date.now;
@@ -552,42 +592,17 @@ export function createCancelOffboardProcessor(
     if ((record?.terminatedAt ?? -1) >= at) {
       return ['stale', 'a termination accepted after this cancellation stands'];
     }
-    await deps.store.terminationCancelled(key, at);
     const cancelled = await deps.offboarding.cancel(key, 'the termination was cancelled');
-    const joiner = record?.state === 'withdrawn' ? await reinstate(key, record, job) : undefined;
+    const joiner = await undoTermination(deps, key, {
+      jobId: job.id ?? '',
+      receivedAt: at,
+      deliveryId: job.data.deliveryId,
+    });
     const outcome = cancelled ? 'cancelled' : 'nothing-pending';
     return [
       outcome,
       joiner ?? (cancelled ? 'the pending disable is cancelled' : 'no disable was pending'),
     ];
-  }
-
-  /**
-   * A joiner a termination withdrew before their start (rule 14) goes back on their schedule, or
-   * is made at once when the day has come: a new `provision` job with their newest hire, accepted
-   * as of this cancellation, decides again (workers/provision.ts). Not when the termination came
-   * after this cancellation, nor when a newer hire event decides already. Says what it did, for
-   * the timeline. Its job id comes from this job's, so a rerun after a crash adds nothing twice.
-   */
-  async function reinstate(
-    key: string,
-    record: HireRecord,
-    job: CancelOffboardJob,
-  ): Promise<string | undefined> {
-    if (deps.joiners === undefined) return undefined;
-    const at = job.data.receivedAt;
-    if ((record.latestAt ?? 0) > at) {
-      return 'a newer hire event decides the joiner';
-    }
-    const from = record.latestJobId ?? record.scheduleJobId;
-    const hire = from === undefined ? undefined : await deps.joiners.hireOf(from);
-    if (hire === undefined) {
-      return 'the joiner stays withdrawn: their hire is no longer held; deliver it again';
-    }
-    const restoreId = `${job.id ?? ''}-joiner`;
-    await deps.joiners.add(restoreId, { hire, deliveryId: job.data.deliveryId, receivedAt: at });
-    await deps.store.accepted(key, restoreId, at);
-    return 'the joiner is back on their schedule (made at once if their day has come)';
   }
 }
 
@@ -597,4 +612,53 @@ export interface JoinerJobs {
   hireOf(jobId: string): Promise<Hire | undefined>;
   /** Adds a `provision` job; an id already held adds nothing. */
   add(jobId: string, data: ProvisionJobData): Promise<void>;
+}
+
+/** A termination's cancellation: the job that cancels it, and as of when (ms). */
+interface Cancellation {
+  readonly jobId: string;
+  readonly receivedAt: number;
+  readonly deliveryId: string;
+}
+
+/** Who withdrew a joiner (HireRecord.withdrawnBy): an HR system's employee. */
+const withdrawnBy = (source: string, employeeId: string) => `${source}:${employeeId}`;
+
+/**
+ * The person's termination is cancelled as of `cancellation` (rule 14: hire events accepted before
+ * it are no longer held back by it), whether an `offboard-cancel` job or a read of the HR record
+ * that no longer shows it says so. A joiner it withdrew before their start goes back on their
+ * schedule, or is made at once when the day has come: a new `provision` job with their newest
+ * hire, accepted as of the cancellation, decides again (workers/provision.ts). Not when a
+ * termination was accepted after the cancellation, nor when a newer hire event decides already.
+ * Its job id comes from the cancelling job's, so a rerun after a crash adds nothing twice. Says
+ * what it did with a withdrawn joiner, for the timeline (the caller holds the person's lease).
+ */
+async function undoTermination(
+  deps: {
+    readonly store: Pick<HireStore, 'get' | 'accepted' | 'terminationCancelled'>;
+    readonly joiners?: JoinerJobs | undefined;
+  },
+  key: string,
+  cancellation: Cancellation,
+): Promise<string | undefined> {
+  const at = cancellation.receivedAt;
+  await deps.store.terminationCancelled(key, at);
+  const record = await deps.store.get(key);
+  if (record?.state !== 'withdrawn' || deps.joiners === undefined) return undefined;
+  if ((record.terminatedAt ?? -1) >= at) {
+    return 'the joiner stays withdrawn: a termination accepted after this cancellation stands';
+  }
+  if ((record.latestAt ?? 0) > at) {
+    return 'a newer hire event decides the joiner';
+  }
+  const from = record.latestJobId ?? record.scheduleJobId;
+  const hire = from === undefined ? undefined : await deps.joiners.hireOf(from);
+  if (hire === undefined) {
+    return 'the joiner stays withdrawn: their hire is no longer held; deliver it again';
+  }
+  const restoreId = `${cancellation.jobId}-joiner`;
+  await deps.joiners.add(restoreId, { hire, deliveryId: cancellation.deliveryId, receivedAt: at });
+  await deps.store.accepted(key, restoreId, at);
+  return 'the joiner is back on their schedule (made at once if their day has come)';
 }

@@ -29,6 +29,7 @@ import { createProvisionProcessor } from './provision.js';
 import {
   createCancelOffboardProcessor,
   createOffboardProcessor,
+  type JoinerJobs,
   type CancelOffboardJob,
 } from './offboard.js';
 import { CANCEL_OFFBOARD_JOB, OFFBOARD_JOB } from '../src/queue/leaver-intake.js';
@@ -231,7 +232,19 @@ function buildProcessors(
     lockTtlMs: Math.max(60_000, 4 * config.docspace.timeoutMs),
   };
   const fetchers = createFetchers(config, deps.providers ?? PROVIDERS);
+  // A cancelled termination puts a joiner it withdrew back on their schedule (workers/offboard.ts).
+  const joiners: JoinerJobs = {
+    hireOf: async (jobId) => (await queues.hires.getJob(jobId))?.data.hire,
+    add: async (jobId, data) => {
+      const { attempts, backoffMs, failedRetentionDays } = config.jobs;
+      await queues.hires.add(PROVISION_JOB, data, {
+        ...provisionJobOptions(attempts, backoffMs, failedRetentionDays),
+        jobId,
+      });
+    },
+  };
   const offboard = createOffboardProcessor({
+    joiners,
     ...clock,
     reader: createLeaverReader(fetchers),
     mode: config.offboarding.mode,
@@ -252,16 +265,7 @@ function buildProcessors(
     offboarding,
     logger,
     ...personLease,
-    joiners: {
-      hireOf: async (jobId) => (await queues.hires.getJob(jobId))?.data.hire,
-      add: async (jobId, data) => {
-        const { attempts, backoffMs, failedRetentionDays } = config.jobs;
-        await queues.hires.add(PROVISION_JOB, data, {
-          ...provisionJobOptions(attempts, backoffMs, failedRetentionDays),
-          jobId,
-        });
-      },
-    },
+    joiners,
   });
   const grants = buildGrants(deps, parts, waitsOf(queues.invites));
   const flush =

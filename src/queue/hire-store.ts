@@ -58,6 +58,11 @@ export interface HireRecord {
    */
   readonly terminatedAt?: number;
   readonly cancelledAt?: number;
+  /**
+   * The HR system and employee whose termination withdrew a scheduled joiner (`source:employeeId`):
+   * a later read of that record showing no termination puts the joiner back (rule 14).
+   */
+  readonly withdrawnBy?: string;
   readonly offboardedAt?: number;
   /** A hire event reactivated the account this service had disabled (rule 12). */
   readonly reactivatedAt?: number;
@@ -537,13 +542,19 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
 
     /**
      * A joiner was terminated before their account was made: nothing is created. `at` is when the
-     * termination was accepted: hire events accepted before it no longer make them.
+     * termination was accepted: hire events accepted before it no longer make them. `by`: the HR
+     * system and employee of that termination (`source:employeeId`), when it is known.
      */
-    withdrawn: (key: string, jobId: string, reason: string, at: number) =>
+    withdrawn: (key: string, jobId: string, reason: string, at: number, by?: string) =>
       move(
         key,
         ['received', 'failed', 'scheduled'],
-        { state: 'withdrawn', terminatedAt: at, lastJobId: jobId },
+        {
+          state: 'withdrawn',
+          terminatedAt: at,
+          lastJobId: jobId,
+          withdrawnBy: by ?? '',
+        },
         entry('withdrawn', jobId, reason),
       ),
 
@@ -684,6 +695,7 @@ function toRecord(raw: Record<string, string>): HireRecord {
     ...str('latestJobId'),
     ...num('terminatedAt'),
     ...num('cancelledAt'),
+    ...(raw['withdrawnBy'] ? { withdrawnBy: raw['withdrawnBy'] } : {}),
     ...num('offboardedAt'),
     ...num('reactivatedAt'),
   } as HireRecord;

@@ -66,3 +66,27 @@ export async function holdLeavers(
   );
   return offboarding;
 }
+
+/**
+ * The hire record of `email` once in `state` after a cancelled termination put a withdrawn joiner
+ * back (docs/design.md, rule 14). The job it adds (`<cancelling job>-joiner`) may meet the
+ * cancelling job's lease and wait, parked by a test clock days ahead: promoted here, as the real
+ * clock would a second later. Its wait for the start date (`scheduledFor`) is left alone.
+ */
+export async function reinstated(stack: Stack, email: string, state: string) {
+  return await waitFor(
+    async () => {
+      const record = await stack.store.get(stack.store.keyOf(email));
+      if (record?.state === state) return record;
+      for (const job of await stack.hires.getDelayed()) {
+        const data = job.data as { scheduledFor?: number };
+        if (job.id?.endsWith('-joiner') === true && data.scheduledFor === undefined) {
+          await job.promote().catch(() => undefined);
+        }
+      }
+      return undefined;
+    },
+    15_000,
+    `the hire record ${state}`,
+  );
+}

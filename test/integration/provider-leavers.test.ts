@@ -11,6 +11,7 @@ import { hibob } from '../../src/providers/hibob.js';
 import { personio } from '../../src/providers/personio.js';
 import type { Provider } from '../../src/providers/types.js';
 import { createKeys } from '../../src/queue/keys.js';
+import { createLocks } from '../../src/queue/locks.js';
 import {
   createOffboardingStore,
   type OffboardingStore,
@@ -29,7 +30,7 @@ import {
 } from '../helpers/personio-api.js';
 import { postBambooHrUpdate } from '../helpers/bamboohr-webhook.js';
 import { testClock } from '../helpers/clock.js';
-import { offboardingIn } from '../helpers/leavers.js';
+import { offboardingIn, reinstated } from '../helpers/leavers.js';
 import { waitFor } from '../helpers/redis.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
@@ -169,6 +170,31 @@ const VENDORS: readonly Vendor[] = [
   },
 ];
 
+/** The vendor's fake API and a stack reading it, offboarding on, on the test clock. */
+async function startVendor(
+  vendor: Vendor,
+  clock: ReturnType<typeof testClock>,
+  settings: Record<string, string> = {},
+) {
+  const hr = await vendor.start();
+  const stack = await startStack(
+    {
+      ...hr.settings,
+      OFFBOARDING: 'disable',
+      HR_TIMEZONE: ZONE,
+      JOB_ATTEMPTS: '12',
+      JOB_BACKOFF_MS: '100',
+      ...settings,
+    },
+    { providers: [vendor.provider], now: clock.now },
+  );
+  const offboarding = createOffboardingStore({
+    redis: stack.redis,
+    keys: createKeys(stack.prefix),
+  });
+  return { hr, stack, offboarding };
+}
+
 for (const vendor of VENDORS) {
   const name = vendor.provider.title;
   describe(`${name}: its leaver event disables the account (rule 12)`, () => {
@@ -179,18 +205,7 @@ for (const vendor of VENDORS) {
     let next = 0;
 
     before(async () => {
-      hr = await vendor.start();
-      stack = await startStack(
-        {
-          ...hr.settings,
-          OFFBOARDING: 'disable',
-          HR_TIMEZONE: ZONE,
-          JOB_ATTEMPTS: '12',
-          JOB_BACKOFF_MS: '100',
-        },
-        { providers: [vendor.provider], now: clock.now },
-      );
-      offboarding = createOffboardingStore({ redis: stack.redis, keys: createKeys(stack.prefix) });
+      ({ hr, stack, offboarding } = await startVendor(vendor, clock));
     });
     after(async () => {
       await stack.close();
@@ -427,3 +442,145 @@ describe('Personio: reading a leaver’s employment', () => {
     });
   });
 });
+
+// Rule 14 (docs/design.md): a joiner further than PROVISION_LEAD_DAYS from their start waits
+// `scheduled`, and a termination withdraws them; a read of the HR record that no longer shows that
+// termination puts them back, as `employee.termination_cancelled` does. The joiner comes through
+// the generic webhook with a start date; the HR system knows them by their work email.
+for (const vendor of VENDORS.filter((v) => v.provider !== personio)) {
+  const name = vendor.provider.title;
+  const LEAD = 3;
+  describe(`${name}: a termination removed in HR puts a withdrawn joiner back (rule 14)`, () => {
+    const clock = testClock();
+    let stack: Stack;
+    let hr: Awaited<ReturnType<Vendor['start']>>;
+    let offboarding: OffboardingStore;
+    let next = 0;
+
+    before(async () => {
+      ({ hr, stack, offboarding } = await startVendor(vendor, clock, {
+        PROVISION_LEAD_DAYS: String(LEAD),
+      }));
+    });
+    after(async () => {
+      await stack.close();
+      await hr.close();
+    });
+
+    /** A joiner starting in 30 days; HR terminates them the day after their start. */
+    function joiner(t: TestContext) {
+      // A day ahead: a job that meets a taken lease waits a day of real time, until promoted.
+      clock.set(Date.now() + DAY);
+      t.after(() => {
+        clock.reset();
+      });
+      next += 1;
+      const id = `${6000 + next}`;
+      const email = `joiner.${vendor.provider.name}.${id}@example.com`;
+      const startDate = addDays(dayIn(ZONE, clock.now()), 30);
+      const employment: FakeEmployment = {
+        email,
+        hireDate: startDate,
+        terminationDate: addDays(startDate, 1),
+        active: true,
+      };
+      const hire = { employeeId: `G-${id}`, firstName: 'Jo', lastName: 'Joiner', email, startDate };
+      return { id, email, key: stack.store.keyOf(email), employment, hire };
+    }
+
+    const accountsOf = (email: string) =>
+      stack.sim.state().users.filter((u) => u.email === email).length;
+
+    const recordIn = (email: string, state: string) => reinstated(stack, email, state);
+
+    /** The offboard jobs of employee `id` that completed, with their outcomes. */
+    async function ended(id: string, outcome: string, count = 1) {
+      await waitFor(
+        async () => {
+          const outcomes = (await stack.hires.getCompleted())
+            .filter(
+              (j) =>
+                j.name === 'offboard' &&
+                (j.data as { ref?: { employeeId: string } }).ref?.employeeId === id,
+            )
+            .map((j) => (j.returnvalue as { outcome?: string } | null)?.outcome);
+          return outcomes.filter((o) => o === outcome).length >= count ? true : undefined;
+        },
+        15_000,
+        `an offboard job of ${id} ending ${outcome}`,
+      );
+    }
+
+    it(`a later ${name} leaver event whose record no longer shows the termination puts the joiner it withdrew back on their schedule`, async (t) => {
+      const jo = joiner(t);
+      assert.equal((await stack.post(jo.hire)).status, 200);
+      const scheduled = await recordIn(jo.email, 'scheduled');
+      hr.people.set(jo.id, jo.employment);
+      assert.equal((await vendor.send(stack, jo.id)).status, 200);
+      await ended(jo.id, 'withdrawn');
+      await recordIn(jo.email, 'withdrawn');
+      assert.equal(await offboarding.get(jo.key), undefined, 'no disable for a withdrawn joiner');
+
+      hr.people.set(jo.id, { ...jo.employment, terminationDate: null });
+      assert.equal((await vendor.send(stack, jo.id)).status, 200);
+      await ended(jo.id, 'cancelled');
+      const back = await recordIn(jo.email, 'scheduled');
+      assert.equal(back.scheduledFor, scheduled.scheduledFor);
+      assert.notEqual(back.scheduleJobId, scheduled.scheduleJobId);
+      const timeline = await stack.store.timeline(jo.key);
+      assert.ok(
+        timeline.some(
+          (e) => e.event === 'termination cancelled' && (e.detail ?? '').includes('back on'),
+        ),
+      );
+      assert.equal(accountsOf(jo.email), 0, 'nothing made before the day');
+    });
+
+    it(`a ${name} termination that withdrew a joiner and is gone at the read before the disable puts them back, made at once when their day has come`, async (t) => {
+      const jo = joiner(t);
+      // The hire and the termination both wait for the person's lease; the termination runs first,
+      // finds the joiner not scheduled yet and schedules the disable; the hire, older than that
+      // termination, then withdraws the joiner (workers/provision.ts, supersededBecause).
+      const locks = createLocks(stack.redis);
+      const lease = createKeys(stack.prefix).hireLock(jo.key);
+      assert.ok(await locks.acquire(lease, 'test', 60_000));
+      let held = true;
+      t.after(async () => {
+        if (held) await locks.release(lease, 'test');
+      });
+      assert.equal((await stack.post(jo.hire)).status, 200);
+      const provision = await waitFor(async () =>
+        (await stack.hires.getDelayed()).find(
+          (j) =>
+            j.name === 'provision' &&
+            (j.data as { hire?: { email?: string } }).hire?.email === jo.email,
+        ),
+      );
+      hr.people.set(jo.id, jo.employment);
+      assert.equal((await vendor.send(stack, jo.id)).status, 200);
+      const leaver = await waitFor(async () =>
+        (await stack.hires.getDelayed()).find(
+          (j) =>
+            j.name === 'offboard' &&
+            (j.data as { ref?: { employeeId: string } }).ref?.employeeId === jo.id,
+        ),
+      );
+      await locks.release(lease, 'test');
+      held = false;
+      await leaver.promote();
+      const pending = await offboardingIn(offboarding, jo.key, 'scheduled');
+      await provision.promote();
+      await recordIn(jo.email, 'withdrawn');
+
+      // HR removes the termination (no webhook); the day of the disable comes, past the start.
+      hr.people.set(jo.id, { ...jo.employment, terminationDate: null });
+      clock.set(pending.effectiveAt + 1_000);
+      await leaver.promote();
+      const cancelled = await offboardingIn(offboarding, jo.key, 'cancelled');
+      assert.match(cancelled.reason ?? '', /no longer shows the termination/);
+      await recordIn(jo.email, 'invited');
+      assert.equal(accountsOf(jo.email), 1, 'made once');
+      assert.equal(stack.sim.state().users.find((u) => u.email === jo.email)?.status, 1);
+    });
+  });
+}

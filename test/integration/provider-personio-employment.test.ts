@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import type { Job } from 'bullmq';
-import { addDays, dayIn, endOfDay } from '../../src/domain/effective-date.js';
+import { addDays, dayIn, endOfDay, startOfDay } from '../../src/domain/effective-date.js';
 import { personio } from '../../src/providers/personio.js';
 import { createKeys } from '../../src/queue/keys.js';
 import {
@@ -23,7 +23,7 @@ import {
 } from '../helpers/personio-api.js';
 import { HOLD_DISABLES, offboardingIn } from '../helpers/leavers.js';
 import { waitFor } from '../helpers/redis.js';
-import { inviteCounts, startStack, type Stack } from '../helpers/stack.js';
+import { inviteCounts, okCalls, startStack, type Stack } from '../helpers/stack.js';
 
 /**
  * Personio `employment.updated` (docs/hr-systems.md#personio): dataless, so the service reads the
@@ -423,5 +423,116 @@ describe('Personio employment.updated and a held disable (OFFBOARDING_MAX_PER_HO
     await offboardingIn(offboarding, key, 'cancelled');
     await ended(stack, id, 'offboard', 'cancelled');
     assert.equal(stack.sim.state().users.find((u) => u.email === email)?.status, 1);
+  });
+});
+
+describe('Personio employment.updated and a joiner waiting for their start date (PROVISION_LEAD_DAYS=3)', () => {
+  // Rule 14 (docs/design.md): a joiner whose start is further than PROVISION_LEAD_DAYS waits
+  // `scheduled`; a termination before then withdraws them. Personio's person read carries no start
+  // date (src/providers/personio-api.ts), so the joiner comes through the generic webhook with one;
+  // Personio knows the same person by their work email.
+  const LEAD = 3;
+  const TOKEN = 'personio-joiner-admin-token';
+  const basic = `Basic ${Buffer.from(`admin:${TOKEN}`).toString('base64')}`;
+
+  it('a termination before the start withdraws the joiner; the termination removed in Personio puts them back on their schedule, and they are made on the day, once', async (t) => {
+    const api = await startPersonioApi();
+    const clock = testClock();
+    const stack = await startStack(
+      {
+        ...settingsFor(api),
+        OFFBOARDING: 'disable',
+        PROVISION_LEAD_DAYS: String(LEAD),
+        HR_TIMEZONE: ZONE,
+        ADMIN_TOKEN: TOKEN,
+      },
+      { providers: [personio], now: clock.now },
+    );
+    t.after(async () => {
+      await stack.close();
+      await api.close();
+    });
+    const id = '7700';
+    const email = `pia.${id}@example.com`;
+    const key = stack.store.keyOf(email);
+    const startDate = addDays(dayIn(ZONE, Date.now()), 30);
+    const dueAt = startOfDay(addDays(startDate, -LEAD), ZONE);
+    const recordIn = async (state: string) =>
+      await waitFor(
+        async () => {
+          const record = await stack.store.get(key);
+          return record?.state === state ? record : undefined;
+        },
+        15_000,
+        `the hire record ${state}`,
+      );
+    // This stack's only person: every account made is theirs.
+    const created = () => okCalls(stack.sim, 'POST', '/api/2.0/people').length;
+
+    const hire = { employeeId: `P-${id}`, firstName: 'Pia', lastName: 'Joiner', email, startDate };
+    assert.equal((await stack.post(hire)).status, 200);
+    const scheduled = await recordIn('scheduled');
+    assert.equal(scheduled.scheduledFor, dueAt);
+    const first = scheduled.scheduleJobId ?? '';
+
+    // HR enters a termination before the start; Personio sends employment.updated.
+    const employment: PersonioEmployment = {
+      email,
+      hireDate: startDate,
+      terminationDate: addDays(startDate, -5),
+      active: true,
+    };
+    api.employments.set(id, employment);
+    await send(stack, 'employment.updated', id);
+    await ended(stack, id, 'offboard', 'withdrawn');
+    await recordIn('withdrawn');
+
+    // HR removes it again: the read finds none, and the joiner is back on their schedule.
+    api.employments.set(id, { ...employment, terminationDate: null });
+    await send(stack, 'employment.updated', id);
+    await ended(stack, id, 'offboard', 'cancelled');
+    const back = await recordIn('scheduled');
+    assert.equal(back.scheduledFor, dueAt);
+    assert.notEqual(back.scheduleJobId, first, 'a new job waits for the day');
+    const timeline = await stack.store.timeline(key);
+    assert.ok(
+      timeline.some(
+        (e) =>
+          e.event === 'termination cancelled' &&
+          (e.detail ?? '').includes('personio no longer shows the termination') &&
+          (e.detail ?? '').includes('back on their schedule'),
+      ),
+      'the timeline says why',
+    );
+    const page = await (
+      await fetch(`${stack.apiUrl}/admin/people?email=${encodeURIComponent(email)}`, {
+        headers: { authorization: basic },
+      })
+    ).text();
+    assert.ok(page.includes(`<td>${email}</td><td>scheduled</td>`), 'the people page: scheduled');
+    assert.match(page, /termination cancelled — personio no longer shows the termination/);
+    assert.equal(created(), 0, 'nothing made before the day');
+
+    // The day comes: the old job finds itself superseded, the new one makes the joiner.
+    clock.set(dueAt + 1_000);
+    const delayed = async (jobId: string) =>
+      await waitFor(async () => (await stack.hires.getDelayed()).find((j) => j.id === jobId));
+    const old = await delayed(first);
+    await old.promote();
+    await waitFor(async () => ((await old.getState()) === 'completed' ? true : undefined));
+    assert.deepEqual((await stack.hires.getJob(first))?.returnvalue, { outcome: 'not-needed' });
+    await (await delayed(back.scheduleJobId ?? '')).promote();
+    await stack.settled([email], ['invited']);
+    assert.equal(created(), 1, 'made once');
+
+    // The same removal delivered again adds nothing: one account, still invited.
+    await send(stack, 'employment.updated', id);
+    await waitFor(async () =>
+      (await outcomes(stack, id, 'offboard')).filter((o) => o === 'not-leaver').length >= 1
+        ? true
+        : undefined,
+    );
+    assert.equal(created(), 1);
+    assert.equal((await stack.store.get(key))?.state, 'invited');
   });
 });

@@ -5,6 +5,7 @@ import { addDays, dayIn, startOfDay } from '../../src/domain/effective-date.js';
 import { createKeys } from '../../src/queue/keys.js';
 import { createLocks } from '../../src/queue/locks.js';
 import { createOffboardingStore } from '../../src/queue/offboarding-store.js';
+import { reinstated } from '../helpers/leavers.js';
 import { waitFor } from '../helpers/redis.js';
 import { okCalls, startStack, type Stack } from '../helpers/stack.js';
 
@@ -59,25 +60,6 @@ async function recordIn(stack: Stack, email: string, state: string) {
   return await waitFor(async () => {
     const record = await stack.store.get(stack.store.keyOf(email));
     return record?.state === state ? record : undefined;
-  });
-}
-
-/**
- * The record once in `state` after a cancellation reinstated the joiner. The job it adds may meet
- * the cancellation's own lease and wait (parked by the test clock): promoted here, as the real
- * clock would a second later. Its wait for the start date (`scheduledFor`) is left alone.
- */
-async function reinstated(stack: Stack, email: string, state: string) {
-  return await waitFor(async () => {
-    const record = await stack.store.get(stack.store.keyOf(email));
-    if (record?.state === state) return record;
-    for (const job of await stack.hires.getDelayed()) {
-      const data = job.data as { scheduledFor?: number };
-      if (job.id?.endsWith('-joiner') === true && data.scheduledFor === undefined) {
-        await job.promote().catch(() => undefined);
-      }
-    }
-    return undefined;
   });
 }
 
