@@ -103,6 +103,22 @@ const TIMELINE_LENGTH = 50;
  * lives 90 days after its last change, give or take this).
  */
 const TTL_SLACK_SECONDS = 3_600;
+/**
+ * The hash field holding when (ms, the caller's clock) the record's and timeline's lifetime was last
+ * set: written in the same HSET as the change that sets it, so deciding whether to renew costs no
+ * TTL read. A record without it (written by an older version) counts as not fresh: renewed once.
+ * Every script that EXPIREs the hash writes it; anything else that EXPIREs leaves it older than
+ * the key's lifetime, never newer (at worst one renewal too many).
+ */
+const LIFETIME_FIELD = 'lifetimeSetAt';
+// Lua: whether a lifetime set at `set` (ms, may be nil) is within TTL_SLACK of `now` (ms). A stamp
+// far ahead of `now` (another machine's clock gone wrong) is not trusted either.
+const FRESH_FUNCTION = `
+local function freshAt(set, now)
+  local at, slack = tonumber(set), ${TTL_SLACK_SECONDS * 1000}
+  return at ~= nil and at > tonumber(now) - slack and at <= tonumber(now) + slack
+end
+`;
 
 /** How many people the people page's index keeps (the most recently changed). */
 export const PEOPLE_LISTED = 10_000;
@@ -116,18 +132,27 @@ export const PEOPLE_LISTED = 10_000;
 // Redis work per call is counted by the bench (docs/performance.md): one read for the state and the
 // last error, HDEL only when there is an error to clear, LTRIM only once the timeline is too long,
 // and the two EXPIREs only when the record is new or its lifetime was set over TTL_SLACK ago (a
-// hire's next change comes seconds after the last: one TTL read instead of two writes); a timeline
-// that RPUSH made anew gets its own.
-const TRANSITION_FUNCTION = `
+// hire's next change comes seconds after the last). When that was is the record's LIFETIME_FIELD,
+// read with the state and written (as `score`, now in ms) in the same HSET, so the check costs no
+// command of its own; a timeline that RPUSH made anew gets its own EXPIRE.
+const TRANSITION_FUNCTION =
+  FRESH_FUNCTION +
+  `
 local function transition(hire, timeline, buffer, owed, people, person, score, queue, fieldsFrom)
-  local read = redis.call('HMGET', hire, 'state', 'lastError')
+  local read = redis.call('HMGET', hire, 'state', 'lastError', '${LIFETIME_FIELD}')
   local current = read[1] or ''
   local allowed = ',' .. ARGV[4] .. ','
   if not string.find(allowed, ',' .. current .. ',', 1, true) then return current end
   local ttl = tonumber(ARGV[1])
-  local fresh = current ~= '' and redis.call('TTL', hire) > ttl - ${TTL_SLACK_SECONDS}
+  local fresh = current ~= '' and freshAt(read[3], score)
   if read[2] then redis.call('HDEL', hire, 'lastError') end
-  if #ARGV >= fieldsFrom then redis.call('HSET', hire, unpack(ARGV, fieldsFrom)) end
+  if #ARGV >= fieldsFrom then
+    if fresh then
+      redis.call('HSET', hire, unpack(ARGV, fieldsFrom))
+    else
+      redis.call('HSET', hire, '${LIFETIME_FIELD}', score, unpack(ARGV, fieldsFrom))
+    end
+  end
   local length = redis.call('RPUSH', timeline, ARGV[3])
   if length > tonumber(ARGV[2]) then
     redis.call('LTRIM', timeline, -tonumber(ARGV[2]), -1)
@@ -200,15 +225,22 @@ end
 return 0
 `;
 
-// KEYS: hire. ARGV: a time field, when the event was accepted (ms), ttl, then field/value pairs
-// to set with it. Records the newest event of a kind for the person (rules 12 and 14), never an
-// older over a newer (deliveries of one person may be stored and run in any order), whatever the
-// state: a scheduled joiner's delayed job sees that a newer event waits.
-const NEWEST = `
-local at = redis.call('HGET', KEYS[1], ARGV[1])
-if at and tonumber(at) > tonumber(ARGV[2]) then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], unpack(ARGV, 4))
-redis.call('EXPIRE', KEYS[1], ARGV[3])
+// KEYS: hire. ARGV: a time field, when the event was accepted (ms), ttl, now (ms), then
+// field/value pairs to set with it. Records the newest event of a kind for the person (rules 12
+// and 14), never an older over a newer (deliveries of one person may be stored and run in any
+// order), whatever the state: a scheduled joiner's delayed job sees that a newer event waits.
+// Renews the record's lifetime (and writes LIFETIME_FIELD) only when it was set over TTL_SLACK ago.
+const NEWEST =
+  FRESH_FUNCTION +
+  `
+local read = redis.call('HMGET', KEYS[1], ARGV[1], '${LIFETIME_FIELD}')
+if read[1] and tonumber(read[1]) > tonumber(ARGV[2]) then return 0 end
+if freshAt(read[2], ARGV[4]) then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], unpack(ARGV, 5))
+else
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], '${LIFETIME_FIELD}', ARGV[4], unpack(ARGV, 5))
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+end
 return 1
 `;
 
@@ -221,7 +253,9 @@ return 1
 // allowed states (comma-separated, '' meaning "no record yet"), now (ms: the people index's score),
 // when the event was accepted (ms), marker value, marker ttl (s), how many people, then per person
 // their key, job id, timeline entry (JSON) and field/value pairs count, then those pairs.
-const RECEIVED_THEN_MARK = `
+const RECEIVED_THEN_MARK =
+  FRESH_FUNCTION +
+  `
 local ttl = tonumber(ARGV[1])
 local allowed = ',' .. ARGV[3] .. ','
 local at = ARGV[5]
@@ -229,7 +263,7 @@ local arg = 9
 for i = 1, tonumber(ARGV[8]) do
   local hire, timeline = KEYS[1 + 2 * i], KEYS[2 + 2 * i]
   local person, job, entry, pairs = ARGV[arg], ARGV[arg + 1], ARGV[arg + 2], tonumber(ARGV[arg + 3])
-  local read = redis.call('HMGET', hire, 'state', 'lastError', 'latestAt')
+  local read = redis.call('HMGET', hire, 'state', 'lastError', 'latestAt', '${LIFETIME_FIELD}')
   local current = read[1] or ''
   local move = string.find(allowed, ',' .. current .. ',', 1, true)
   local fields = {}
@@ -240,7 +274,11 @@ for i = 1, tonumber(ARGV[8]) do
     for j = arg + 4, arg + 3 + pairs do fields[#fields + 1] = ARGV[j] end
   end
   arg = arg + 4 + pairs
-  local fresh = current ~= '' and #fields > 0 and redis.call('TTL', hire) > ttl - ${TTL_SLACK_SECONDS}
+  local fresh = current ~= '' and #fields > 0 and freshAt(read[4], ARGV[4])
+  if #fields > 0 and not fresh then
+    fields[#fields + 1] = '${LIFETIME_FIELD}'
+    fields[#fields + 1] = ARGV[4]
+  end
   if move and read[2] then redis.call('HDEL', hire, 'lastError') end
   if #fields > 0 then
     redis.call('HSET', hire, unpack(fields))
@@ -286,7 +324,7 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
     RECEIVED_THEN_MARK,
   );
   const mark = async (key: string, field: string, at: number, ...more: string[]) => {
-    await newest.run([keys.hire(key)], [field, at, HIRE_RECORD_TTL_SECONDS, ...more]);
+    await newest.run([keys.hire(key)], [field, at, HIRE_RECORD_TTL_SECONDS, now(), ...more]);
   };
 
   const entry = (event: string, jobId?: string, detail?: string): string =>

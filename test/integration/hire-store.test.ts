@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import { createHireStore, HIRE_RECORD_TTL_SECONDS } from '../../src/queue/hire-store.js';
+import {
+  createHireStore,
+  HIRE_RECORD_TTL_SECONDS,
+  type HireStore,
+} from '../../src/queue/hire-store.js';
 import { createKeys } from '../../src/queue/keys.js';
 import { createLocks } from '../../src/queue/locks.js';
 import { createPersonClaim } from '../../src/queue/person-claim.js';
-import { createRedis } from '../../src/queue/redis.js';
+import { createRedis, type RedisConnection } from '../../src/queue/redis.js';
 import { deletePrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 
 const hire = {
@@ -26,7 +30,10 @@ function setUp(t: TestContext) {
   let clock = Date.parse('2026-11-30T10:00:00Z');
   const now = () => (clock += 1);
   const store = createHireStore({ redis, keys, now });
-  return { redis, keys, store, key: store.keyOf(hire.email) };
+  const later = (ms: number) => {
+    clock += ms;
+  };
+  return { redis, keys, store, later, key: store.keyOf(hire.email) };
 }
 
 describe('the hire store (src/queue/hire-store.ts) on Redis', () => {
@@ -77,16 +84,83 @@ describe('the hire store (src/queue/hire-store.ts) on Redis', () => {
   });
 
   it('when a state changes, the record and its timeline live 90 days from then', async (t) => {
-    const { redis, keys, store, key } = setUp(t);
+    const { redis, keys, store, later, key } = setUp(t);
     await store.received(hire, 'r1');
+    // As if that lifetime ran out soon: the keys expire in a minute, set over an hour ago.
     await redis.expire(keys.hire(key), 60);
     await redis.expire(keys.timeline(key), 60);
+    later(3_600_000 + 1);
     await store.created(key, 'u1', 'r1', true);
     for (const k of [keys.hire(key), keys.timeline(key)]) {
       const ttl = await redis.ttl(k);
       assert.ok(ttl > HIRE_RECORD_TTL_SECONDS - 60, `${k}: ${String(ttl)}`);
     }
   });
+
+  // Whether a lifetime is fresh is read from the record's lifetimeSetAt field, not from a TTL read
+  // (src/queue/hire-store.ts): each test shortens the keys' TTL so that a renewal shows.
+  const shortened = async (redis: RedisConnection, ...names: string[]) => {
+    for (const name of names) await redis.expire(name, 60);
+  };
+  const lifetimes = async (redis: RedisConnection, ...names: string[]) =>
+    Promise.all(names.map((name) => redis.ttl(name)));
+  const renewed = (ttl: number) => ttl > HIRE_RECORD_TTL_SECONDS - 60;
+
+  it('when a record changes within an hour of its lifetime being set, its lifetime is left as it was', async (t) => {
+    const { redis, keys, store, later, key } = setUp(t);
+    await store.received(hire, 'r1');
+    const set = (await redis.hget(keys.hire(key), 'lifetimeSetAt')) ?? '';
+    assert.match(set, /^\d+$/, 'the record says when its lifetime was set');
+    await shortened(redis, keys.hire(key), keys.timeline(key));
+    later(3_600_000 - 1_000);
+    await store.receivedThenMark([{ hire, jobId: 'r2' }], 1, false, {
+      key: keys.hire('marker'),
+      value: 'done',
+      ttlSeconds: 60,
+    });
+    await store.created(key, 'u1', 'r1', true);
+    await store.accepted(key, 'j2', 2);
+    assert.equal((await store.get(key))?.latestJobId, 'j2', 'all three applied');
+    for (const ttl of await lifetimes(redis, keys.hire(key), keys.timeline(key))) {
+      assert.ok(ttl > 0 && ttl <= 60, `untouched: ${String(ttl)}`);
+    }
+    assert.equal(await redis.hget(keys.hire(key), 'lifetimeSetAt'), set, 'not rewritten');
+  });
+
+  for (const [name, change] of [
+    ['a transition', (s: HireStore, key: string) => s.created(key, 'u1', 'r1', true)],
+    ['an accepted event', (s: HireStore, key: string) => s.accepted(key, 'j2', 2)],
+    [
+      "the intake's record",
+      (s: HireStore, _key: string, marker: string) =>
+        s.receivedThenMark([{ hire, jobId: 'r2' }], 3, false, {
+          key: marker,
+          value: 'done',
+          ttlSeconds: 60,
+        }),
+    ],
+  ] as const) {
+    it(`when ${name} comes over an hour after the lifetime was set, or the record has no such time, the record lives 90 days again`, async (t) => {
+      const { redis, keys, store, later, key } = setUp(t);
+      const names = [keys.hire(key), ...(name === 'an accepted event' ? [] : [keys.timeline(key)])];
+      for (const old of [true, false]) {
+        await redis.del(keys.hire(key), keys.timeline(key));
+        await store.received(hire, 'r1');
+        await shortened(redis, keys.hire(key), keys.timeline(key));
+        if (old) later(3_600_000 + 1);
+        // A record written before the field existed (an older version) has none.
+        else await redis.hdel(keys.hire(key), 'lifetimeSetAt');
+        await change(store, key, keys.hire('marker'));
+        for (const ttl of await lifetimes(redis, ...names)) {
+          assert.ok(renewed(ttl), `${old ? 'old' : 'no field'}: ${String(ttl)}`);
+        }
+        const set = Number(await redis.hget(keys.hire(key), 'lifetimeSetAt'));
+        assert.ok(set > Date.parse('2026-11-30T10:00:00Z'), 'the new time is written');
+        const record = await store.get(key);
+        assert.equal(record !== undefined && 'lifetimeSetAt' in record, false, 'not shown');
+      }
+    });
+  }
 
   it('when a batch is invited in one call, each created person becomes invited and leaves the owed index; others are refused', async (t) => {
     const { redis, keys, store } = setUp(t);
