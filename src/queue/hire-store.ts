@@ -104,9 +104,9 @@ const TIMELINE_LENGTH = 50;
  */
 const TTL_SLACK_SECONDS = 3_600;
 /**
- * The hash field holding when (ms, the caller's clock) the record's and timeline's lifetime was last
- * set: written in the same HSET as the change that sets it, so deciding whether to renew costs no
- * TTL read. A record without it (written by an older version) counts as not fresh: renewed once.
+ * The hash field holding when (ms, the caller's clock) the record's lifetime was last set (and its
+ * timeline's, by the scripts that renew both): written in the same HSET as the change that sets it,
+ * so deciding whether to renew costs no TTL read. A record without it (written by an older version) counts as not fresh: renewed once.
  * Every script that EXPIREs the hash writes it; anything else that EXPIREs leaves it older than
  * the key's lifetime, never newer (at worst one renewal too many).
  */
