@@ -104,8 +104,8 @@ const TIMELINE_LENGTH = 50;
  */
 const TTL_SLACK_SECONDS = 3_600;
 /**
- * The hash field holding when (ms, the caller's clock) the record's lifetime was last set (and its
- * timeline's, by the scripts that renew both): written in the same HSET as the change that sets it,
+ * The hash field holding when (ms, the caller's clock) the record's lifetime and its timeline's
+ * were last set (every script that renews them renews both): written in the same HSET as the change that sets it,
  * so deciding whether to renew costs no TTL read. A record without it (written by an older version) counts as not fresh: renewed once.
  * Every script that EXPIREs the hash writes it; anything else that EXPIREs leaves it older than
  * the key's lifetime, never newer (at worst one renewal too many).
@@ -225,11 +225,13 @@ end
 return 0
 `;
 
-// KEYS: hire. ARGV: a time field, when the event was accepted (ms), ttl, now (ms), then
+// KEYS: hire, timeline. ARGV: a time field, when the event was accepted (ms), ttl, now (ms), then
 // field/value pairs to set with it. Records the newest event of a kind for the person (rules 12
 // and 14), never an older over a newer (deliveries of one person may be stored and run in any
 // order), whatever the state: a scheduled joiner's delayed job sees that a newer event waits.
-// Renews the record's lifetime (and writes LIFETIME_FIELD) only when it was set over TTL_SLACK ago.
+// Renews the record's and the timeline's lifetime (and writes LIFETIME_FIELD) only when they were
+// set over TTL_SLACK ago: a later transition within the hour then leaves the timeline's alone, so
+// it must not be older than the record's.
 const NEWEST =
   FRESH_FUNCTION +
   `
@@ -240,6 +242,7 @@ if freshAt(read[2], ARGV[4]) then
 else
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], '${LIFETIME_FIELD}', ARGV[4], unpack(ARGV, 5))
   redis.call('EXPIRE', KEYS[1], ARGV[3])
+  redis.call('EXPIRE', KEYS[2], ARGV[3])
 end
 return 1
 `;
@@ -316,7 +319,7 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
   const transitionMany = defineScript(redis, 'onboardingHireTransitionMany', -1, TRANSITION_MANY);
   const forget = defineScript(redis, 'onboardingHireForgetAttempt', 1, FORGET_ATTEMPT);
   const begin = defineScript(redis, 'onboardingHireBeginAttempt', 1, BEGIN_ATTEMPT);
-  const newest = defineScript(redis, 'onboardingHireNewestEvent', 1, NEWEST);
+  const newest = defineScript(redis, 'onboardingHireNewestEvent', 2, NEWEST);
   const receivedThenMark = defineScript(
     redis,
     'onboardingIntakeReceivedThenMark',
@@ -324,7 +327,10 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
     RECEIVED_THEN_MARK,
   );
   const mark = async (key: string, field: string, at: number, ...more: string[]) => {
-    await newest.run([keys.hire(key)], [field, at, HIRE_RECORD_TTL_SECONDS, now(), ...more]);
+    await newest.run(
+      [keys.hire(key), keys.timeline(key)],
+      [field, at, HIRE_RECORD_TTL_SECONDS, now(), ...more],
+    );
   };
 
   const entry = (event: string, jobId?: string, detail?: string): string =>

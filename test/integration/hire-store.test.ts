@@ -142,7 +142,6 @@ describe('the hire store (src/queue/hire-store.ts) on Redis', () => {
   ] as const) {
     it(`when ${name} comes over an hour after the lifetime was set, or the record has no such time, the record lives 90 days again`, async (t) => {
       const { redis, keys, store, later, key } = setUp(t);
-      const names = [keys.hire(key), ...(name === 'an accepted event' ? [] : [keys.timeline(key)])];
       for (const old of [true, false]) {
         await redis.del(keys.hire(key), keys.timeline(key));
         await store.received(hire, 'r1');
@@ -151,7 +150,7 @@ describe('the hire store (src/queue/hire-store.ts) on Redis', () => {
         // A record written before the field existed (an older version) has none.
         else await redis.hdel(keys.hire(key), 'lifetimeSetAt');
         await change(store, key, keys.hire('marker'));
-        for (const ttl of await lifetimes(redis, ...names)) {
+        for (const ttl of await lifetimes(redis, keys.hire(key), keys.timeline(key))) {
           assert.ok(renewed(ttl), `${old ? 'old' : 'no field'}: ${String(ttl)}`);
         }
         const set = Number(await redis.hget(keys.hire(key), 'lifetimeSetAt'));
