@@ -14,6 +14,20 @@ const people = (from: number, count: number, tag: string) =>
 /** Ids BullMQ gives the tick's jobs (a job scheduler's: `repeat:<scheduler id>:<due time>`). */
 const TICK_JOB_ID = new RegExp(`^repeat:${FLUSH_TICK_JOB}:`);
 
+/** Posts `hires` in one delivery and waits until every one of them is in `state`. */
+async function postUntil(
+  stack: Stack,
+  hires: readonly { email: string }[],
+  state: 'invited' | 'created',
+): Promise<void> {
+  await stack.post(hires);
+  await stack.settled(
+    hires.map((h) => h.email),
+    [state],
+    20_000,
+  );
+}
+
 /** Per person, the ids of the jobs their timeline says invited them. */
 async function invitedBy(stack: Stack, hires: readonly { email: string }[]): Promise<string[][]> {
   return await Promise.all(
@@ -65,12 +79,7 @@ describe('batched invitations (docs/design.md, rule 3, INVITE_MODE)', () => {
     assert.equal(scheduler?.every, maxWait / 2, 'a tick every half of the allowed wait');
 
     const hires = people(0, 3, 'h');
-    await stack.post(hires);
-    await stack.settled(
-      hires.map((h) => h.email),
-      ['invited'],
-      20_000,
-    );
+    await postUntil(stack, hires, 'invited');
     assert.deepEqual(
       okCalls(stack.sim, 'PUT', '/api/2.0/people/invite').map((c) => c.userIds?.length),
       [3],
@@ -100,12 +109,7 @@ describe('batched invitations (docs/design.md, rule 3, INVITE_MODE)', () => {
     const stack = await startStack({ INVITE_BATCH_SIZE: '4', INVITE_BATCH_MAX_WAIT_MS: '20000' });
     t.after(() => stack.close());
     const hires = people(0, 8, 'c');
-    await stack.post(hires);
-    await stack.settled(
-      hires.map((h) => h.email),
-      ['invited'],
-      20_000,
-    );
+    await postUntil(stack, hires, 'invited');
     assert.deepEqual(
       okCalls(stack.sim, 'POST', '/api/2.0/people/invite').map((c) => c.emails?.length),
       [4, 4],
@@ -124,12 +128,7 @@ describe('batched invitations (docs/design.md, rule 3, INVITE_MODE)', () => {
     });
     t.after(() => stack.close());
     const hires = people(0, 3, 'f');
-    await stack.post(hires);
-    await stack.settled(
-      hires.map((h) => h.email),
-      ['invited'],
-      20_000,
-    );
+    await postUntil(stack, hires, 'invited');
     assert.deepEqual(
       okCalls(stack.sim, 'POST', '/api/2.0/people/invite').map((c) => c.emails?.length),
       [3],
@@ -161,11 +160,7 @@ describe('batched invitations (docs/design.md, rule 3, INVITE_MODE)', () => {
     const stack = await startStack({ INVITE_MODE: 'none' });
     t.after(() => stack.close());
     const hires = people(0, 2, 'e');
-    await stack.post(hires);
-    await stack.settled(
-      hires.map((h) => h.email),
-      ['created'],
-    );
+    await postUntil(stack, hires, 'created');
     await new Promise((resolve) => setTimeout(resolve, 500));
     assert.equal(
       stack.sim.state().calls.filter((c) => c.path === '/api/2.0/people/invite').length,
@@ -190,12 +185,7 @@ describe('shared DocSpace budget (DOCSPACE_MAX_RPS across workers)', () => {
       await stack.close();
     });
     const hires = people(0, 30, 'f');
-    await stack.post(hires);
-    await stack.settled(
-      hires.map((h) => h.email),
-      ['invited'],
-      20_000,
-    );
+    await postUntil(stack, hires, 'invited');
     const times = stack.sim
       .state()
       .calls.map((c) => c.at)
@@ -237,12 +227,7 @@ describe('shared DocSpace budget (DOCSPACE_MAX_RPS across workers)', () => {
     // Slow enough that the next jobs' calls are sent while the first ones wait.
     stack.sim.setFaults({ latencyMs: 300 });
     const hires = people(0, 9, 'g');
-    await stack.post(hires);
-    await stack.settled(
-      hires.map((h) => h.email),
-      ['created'],
-      20_000,
-    );
+    await postUntil(stack, hires, 'created');
     assert.equal(answered, stack.sim.state().calls.length, 'every call answered');
     assert.equal(peak, 3, 'at most (and, with nine waiting, exactly) 3 in flight');
   });
