@@ -226,7 +226,11 @@ export function createProvisionProcessor(deps: ProvisionDeps) {
 
       const userType = deps.rules?.userType(hire) ?? deps.userType;
       const runStartedAt = now();
-      const firstAttemptAt = await deps.store.beginAttempt(key, jobId);
+      // The record read under the lease names the job the intake wrote: a first attempt then
+      // only sets the mark (src/queue/hire-store.ts beginAttempt).
+      const firstAttemptAt = await deps.store.beginAttempt(key, jobId, {
+        lastJobId: record?.lastJobId,
+      });
       let result: CreateUserResult;
       try {
         result = await deps.docspace.createUser({

@@ -5,6 +5,7 @@ import { createDocspaceStack, type DocspaceStack } from '../src/docspace/stack.j
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics.js';
 import {
+  COMPLETED_RETENTION_SECONDS,
   inviteFlushJobOptions,
   type InviteFlushJobData,
   type ProvisionJobData,
@@ -15,7 +16,7 @@ import { createKeys, QUEUES, type Keys } from '../src/queue/keys.js';
 import { createLocks } from '../src/queue/locks.js';
 import { createPersonClaim } from '../src/queue/person-claim.js';
 import type { RedisConnection } from '../src/queue/redis.js';
-import { DAY_MS, startFailedJobSweep } from '../src/queue/retention.js';
+import { DAY_MS, startOldJobSweep } from '../src/queue/retention.js';
 import { PROVIDERS } from '../src/providers/registry.js';
 import type { Provider } from '../src/providers/types.js';
 import { createBackoffStrategy } from './backoff.js';
@@ -59,7 +60,7 @@ export interface WorkerTuning {
   readonly lockDurationMs: number;
   readonly stalledIntervalMs: number;
   readonly maxStalledCount: number;
-  /** How often old failed jobs are looked for (default hourly; tests shorten it). */
+  /** How often old failed and completed jobs are looked for (default hourly; tests shorten it). */
   readonly failedSweepIntervalMs?: number;
   /** How often Redis is checked for what it may have forgotten (default: see redisCheckInterval). */
   readonly redisCheckMs?: number;
@@ -131,9 +132,10 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
   const stopKeeping = await keepRedisState(deps, { store, buffer, queues, tuning });
   const workers = startJobWorkers(deps, tuning, processors);
   const stopEvents = wireEvents(deps, { workers, queues, docspace });
-  const stopSweep = startFailedJobSweep({
+  const stopSweep = startOldJobSweep({
     queues: [queues.hires, queues.invites],
     maxAgeMs: config.jobs.failedRetentionDays * DAY_MS,
+    completedMaxAgeMs: COMPLETED_RETENTION_SECONDS * 1000,
     ...(tuning.failedSweepIntervalMs === undefined
       ? {}
       : { intervalMs: tuning.failedSweepIntervalMs }),

@@ -70,10 +70,12 @@ export const DEFAULT_FAILED_RETENTION_DAYS = 30;
  * for `failedRetentionDays` (they hold people's data; the workers also sweep them, see
  * src/queue/retention.ts).
  *
- * Completed jobs are trimmed by age only: a count as well costs BullMQ a `ZREVRANGE` and a
- * `ZREMRANGEBYRANK` at every completion (docs/performance.md#intake-levers), and a cap by count
- * would forget a redelivered job id sooner than the week its marker lasts once more than that many
- * jobs completed within it.
+ * Completed jobs are kept here (`removeOnComplete: false`) and removed after
+ * {@link COMPLETED_RETENTION_SECONDS} by the workers' hourly sweep (src/queue/retention.ts), not
+ * by BullMQ at every completion: an age limit on the job costs its move-to-finished script a
+ * `ZREVRANGEBYSCORE` of the completed set each time (docs/performance.md, "Where a hire's Redis
+ * commands go"). Never by count: a cap would forget a redelivered job id sooner than the week its
+ * marker lasts once more than that many jobs completed within it.
  */
 export function provisionJobOptions(
   attempts: number,
@@ -83,7 +85,7 @@ export function provisionJobOptions(
   return {
     attempts,
     backoff: { type: 'docspace', delay: backoffMs },
-    removeOnComplete: { age: COMPLETED_RETENTION_SECONDS },
+    removeOnComplete: false,
     removeOnFail: { age: failedRetentionDays * 24 * 3600 },
   };
 }

@@ -458,11 +458,35 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
     /** A cancellation of their termination was accepted at `at`. */
     terminationCancelled: (key: string, at: number) => mark(key, 'cancelledAt', at),
 
-    /** Before the first create call: remembers when we first tried (rule 7's comparison point). */
-    async beginAttempt(key: string, jobId: string): Promise<number> {
+    /**
+     * Before the first create call: remembers when we first tried (rule 7's comparison point) and
+     * records the job. `lastJobId`: the job the record named when the caller read it (under the
+     * person's lease, src/queue/person-claim.ts); given, a first attempt costs one `HSETNX` (and
+     * an `HSET` of the job only when the record named another), in one round trip, instead of the
+     * script's three commands (docs/performance.md, "Worker levers"). A mark already set is then
+     * read with `HGET`; one taken back between the two (a concurrent attempt's `forgetAttempt`)
+     * leaves it to the script, which sets and reads in one step.
+     */
+    async beginAttempt(
+      key: string,
+      jobId: string,
+      seen?: { readonly lastJobId?: string | undefined },
+    ): Promise<number> {
       const at = now();
-      const stored = await begin.run([keys.hire(key)], [at, jobId]);
-      return typeof stored === 'string' ? Number(stored) : at;
+      const viaScript = async (): Promise<number> => {
+        const stored = await begin.run([keys.hire(key)], [at, jobId]);
+        return typeof stored === 'string' ? Number(stored) : at;
+      };
+      if (seen === undefined) return await viaScript();
+      const hire = keys.hire(key);
+      const pipeline = redis.pipeline().hsetnx(hire, 'firstAttemptAt', at);
+      if (seen.lastJobId !== jobId) pipeline.hset(hire, 'lastJobId', jobId);
+      const answers = await pipeline.exec();
+      if (answers === null) throw new Error('Redis did not answer the first-attempt mark');
+      for (const [err] of answers) if (err) throw err;
+      if (answers[0]?.[1] === 1) return at;
+      const stored = await redis.hget(hire, 'firstAttemptAt');
+      return stored === null ? await viaScript() : Number(stored);
     },
 
     /** Takes back the first-attempt mark `at`, when the attempt provably created nothing. */

@@ -38,3 +38,35 @@ export async function waitFor<T>(
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/**
+ * Counts what Redis runs on keys under `prefix:` (a script's inner commands included, as
+ * `INFO commandstats` counts them) while `run` runs: a `MONITOR` on a connection of its own, read
+ * up to a marker command sent after `run` (a count, never a timing; other tests' keys are left out).
+ */
+export async function commandsOn(
+  prefix: string,
+  run: () => Promise<unknown>,
+  url = REDIS_URL,
+): Promise<string[]> {
+  const client = new Redis(url, { maxRetriesPerRequest: 1 });
+  const monitor = await client.monitor();
+  const marker = `${prefix}:monitor-marker-${randomUUID().slice(0, 8)}`;
+  const seen: string[] = [];
+  let markerSeen = false;
+  monitor.on('monitor', (_time: string, args: string[]) => {
+    if (args.includes(marker)) markerSeen = true;
+    else if (args.slice(1).some((arg) => arg.startsWith(`${prefix}:`))) {
+      seen.push((args[0] ?? '').toLowerCase());
+    }
+  });
+  try {
+    await run();
+    await client.exists(marker);
+    await waitFor(() => (markerSeen ? true : undefined), 15_000, 'the monitor marker');
+    return seen;
+  } finally {
+    monitor.disconnect();
+    client.disconnect();
+  }
+}

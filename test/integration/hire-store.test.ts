@@ -9,7 +9,7 @@ import { createKeys } from '../../src/queue/keys.js';
 import { createLocks } from '../../src/queue/locks.js';
 import { createPersonClaim } from '../../src/queue/person-claim.js';
 import { createRedis, type RedisConnection } from '../../src/queue/redis.js';
-import { deletePrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';
+import { commandsOn, deletePrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 
 const hire = {
   source: 'hires',
@@ -33,7 +33,7 @@ function setUp(t: TestContext) {
   const later = (ms: number) => {
     clock += ms;
   };
-  return { redis, keys, store, later, key: store.keyOf(hire.email) };
+  return { prefix, redis, keys, store, later, key: store.keyOf(hire.email) };
 }
 
 describe('the hire store (src/queue/hire-store.ts) on Redis', () => {
@@ -219,6 +219,42 @@ describe('the hire store (src/queue/hire-store.ts) on Redis', () => {
     const fresh = await store.beginAttempt(key, 'job-c');
     assert.ok(fresh > first, 'a mark taken back is set anew');
     assert.equal((await store.get(key))?.firstAttemptAt, fresh);
+  });
+
+  it('when an attempt begins knowing the job its record named, a first attempt costs one command, and the marks hold as with the script', async (t) => {
+    const { prefix, store, key } = setUp(t);
+    await store.received(hire, 'job-a');
+    let first = 0;
+    const sent = await commandsOn(prefix, async () => {
+      first = await store.beginAttempt(key, 'job-a', { lastJobId: 'job-a' });
+    });
+    assert.deepEqual(sent, ['hsetnx'], 'the record names the job already: only the mark');
+    assert.equal((await store.get(key))?.firstAttemptAt, first);
+    assert.equal((await store.get(key))?.lastJobId, 'job-a');
+
+    const again = await store.beginAttempt(key, 'job-b', { lastJobId: 'job-a' });
+    assert.equal(again, first, 'a later attempt keeps the first mark');
+    assert.equal((await store.get(key))?.lastJobId, 'job-b');
+
+    await store.forgetAttempt(key, first);
+    const fresh = await store.beginAttempt(key, 'job-c', { lastJobId: 'job-b' });
+    assert.ok(fresh > first, 'a mark taken back is set anew');
+    assert.deepEqual(
+      [(await store.get(key))?.firstAttemptAt, (await store.get(key))?.lastJobId],
+      [fresh, 'job-c'],
+    );
+  });
+
+  it('when a mark was set before the intake wrote the record (no record read), a later attempt keeps it (rule 7)', async (t) => {
+    const { store, key } = setUp(t);
+    const first = await store.beginAttempt(key, 'job-a', {});
+    assert.equal(await store.get(key), undefined, 'only a mark: no record yet');
+    assert.equal(await store.beginAttempt(key, 'job-b', {}), first);
+    await store.received(hire, 'job-b');
+    assert.deepEqual(
+      [(await store.get(key))?.firstAttemptAt, (await store.get(key))?.lastJobId],
+      [first, 'job-b'],
+    );
   });
 });
 

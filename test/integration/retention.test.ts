@@ -56,3 +56,37 @@ describe('failed jobs are not kept for ever (FAILED_JOB_RETENTION_DAYS, issue #1
     assert.deepEqual(job?.opts.removeOnFail, { age: 7 * DAY_SECONDS });
   });
 });
+
+describe('completed jobs are kept a week, then swept (src/queue/retention.ts)', () => {
+  it('when a completed job is older than 7 days, a worker removes it; a newer one stays and BullMQ removes none at completion', async (t) => {
+    const stack = await startStack({}, { tuning: { failedSweepIntervalMs: 200 } });
+    t.after(() => stack.close());
+    const hires = [person(4), person(5)];
+    await stack.post(hires);
+    await stack.settled(
+      hires.map((h) => h.email),
+      ['created', 'invited'],
+    );
+    const completed = await waitFor(async () => {
+      const jobs = await stack.hires.getCompleted();
+      return jobs.length === 2 ? jobs : undefined;
+    });
+    // No age limit on the job: its completion does not read the completed set (the sweep does).
+    for (const job of completed) assert.equal(job.opts.removeOnComplete, false);
+
+    const [old, recent] = completed;
+    assert.ok(old?.id !== undefined && recent?.id !== undefined);
+    const completedKey = `${stack.prefix}:hires:completed`;
+    assert.notEqual(
+      await stack.redis.zscore(completedKey, old.id),
+      null,
+      'the key layout is right',
+    );
+    await stack.redis.zadd(completedKey, Date.now() - 8 * DAY_SECONDS * 1000, old.id);
+
+    await waitFor(async () => ((await stack.hires.getCompletedCount()) === 1 ? true : undefined));
+    assert.equal(await stack.hires.getJob(old.id), undefined, 'the old one is gone');
+    assert.equal(await stack.hires.getJobState(recent.id), 'completed', 'the recent one stays');
+    assert.ok(stack.logLines.some((line) => line.includes('old completed jobs removed')));
+  });
+});
