@@ -21,7 +21,14 @@ const PUNYCODE = /[^ -~]|(^|[.@])xn--/i;
  * UIDNA_ERROR_EMPTY_LABEL; dotnet/runtime System.Globalization.Native/pal_idna.c).
  */
 function hasBadLabel(address: string): boolean {
-  return address.split('.').some((label) => label === '' || label.length > 63);
+  // Label by label without splitting the address into an array (it runs on every delivery).
+  for (let start = 0; ;) {
+    const dot = address.indexOf('.', start);
+    const end = dot < 0 ? address.length : dot;
+    if (end === start || end - start > 63) return true;
+    if (dot < 0) return false;
+    start = dot + 1;
+  }
 }
 
 /**

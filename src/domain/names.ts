@@ -55,6 +55,20 @@ export function cleanName(raw: string): string {
   return name;
 }
 
+/**
+ * A name of ASCII letters, spaces, apostrophes and hyphens that starts with a letter, as most are:
+ * {@link cleanName} keeps at least its first letter, so it is usable without being cleaned.
+ */
+const PLAIN_NAME = /^[A-Za-z][A-Za-z' -]*$/;
+
+/**
+ * True when {@link cleanName} leaves something of `raw` (what intake checks of a first name),
+ * without cleaning the plain names most are (docs/performance.md#intake-levers).
+ */
+export function hasUsableName(raw: string): boolean {
+  return PLAIN_NAME.test(raw) || cleanName(raw) !== '';
+}
+
 /** What may not start or end a name (after cleaning only these, letters and marks are left). */
 const END_JUNK = new Set([' ', "'", '-']);
 

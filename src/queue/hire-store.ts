@@ -422,34 +422,29 @@ export function createHireStore(deps: { redis: RedisConnection; keys: Keys; now?
       onlyIfAbsent: boolean,
       marker: { readonly key: string; readonly value: string; readonly ttlSeconds: number },
     ): Promise<void> {
-      const personKeys = people.map(({ hire }) => emailKey(hire.email));
-      await receivedThenMark.run(
-        [
-          keys.people,
-          marker.key,
-          ...personKeys.flatMap((key) => [keys.hire(key), keys.timeline(key)]),
-        ],
-        [
-          HIRE_RECORD_TTL_SECONDS,
-          TIMELINE_LENGTH,
-          receivedFrom(onlyIfAbsent).join(','),
-          now(),
-          at,
-          marker.value,
-          marker.ttlSeconds,
-          people.length,
-          ...people.flatMap(({ hire, jobId }, index) => {
-            const fields = Object.entries(receivedFields(hire, jobId)).flat();
-            return [
-              personKeys[index] ?? '',
-              jobId,
-              entry('received', jobId),
-              fields.length,
-              ...fields,
-            ];
-          }),
-        ],
-      );
+      // Keys and arguments pushed one by one: spreads, `flatMap`s and `Object.entries().flat()`
+      // here cost as much CPU per delivery as ioredis' whole claim command (lever 9 in
+      // docs/performance.md#intake-levers).
+      const scriptKeys = [keys.people, marker.key];
+      const args: (string | number)[] = [
+        HIRE_RECORD_TTL_SECONDS,
+        TIMELINE_LENGTH,
+        receivedFrom(onlyIfAbsent).join(','),
+        now(),
+        at,
+        marker.value,
+        marker.ttlSeconds,
+        people.length,
+      ];
+      for (const { hire, jobId } of people) {
+        const key = emailKey(hire.email);
+        scriptKeys.push(keys.hire(key), keys.timeline(key));
+        const fields: Record<string, string | number> = receivedFields(hire, jobId);
+        const pairsAt = args.push(key, jobId, entry('received', jobId), 0) - 1;
+        for (const field in fields) args.push(field, fields[field] ?? '');
+        args[pairsAt] = args.length - pairsAt - 1;
+      }
+      await receivedThenMark.run(scriptKeys, args);
     },
 
     /** A termination for this person was accepted at `at`. */

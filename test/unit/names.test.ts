@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { NAME_MAX_LENGTH, cleanName, isValidName } from '../../src/domain/names.js';
+import { NAME_MAX_LENGTH, cleanName, hasUsableName, isValidName } from '../../src/domain/names.js';
 
 const codePoints = (s: string) => Array.from(s).length;
 
@@ -186,6 +186,30 @@ describe('cleanName', () => {
       if (/ {2}/.test(raw)) continue;
 
       assert.equal(cleanName(raw), raw, `case ${i}: ${JSON.stringify(raw)}`);
+    }
+  });
+});
+
+describe('hasUsableName', () => {
+  it('answers whether cleanName leaves anything, for plain, odd and generated names', () => {
+    const names = [
+      'Alice',
+      "O'Brien",
+      'Mary-Jane ',
+      'a'.repeat(255),
+      `a${'\u0301'.repeat(70)}`,
+      "-'- ",
+      '42',
+      '_',
+      'J.',
+      '😀',
+      '\u0301',
+      '',
+    ];
+    const random = mulberry32(12);
+    for (let i = 0; i < 300; i += 1) names.push(generate(random));
+    for (const name of names) {
+      assert.equal(hasUsableName(name), cleanName(name) !== '', JSON.stringify(name));
     }
   });
 });
