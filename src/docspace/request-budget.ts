@@ -6,17 +6,17 @@ import { defineScript } from '../queue/scripts.js';
 import { admissionOf, circuitAdmissionLua, circuitProbeLua, type Admission } from './circuit.js';
 
 // Lua: releases of requests that ended, from ARGV[first] on as (member, ms since it ended)
-// pairs. Each is re-logged at when it ended, Redis' `now` less those ms (a duration the worker
-// measured, never its clock), and counts for one more window from there. One ZADD for all; XX:
-// an entry already removed stays removed.
+// pairs, as ZADD's (score, member) in `releases`. Each is re-logged at when it ended, Redis' `now`
+// less those ms (a duration the worker measured, never its clock), and counts for one more window
+// from there. `releaseAll()` writes them in one ZADD; XX: an entry already removed stays removed.
 const releasesLua = (first: number) => `
-if #ARGV >= ${first} then
-  local releases = {}
-  for i = ${first}, #ARGV, 2 do
-    releases[#releases + 1] = now - tonumber(ARGV[i + 1])
-    releases[#releases + 1] = ARGV[i]
-  end
-  redis.call('ZADD', KEYS[1], 'XX', unpack(releases))
+local releases = {}
+for i = ${first}, #ARGV, 2 do
+  releases[#releases + 1] = now - tonumber(ARGV[i + 1])
+  releases[#releases + 1] = ARGV[i]
+end
+local function releaseAll()
+  if #releases > 0 then redis.call('ZADD', KEYS[1], 'XX', unpack(releases)) end
 end
 `;
 
@@ -42,9 +42,15 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 const ACQUIRE = `${CLOCK}
 ${releasesLua(9)}
 ${circuitAdmissionLua('KEYS[3]', 'ARGV[8]', "ARGV[6] == '1'")}
-if admitCode >= 3 then return {0, admitCode, admitN} end
+if admitCode >= 3 then
+  releaseAll()
+  return {0, admitCode, admitN}
+end
 local pausedUntil = tonumber(redis.call('GET', KEYS[2]) or '0')
-if pausedUntil > now then return {pausedUntil - now, 0, 0} end
+if pausedUntil > now then
+  releaseAll()
+  return {pausedUntil - now, 0, 0}
+end
 local window = tonumber(ARGV[2])
 local inFlight = tonumber(ARGV[4])
 local count = redis.call('ZCARD', KEYS[1])
@@ -53,11 +59,17 @@ if count >= tonumber(ARGV[5]) then
   count = redis.call('ZCARD', KEYS[1])
 end
 if count < tonumber(ARGV[1]) then
-  redis.call('ZADD', KEYS[1], now + inFlight, ARGV[3])
+  -- The releases ride in the new entry's ZADD, without XX: a released entry missing from the log
+  -- (its in-flight time ran out and it was removed, or Redis forgot the log) comes back for the
+  -- window after it ended, which only counts a request DocSpace did see.
+  releases[#releases + 1] = now + inFlight
+  releases[#releases + 1] = ARGV[3]
+  redis.call('ZADD', KEYS[1], unpack(releases))
   redis.call('PEXPIRE', KEYS[1], inFlight + window * 2)
 ${circuitProbeLua('KEYS[3]', 'ARGV[3]', 'ARGV[7]')}
   return {0, admitCode, admitN}
 end
+releaseAll()
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 local ended = tonumber(oldest[2])
 -- Every slot is held by a request still in flight: none frees sooner than a window from now.
@@ -69,6 +81,7 @@ return {math.max(1, ended + window - now), 0, 0}
 // ACQUIRE took along.
 const RELEASE = `${CLOCK}
 ${releasesLua(1)}
+releaseAll()
 return 0
 `;
 
