@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { CircuitOpenError, UpstreamError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { isPassingStatus } from '../retry-table.js';
-import { MIN_CIRCUIT_WAIT_MS, type CircuitBreaker, type Verdict } from './circuit.js';
+import {
+  MIN_CIRCUIT_WAIT_MS,
+  type Admission,
+  type CircuitBreaker,
+  type Verdict,
+} from './circuit.js';
 import { isRefusedCreate } from './classify.js';
 
 export interface CircuitGuardDeps {
@@ -23,15 +28,23 @@ export interface Answered {
 
 /** Runs one DocSpace request behind the shared circuit. */
 export interface CircuitGuard {
-  /** Sends the request `endpoint` (e.g. `POST /api/2.0/people`) unless the circuit refuses it. */
-  run<A extends Answered>(endpoint: string, send: () => Promise<A>): Promise<A>;
+  /**
+   * Sends the request `endpoint` (e.g. `POST /api/2.0/people`) unless the circuit refuses it:
+   * `admitted`, the admission the request budget took with its slot
+   * (src/docspace/request-budget.ts), or when it took none, one asked of the breaker here.
+   */
+  run<A extends Answered>(
+    endpoint: string,
+    send: () => Promise<A>,
+    admitted?: { readonly ticket: string; readonly admission: Admission | undefined },
+  ): Promise<A>;
 }
 
 /**
- * Puts the shared circuit breaker in front of every DocSpace request, once the request budget has
- * given it a slot: a closed circuit lets it go; an open one refuses it at once
- * ({@link CircuitOpenError}, never shorter than {@link MIN_CIRCUIT_WAIT_MS}); after a wait exactly
- * one request, across all workers, probes. What counts:
+ * Puts the shared circuit breaker in front of every DocSpace request, admitted by the request
+ * budget in the script that takes its slot (src/docspace/request-budget.ts): a closed circuit
+ * lets it go; an open one refuses it at once ({@link CircuitOpenError}, never shorter than
+ * {@link MIN_CIRCUIT_WAIT_MS}); after a wait exactly one request, across all workers, probes. What counts:
  *
  * - passing failures (no answer, timeouts, resets, 408, 425, 5xx) count towards opening;
  * - any other answer (2xx, lasting 4xx) resets the count, and closes the circuit when it answers
@@ -75,9 +88,9 @@ export function createCircuitGuard(deps: CircuitGuardDeps): CircuitGuard {
   };
 
   return {
-    async run(endpoint, send) {
-      const ticket = randomUUID();
-      const admission = await breaker.admit(ticket);
+    async run(endpoint, send, admitted) {
+      const ticket = admitted?.ticket ?? randomUUID();
+      const admission = admitted?.admission ?? (await breaker.admit(ticket));
       if (admission.kind === 'refused') {
         const wait = Math.max(MIN_CIRCUIT_WAIT_MS, Math.ceil(admission.waitMs));
         throw new CircuitOpenError(admission.state, wait);

@@ -4,7 +4,9 @@ import { defineScript } from '../queue/scripts.js';
 
 /**
  * The shared circuit breaker's state in Redis: one hash, `<prefix>:state:docspace:circuit`, that
- * every worker reads and changes through the scripts below (one round trip each, Redis' clock).
+ * every worker reads and changes through the scripts below (one round trip each, Redis' clock)
+ * and the request budget's ACQUIRE (src/docspace/request-budget.ts), which admits a request in
+ * the script that takes its slot.
  * No hash means closed without failures. Fields: `state` (open or half-open; absent: closed),
  * `failures` (consecutive passing failures), `until` (open: end of the wait; half-open: end of the
  * probe's lease), `openings` (since it last closed: sets the wait), `wait`, `probe` (the request
@@ -15,23 +17,61 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
 
-// KEYS: circuit. ARGV: ticket, probe lease ms, longest wait of a refused request in half-open.
-// Returns {code, n}: 0 go (closed; n: the failures counted so far); 1 probe, and this call made
-// it half-open; 2 probe, taking over a probe whose lease ran out (or that was never sent);
-// 3 refused while open (n: what is left of the wait); 4 refused while a probe is out.
-const ADMIT = `${CLOCK}
-local state = redis.call('HGET', KEYS[1], 'state')
-if not state then return {0, tonumber(redis.call('HGET', KEYS[1], 'failures') or '0')} end
-local untilMs = tonumber(redis.call('HGET', KEYS[1], 'until') or '0')
-if now < untilMs then
-  if state == 'open' then return {3, untilMs - now} end
-  return {4, math.min(untilMs - now, tonumber(ARGV[3]))}
+/**
+ * Lua that decides a request's admission, shared by ADMIT below and the request budget's ACQUIRE
+ * (src/docspace/request-budget.ts), which admits in the same script as it takes a slot. Given
+ * `now`, the circuit's key, the longest wait of a refused request in half-open and whether
+ * there is a circuit at all (Lua expressions; none: always go, nothing read), it sets
+ * `admitCode` and `admitN`: 0 go (closed; n: the failures counted so far); 1 probe, and this
+ * call makes it half-open; 2 probe, taking over a probe whose lease ran out (or that was never
+ * sent); 3 refused while open (n: what is left of the wait); 4 refused while a
+ * probe is out. It only reads (one HMGET): a probe is taken by {@link circuitProbeLua}.
+ */
+export function circuitAdmissionLua(key: string, halfOpenWait: string, enabled = 'true'): string {
+  return `
+local admitState, admitFailures, admitUntil
+if ${enabled} then
+  admitState, admitFailures, admitUntil =
+    unpack(redis.call('HMGET', ${key}, 'state', 'failures', 'until'))
 end
-local lease = tonumber(ARGV[2])
-redis.call('HSET', KEYS[1], 'state', 'half-open', 'probe', ARGV[1], 'until', now + lease)
-redis.call('PEXPIRE', KEYS[1], lease + 3600000)
-if state == 'open' then return {1, 0} end
-return {2, 0}
+local admitCode, admitN = 0, tonumber(admitFailures or '0')
+if admitState then
+  local untilMs = tonumber(admitUntil or '0')
+  admitN = 0
+  if now < untilMs then
+    if admitState == 'open' then
+      admitCode, admitN = 3, untilMs - now
+    else
+      admitCode, admitN = 4, math.min(untilMs - now, tonumber(${halfOpenWait}))
+    end
+  elseif admitState == 'open' then
+    admitCode = 1
+  else
+    admitCode = 2
+  end
+end
+`;
+}
+
+/**
+ * Lua that takes the probe when {@link circuitAdmissionLua} said so (codes 1 and 2): half-open,
+ * this request's ticket, until its lease ends.
+ */
+export function circuitProbeLua(key: string, ticket: string, lease: string): string {
+  return `
+if admitCode == 1 or admitCode == 2 then
+  redis.call('HSET', ${key}, 'state', 'half-open', 'probe', ${ticket}, 'until', now + tonumber(${lease}))
+  redis.call('PEXPIRE', ${key}, tonumber(${lease}) + 3600000)
+end
+`;
+}
+
+// KEYS: circuit. ARGV: ticket, probe lease ms, longest wait of a refused request in half-open.
+// Returns {code, n} as circuitAdmissionLua sets them.
+const ADMIT = `${CLOCK}
+${circuitAdmissionLua('KEYS[1]', 'ARGV[3]')}
+${circuitProbeLua('KEYS[1]', 'ARGV[1]', 'ARGV[2]')}
+return {admitCode, admitN}
 `;
 
 // KEYS: circuit. ARGV: ticket, outcome (answered|failed|unsent), threshold, first wait ms,
@@ -167,18 +207,10 @@ export function createCircuitBreaker(options: {
 
   return {
     async admit(ticket) {
-      const [code = 0, ms = 0] = numbers(
+      const [code = 0, n = 0] = numbers(
         await admit.run([key], [ticket, settings.probeLeaseMs, settings.waitMs]),
       );
-      switch (code) {
-        case 0:
-          return { kind: 'go', failures: ms };
-        case 1:
-        case 2:
-          return { kind: 'probe', halfOpened: code === 1 };
-        default:
-          return { kind: 'refused', state: code === 3 ? 'open' : 'half-open', waitMs: ms };
-      }
+      return admissionOf(code, n);
     },
     async report(ticket, outcome) {
       const [code = 0, ms = 0, failures = 0, outageMs = 0] = numbers(
@@ -205,6 +237,19 @@ export function createCircuitBreaker(options: {
       return { state, waitMs: Number(raw[1]) };
     },
   };
+}
+
+/** An admission from the codes {@link circuitAdmissionLua} sets. */
+export function admissionOf(code: number, n: number): Admission {
+  switch (code) {
+    case 0:
+      return { kind: 'go', failures: n };
+    case 1:
+    case 2:
+      return { kind: 'probe', halfOpened: code === 1 };
+    default:
+      return { kind: 'refused', state: code === 3 ? 'open' : 'half-open', waitMs: n };
+  }
 }
 
 /** REPORT's codes that changed the circuit. */

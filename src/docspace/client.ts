@@ -66,8 +66,9 @@ export interface DocspaceClientDeps {
 }
 
 /**
- * The DocSpace people API, as the worker needs it. Every request takes a slot of the shared budget,
- * then passes the circuit, and every answer goes through {@link classifyAnswer}.
+ * The DocSpace people API, as the worker needs it. Every request takes a slot of the shared budget
+ * and the circuit's admission (one script when the budget has the circuit), and every answer goes
+ * through {@link classifyAnswer}.
  */
 export function createDocspaceClient(deps: DocspaceClientDeps) {
   const { http, budget, circuit } = deps;
@@ -94,7 +95,9 @@ export function createDocspaceClient(deps: DocspaceClientDeps) {
         throw classifyFailure(endpoint, err);
       }
     };
-    return await budget.run(() => (circuit ? circuit.run(endpoint, send) : send()));
+    return await budget.run((admitted) =>
+      circuit ? circuit.run(endpoint, send, admitted) : send(),
+    );
   };
 
   const answer = (endpoint: string, response: AxiosResponse<unknown>): unknown =>

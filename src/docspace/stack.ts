@@ -43,28 +43,27 @@ export interface DocspaceStack {
  * The whole DocSpace request path from the settings: the portal's HTTP client, the request budget
  * every worker shares (`DOCSPACE_MAX_RPS`, `DOCSPACE_CONCURRENCY`), the shared circuit (unless
  * `DOCSPACE_CIRCUIT_THRESHOLD` is 0) and the client that sends each request through them in that
- * order: budget, circuit, portal.
+ * order: budget and circuit (one script), portal.
  */
 export function createDocspaceStack(
   docspace: Config['docspace'],
   deps: DocspaceStackDeps,
 ): DocspaceStack {
   const { connection, keys, logger, metrics } = deps;
+  const circuit =
+    docspace.circuit.threshold > 0
+      ? { ...docspace.circuit, probeLeaseMs: docspace.timeoutMs + PROBE_MARGIN_MS }
+      : undefined;
   const budget = createRequestBudget({
     redis: connection,
     keys,
     maxRps: docspace.maxRps,
     concurrency: docspace.concurrency,
     inFlightMs: docspace.timeoutMs + IN_FLIGHT_MARGIN_MS,
+    // The budget admits through the circuit in the script that takes the slot.
+    circuit,
   });
-  const breaker =
-    docspace.circuit.threshold > 0
-      ? createCircuitBreaker({
-          redis: connection,
-          keys,
-          settings: { ...docspace.circuit, probeLeaseMs: docspace.timeoutMs + PROBE_MARGIN_MS },
-        })
-      : undefined;
+  const breaker = circuit && createCircuitBreaker({ redis: connection, keys, settings: circuit });
   const observers = [
     deps.onRequest,
     metrics &&

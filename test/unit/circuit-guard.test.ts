@@ -174,6 +174,42 @@ describe('createCircuitGuard: what each request tells the breaker', () => {
   });
 });
 
+describe('createCircuitGuard: an admission the request budget took with its slot', () => {
+  it('when the budget admitted the request, the guard follows that admission, reports under its ticket and asks the breaker nothing', async () => {
+    const admits: string[] = [];
+    const reported: string[] = [];
+    const breaker: CircuitBreaker = {
+      admit: (ticket) => {
+        admits.push(ticket);
+        return Promise.resolve(GO);
+      },
+      report: (ticket, outcome) => {
+        reported.push(`${ticket} ${outcome}`);
+        return Promise.resolve(CLOSED);
+      },
+      read: () => Promise.resolve({ state: 'closed', waitMs: 0 }),
+    };
+    const guarded = createCircuitGuard({ breaker, logger: recordingLogger().logger });
+    const refused: Admission = { kind: 'refused', state: 'open', waitMs: 500 };
+    await assert.rejects(
+      guarded.run(CREATE, () => Promise.resolve(answer(200)), { ticket: 't1', admission: refused }),
+      (err) => err instanceof CircuitOpenError && err.waitMs === 500,
+    );
+    await guarded.run(CREATE, () => Promise.resolve(answer(200)), {
+      ticket: 't2',
+      admission: PROBE,
+    });
+    assert.deepEqual(admits, []);
+    assert.deepEqual(reported, ['t2 answered']);
+    // Without an admission (a budget with no circuit), the guard asks the breaker itself.
+    await guarded.run(CREATE, () => Promise.resolve(answer(200)), {
+      ticket: 't3',
+      admission: undefined,
+    });
+    assert.deepEqual(admits, ['t3']);
+  });
+});
+
 describe('createCircuitGuard: transitions are logged once, with a metric', () => {
   it('when a failure opens the circuit, "docspace circuit open" is logged with the wait and the opening is counted', async () => {
     const { breaker } = fakeBreaker(GO, {
