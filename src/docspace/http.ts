@@ -48,6 +48,8 @@ export function createDocspaceHttp(options: {
   const transport = secure ? https : http;
   const agent = secure ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
   const prefix = base.pathname.replace(/\/+$/, '');
+  // `[::1]` in a URL is `::1` to node:http (as its own urlToHttpOptions does).
+  const hostname = base.hostname.replace(/^\[(.*)\]$/, '$1');
   const authorization = `Bearer ${options.apiKey}`;
   const { timeoutMs } = options;
 
@@ -67,7 +69,7 @@ export function createDocspaceHttp(options: {
       return new Promise<PortalResponse>((resolve, reject) => {
         const req = transport.request({
           protocol: base.protocol,
-          hostname: base.hostname,
+          hostname,
           port: base.port,
           method,
           path,

@@ -88,6 +88,43 @@ describe("the portal's HTTP client (src/docspace/http.ts)", () => {
     assert.equal(get.body, '');
   });
 
+  it('reaches a portal at an IPv6 address', async (t) => {
+    answer = (_req, res) => {
+      res.end(JSON.stringify({ status: 0, response: 'ok' }));
+    };
+    const v6 = createServer((req, res) => {
+      answer(req, res);
+    });
+    const listening = await new Promise<boolean>((resolve) => {
+      v6.once('error', () => {
+        resolve(false);
+      });
+      v6.listen(0, '::1', () => {
+        resolve(true);
+      });
+    });
+    if (!listening) {
+      t.skip('no IPv6 loopback here');
+      return;
+    }
+    try {
+      const http = createDocspaceHttp({
+        baseURL: `http://[::1]:${(v6.address() as AddressInfo).port}`,
+        apiKey: API_KEY,
+        timeoutMs: 5_000,
+      });
+      const got = await http.request({ method: 'GET', url: '/api/2.0/people/@self' });
+      assert.deepEqual(got.data, { status: 0, response: 'ok' });
+    } finally {
+      v6.closeAllConnections();
+      await new Promise<void>((resolve) =>
+        v6.close(() => {
+          resolve();
+        }),
+      );
+    }
+  });
+
   it('hands every status to the caller, with the body as text when it is not JSON and the Retry-After header', async () => {
     const http = createDocspaceHttp({ baseURL: base, apiKey: API_KEY, timeoutMs: 5_000 });
     answer = (_req, res) => {
