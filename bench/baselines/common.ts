@@ -1,9 +1,6 @@
 import { loadConfig, USER_TYPES, type Config } from '../../src/config.js';
-import {
-  createDocspaceClient,
-  createDocspaceHttp,
-  type DocspaceClient,
-} from '../../src/docspace/client.js';
+import { createDocspaceClient, type DocspaceClient } from '../../src/docspace/client.js';
+import { createDocspaceHttp } from '../../src/docspace/http.js';
 import { createRequestBudget } from '../../src/docspace/request-budget.js';
 import { createKeys } from '../../src/queue/keys.js';
 import { createRedis } from '../../src/queue/redis.js';
@@ -11,7 +8,7 @@ import { createBackoffStrategy } from '../../workers/backoff.js';
 
 /**
  * What both baselines share with the service, so that only the algorithm differs: the settings,
- * the DocSpace client (axios, timeouts, classification) and the request budget (`DOCSPACE_MAX_RPS`
+ * the DocSpace client (HTTP, timeouts, classification) and the request budget (`DOCSPACE_MAX_RPS`
  * across processes, `concurrency` in flight, by default `DOCSPACE_CONCURRENCY`), on the
  * benchmark's own prefix.
  */

@@ -1,6 +1,6 @@
-import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import { DocspaceError } from '../errors.js';
 import type { CircuitGuard } from './circuit-guard.js';
+import type { PortalHttp, PortalResponse } from './http.js';
 import { classifyAnswer, classifyFailure, CREATE_USER, isRefusedCreate } from './classify.js';
 import type { RequestBudget } from './request-budget.js';
 
@@ -57,7 +57,8 @@ export interface RequestReport {
 }
 
 export interface DocspaceClientDeps {
-  readonly http: AxiosInstance;
+  /** The portal's HTTP client (src/docspace/http.ts). */
+  readonly http: PortalHttp;
   /** The shared request budget (rate and concurrency limits). */
   readonly budget: RequestBudget;
   /** The shared circuit; none when `DOCSPACE_CIRCUIT_THRESHOLD` is 0. */
@@ -78,12 +79,12 @@ export function createDocspaceClient(deps: DocspaceClientDeps) {
     method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     path: string,
     options: { data?: unknown; params?: Record<string, string> } = {},
-  ): Promise<AxiosResponse<unknown>> => {
+  ): Promise<PortalResponse> => {
     const endpoint = `${method} ${path}`;
-    const send = async (): Promise<AxiosResponse<unknown>> => {
+    const send = async (): Promise<PortalResponse> => {
       const started = performance.now();
       try {
-        const response = await http.request<unknown>({ method, url: path, ...options });
+        const response = await http.request({ method, url: path, ...options });
         deps.onRequest?.({
           endpoint,
           status: response.status,
@@ -100,11 +101,11 @@ export function createDocspaceClient(deps: DocspaceClientDeps) {
     );
   };
 
-  const answer = (endpoint: string, response: AxiosResponse<unknown>): unknown =>
+  const answer = (endpoint: string, response: PortalResponse): unknown =>
     classifyAnswer(endpoint, {
       status: response.status,
       body: response.data,
-      retryAfter: headerValue(response.headers['retry-after']),
+      retryAfter: response.headers['retry-after'],
     });
 
   return {
@@ -315,25 +316,6 @@ function sharesOf(members: unknown): Map<string, number> {
 
 export type DocspaceClient = ReturnType<typeof createDocspaceClient>;
 
-/**
- * The axios instance for a portal: JSON in and out, the API key as a Bearer token, a timeout, and
- * every status handed to the classifier rather than thrown.
- */
-export function createDocspaceHttp(options: {
-  baseURL: string;
-  apiKey: string;
-  timeoutMs: number;
-}): AxiosInstance {
-  return axios.create({
-    baseURL: options.baseURL,
-    timeout: options.timeoutMs,
-    headers: { Authorization: `Bearer ${options.apiKey}`, Accept: 'application/json' },
-    validateStatus: () => true,
-    maxRedirects: 0,
-    transitional: { clarifyTimeoutError: true, silentJSONParsing: true, forcedJSONParsing: true },
-  });
-}
-
 function toUser(endpoint: string, response: unknown): DocspaceUser {
   if (typeof response === 'object' && response !== null) {
     const record = response as Record<string, unknown>;
@@ -379,8 +361,4 @@ function typeOf(record: Record<string, unknown>): DocspaceUserType | undefined {
   if (record['isCollaborator'] === true) return 'User';
   if (record['isVisitor'] === true) return 'Guest';
   return undefined;
-}
-
-function headerValue(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
 }

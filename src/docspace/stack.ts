@@ -4,12 +4,8 @@ import type { Keys } from '../queue/keys.js';
 import type { RedisConnection } from '../queue/redis.js';
 import { createCircuitBreaker, type CircuitBreaker } from './circuit.js';
 import { createCircuitGuard } from './circuit-guard.js';
-import {
-  createDocspaceClient,
-  createDocspaceHttp,
-  type DocspaceClient,
-  type RequestReport,
-} from './client.js';
+import { createDocspaceClient, type DocspaceClient, type RequestReport } from './client.js';
+import { createDocspaceHttp } from './http.js';
 import { createRequestBudget, type RequestBudget } from './request-budget.js';
 
 /** A probe may take the request timeout plus this, then another request probes instead. */
