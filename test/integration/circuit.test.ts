@@ -144,12 +144,23 @@ async function stackWithMetrics(
       .find((l) => l.startsWith(`docspace_onboarding_${name} `));
     return line === undefined ? undefined : Number(line.split(' ')[1]);
   };
-  const logged = (message: string) =>
+  /** The lines logged with `message`, from line `from` on. */
+  const logged = (message: string, from = 0) =>
     stack.logLines
+      .slice(from)
       .map((line) => JSON.parse(line) as { message: string; timestamp: string; waitMs?: number })
       .filter((line) => line.message === message);
   return { stack, sample, logged };
 }
+
+// KEYS: circuit, request log (src/queue/keys.ts). Returns {the circuit's state, requests in flight}:
+// an entry in the log is in flight until its release re-logs it at when it ended
+// (src/docspace/request-budget.ts, ACQUIRE).
+const OPEN_AND_IDLE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+return {redis.call('HGET', KEYS[1], 'state'), redis.call('ZCOUNT', KEYS[2], '(' .. now, '+inf')}
+`;
 
 /**
  * The attempts each job of the `hires` queue spent on failures (BullMQ counts the run that
@@ -182,10 +193,40 @@ describe('DocSpace down or slow for a while (issue #5, item 3)', () => {
     assert.equal(await sample('circuit_openings_total'), 1);
     const during = await sample('circuit_state');
     assert.ok(during === 1 || during === 2, `open or half-open: ${String(during)}`);
-    // Down through three probes of growing waits (200, 400, 800 ms): waited for by count, not by
-    // a fixed sleep, which a loaded machine would fill with fewer probes.
+    // DocSpace must see single probes, each after a longer wait (or the longest). Requests admitted
+    // while it was still closed may reach DocSpace long after it opened (a loaded machine delays
+    // them by hundreds of ms), so calls are told apart by admission, not by arrival: once the
+    // circuit is open with no admitted request still in flight (the request budget's log holds an
+    // entry in flight until its release: src/docspace/request-budget.ts), every request admitted
+    // so far has been answered, and every later call at DocSpace was admitted after the opening,
+    // by the circuit, as a probe.
+    const keys = createKeys(stack.prefix);
+    const split = await waitFor(
+      async () => {
+        const [state, inFlight] = (await stack.redis.eval(
+          OPEN_AND_IDLE,
+          2,
+          keys.docspaceCircuit,
+          keys.docspaceRate,
+        )) as [string | false, number];
+        // Read at once on the reply: a probe admitted after the script cannot have arrived yet.
+        if (state !== 'open' || inFlight > 0) return undefined;
+        return { calls: stack.sim.state().calls.length, lines: stack.logLines.length };
+      },
+      10_000,
+      'the circuit open with nothing in flight',
+    );
+    const halfOpensAfter = () => logged('docspace circuit half-open', split.lines).length;
+    const probesAfter = () =>
+      stack.sim
+        .state()
+        .calls.slice(split.calls)
+        .filter((c) => c.fault === 'down')
+        .map((c) => c.at);
+    // Down through three probes of growing waits: waited for by count, not by a fixed sleep,
+    // which a loaded machine would fill with fewer probes.
     await waitFor(
-      () => (logged('docspace circuit half-open').length >= 3 ? true : undefined),
+      () => (halfOpensAfter() >= 3 ? true : undefined),
       20_000,
       'three half-open probes',
     );
@@ -198,25 +239,16 @@ describe('DocSpace down or slow for a while (issue #5, item 3)', () => {
       `no job burns its attempts: ${attemptsWhileDown.join(',')}`,
     );
 
-    // Once open, DocSpace sees single probes, each after a longer wait (or the longest). Requests
-    // already on their way when it opened arrive within a few ms of the opening; the first probe
-    // follows the first half-open line.
-    const firstProbeAt = Date.parse(logged('docspace circuit half-open')[0]?.timestamp ?? '');
-    const probesNow = () =>
-      stack.sim
-        .state()
-        .calls.filter((c) => c.fault === 'down' && c.at >= firstProbeAt - 5)
-        .map((c) => c.at);
     // The third half-open's probe may still be on its way to DocSpace.
     const probes = await waitFor(
-      () => (probesNow().length >= 3 ? probesNow() : undefined),
+      () => (probesAfter().length >= 3 ? probesAfter() : undefined),
       10_000,
       'three probes at DocSpace',
     );
-    // One probe per half-open, however long the outage ran: each probe is admitted by the call
-    // that turns the circuit half-open and logs it (src/docspace/circuit-guard.ts), so DocSpace
-    // never sees more probes than half-open lines logged after it saw them.
-    const halfOpens = logged('docspace circuit half-open').length;
+    // One probe per half-open: each probe is admitted by the call that turns the circuit half-open
+    // and logs it before sending (src/docspace/circuit-guard.ts), so DocSpace never sees more
+    // probes than half-open lines logged after it saw them.
+    const halfOpens = halfOpensAfter();
     assert.ok(probes.length <= halfOpens, `${probes.length} probes, ${halfOpens} half-open`);
     const gaps = probes.slice(1).map((at, i) => at - (probes[i] ?? at));
     gaps.forEach((gap, i) => {
