@@ -177,6 +177,46 @@ describe('the request budget admits through the shared circuit in the same scrip
     assert.equal(await redis.hget(keys.docspaceCircuit, 'probe'), probe.ticket);
   });
 
+  // The release of a request that just ended rides in the next ACQUIRE; one that takes no slot
+  // (refused by the circuit, held by a 429 pause, or the cap full) must still write it, or the
+  // slot counts as in flight until its in-flight time runs out (20 s by default).
+  for (const held of ['the circuit refuses', 'a 429 pause holds', 'the cap is full'] as const) {
+    it(`when ${held} the next request, the release it carries is still written`, async (t) => {
+      const { redis, keys, budget, open, whileSleeping } = setUp(t, 2, {
+        withCircuit: true,
+        concurrency: 1,
+      });
+      const scoreOf = async (ticket: string) =>
+        Number(await redis.zscore(keys.docspaceRate, ticket));
+      const checks: boolean[] = [];
+      /** The first request's entry, once the next one's first ACQUIRE has answered. */
+      const releasedBy = async (ticket: string) => {
+        checks.push((await scoreOf(ticket)) <= (await redisNow(redis)));
+      };
+      let first = '';
+      whileSleeping(async () => {
+        if (checks.length === 0) await releasedBy(first);
+        await redis.del(keys.docspacePause);
+        await redis.zrem(keys.docspaceRate, 'elsewhere');
+      });
+      // Concurrency 1: the second waits its turn here and asks for its slot as the first ends.
+      const [, second] = await Promise.all([
+        budget.run(async ({ ticket }) => {
+          first = ticket;
+          if (held === 'the circuit refuses') await open();
+          else if (held === 'a 429 pause holds') await budget.pause(60_000);
+          else await redis.zadd(keys.docspaceRate, (await redisNow(redis)) + 60_000, 'elsewhere');
+        }),
+        budget.run(({ admission }) => Promise.resolve(admission)),
+      ]);
+      if (held === 'the circuit refuses') {
+        assert.equal(second?.kind, 'refused');
+        await releasedBy(first);
+      } else assert.equal(second?.kind, 'go');
+      assert.deepEqual(checks, [true], 'the first request counts from its end, not as in flight');
+    });
+  }
+
   it('when a request that would probe must wait for a slot, it takes the probe only with the slot', async (t) => {
     const { redis, keys, budget, open, whileSleeping } = setUp(t, 1, { withCircuit: true });
     await open();
