@@ -12,7 +12,8 @@ const RULE = '@typescript-eslint/no-restricted-imports';
 const PINO = { name: 'pino', message: 'pino only in src/logger.ts; others take a Logger' };
 const AXIOS = {
   name: 'axios',
-  message: 'axios only in src/docspace/ and src/providers/hr-http.ts',
+  message:
+    'axios only in src/providers/hr-http.ts (DocSpace requests: src/docspace/http.ts on node:http)',
 };
 /** The HR providers name axios' types in the fetchers they are handed; hr-http.ts makes them. */
 const AXIOS_TYPES_ONLY = { ...AXIOS, allowTypeImports: true };
@@ -72,10 +73,8 @@ export default defineConfig(
     rules: restrict([PINO, AXIOS], [NO_WORKERS, APART]),
   },
   { files: ['src/logger.ts'], rules: restrict([AXIOS], [NO_WORKERS, APART]) },
-  {
-    files: ['src/docspace/**/*.ts', 'src/providers/hr-http.ts'],
-    rules: restrict([PINO], [NO_WORKERS, APART]),
-  },
+  { files: ['src/docspace/**/*.ts'], rules: restrict([PINO, AXIOS], [NO_WORKERS, APART]) },
+  { files: ['src/providers/hr-http.ts'], rules: restrict([PINO], [NO_WORKERS, APART]) },
   {
     files: ['src/providers/**/*.ts'],
     ignores: ['src/providers/hr-http.ts'],
