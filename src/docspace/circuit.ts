@@ -1,8 +1,8 @@
 import type { Keys } from '../queue/keys.js';
 import type { RedisConnection } from '../queue/redis.js';
-import { defineScript } from '../queue/scripts.js';
+import { defineScript, REDIS_CLOCK_LUA } from '../queue/scripts.js';
 
-/**
+/*
  * The shared circuit breaker's state in Redis: one hash, `<prefix>:state:docspace:circuit`, that
  * every worker reads and changes through the scripts below (one round trip each, Redis' clock)
  * and the request budget's ACQUIRE (src/docspace/request-budget.ts), which admits a request in
@@ -12,10 +12,6 @@ import { defineScript } from '../queue/scripts.js';
  * probe's lease), `openings` (since it last closed: sets the wait), `wait`, `probe` (the request
  * that probes), `since` (when it first opened).
  */
-const CLOCK = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-`;
 
 /**
  * Lua that decides a request's admission, shared by ADMIT below and the request budget's ACQUIRE
@@ -68,7 +64,7 @@ end
 
 // KEYS: circuit. ARGV: ticket, probe lease ms, longest wait of a refused request in half-open.
 // Returns {code, n} as circuitAdmissionLua sets them.
-const ADMIT = `${CLOCK}
+const ADMIT = `${REDIS_CLOCK_LUA}
 ${circuitAdmissionLua('KEYS[1]', 'ARGV[3]')}
 ${circuitProbeLua('KEYS[1]', 'ARGV[1]', 'ARGV[2]')}
 return {admitCode, admitN}
@@ -79,7 +75,7 @@ return {admitCode, admitN}
 // change; 1 still open (ms: what is left of the wait); 2 opened; 3 reopened after the probe
 // failed; 4 closed by the probe; 5 still half-open (ms: how long to stay away, at most a first
 // wait).
-const REPORT = `${CLOCK}
+const REPORT = `${REDIS_CLOCK_LUA}
 local outcome = ARGV[2]
 local state = redis.call('HGET', KEYS[1], 'state')
 local function open(openings, failures, since)
@@ -127,7 +123,7 @@ return {3, open(openings, failures, since), failures, 0}
 
 // KEYS: circuit. ARGV: longest stay-away while half-open. Returns {state, ms to stay away}; an
 // open circuit whose wait is over reads as half-open (the next request probes).
-const READ = `${CLOCK}
+const READ = `${REDIS_CLOCK_LUA}
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {'closed', 0} end
 local left = math.max(0, tonumber(redis.call('HGET', KEYS[1], 'until') or '0') - now)

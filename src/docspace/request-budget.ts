@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { Keys } from '../queue/keys.js';
 import type { RedisConnection } from '../queue/redis.js';
-import { defineScript } from '../queue/scripts.js';
+import { defineScript, REDIS_CLOCK_LUA } from '../queue/scripts.js';
 import { admissionOf, circuitAdmissionLua, circuitProbeLua, type Admission } from './circuit.js';
 
 // Lua: releases of requests that ended, from ARGV[first] on as (member, ms since it ended)
@@ -20,11 +20,6 @@ local function releaseAll()
 end
 `;
 
-const CLOCK = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-`;
-
 // KEYS: request log (ZSET), pause-until key, circuit (hash). ARGV: max requests, window ms,
 // member, in-flight ms, prune threshold, circuit (1: admit through it, 0: none), probe lease ms,
 // longest wait of a refused request in half-open, then the releases (member, ms ago) that ride
@@ -39,7 +34,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 // cap): the log then holds at least the entries that count, so a count below the cap before
 // removing is below it after, and the answer is the same as removing on every call, with one
 // command fewer on most (docs/performance.md, "Worker levers").
-const ACQUIRE = `${CLOCK}
+const ACQUIRE = `${REDIS_CLOCK_LUA}
 ${releasesLua(9)}
 ${circuitAdmissionLua('KEYS[3]', 'ARGV[8]', "ARGV[6] == '1'")}
 if admitCode >= 3 then
@@ -79,14 +74,14 @@ return {math.max(1, ended + window - now), 0, 0}
 
 // KEYS: request log. ARGV: the releases (member, ms ago), as in ACQUIRE. For the releases no
 // ACQUIRE took along.
-const RELEASE = `${CLOCK}
+const RELEASE = `${REDIS_CLOCK_LUA}
 ${releasesLua(1)}
 releaseAll()
 return 0
 `;
 
 // KEYS: pause-until key. ARGV: ms. Extends the pause, never shortens it.
-const PAUSE = `${CLOCK}
+const PAUSE = `${REDIS_CLOCK_LUA}
 local target = now + tonumber(ARGV[1])
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 if target > current then redis.call('SET', KEYS[1], target, 'PX', tonumber(ARGV[1])) end

@@ -1,4 +1,3 @@
-import { hash } from 'node:crypto';
 import type { JobsOptions, Queue } from 'bullmq';
 import type { Hire } from '../domain/hire.js';
 import type { HireItem } from '../domain/hire-item.js';
@@ -10,7 +9,7 @@ import {
   type ProvisionJobData,
 } from './contract.js';
 import type { HireStore } from './hire-store.js';
-import type { Keys } from './keys.js';
+import { deliveryHash, type Keys } from './keys.js';
 import type { RedisConnection } from './redis.js';
 import { createDeliveryMarker } from './delivery-marker.js';
 
@@ -46,15 +45,13 @@ export function createIntake(deps: IntakeDeps) {
     items: readonly (Hire | HireItem)[],
     options: { delayMs?: number; event?: 'updated' } = {},
   ): Promise<{ outcome: IntakeOutcome; jobIds: string[] }> {
-    // Built in plain loops, with the short hash by `crypto.hash`: spreads, `map`s and `flatMap`s
-    // on every delivery cost measurable CPU (lever 9 in docs/performance.md#intake-levers).
+    // Built in plain loops: spreads, `map`s and `flatMap`s on every delivery cost measurable CPU (lever 9 in docs/performance.md#intake-levers).
     const hires: HireItem[] = [];
     const jobIds: string[] = [];
-    const sourceId = `${source}:${deliveryId}`;
-    const deliveryKey = deps.keys.delivery(sourceId);
-    const deliveryHash = hash('sha256', sourceId, 'hex').slice(0, 24);
+    const deliveryKey = deps.keys.delivery(`${source}:${deliveryId}`);
+    const shortHash = deliveryHash(source, deliveryId);
     for (const item of items) {
-      jobIds.push(provisionJobId(deliveryHash, hires.length));
+      jobIds.push(provisionJobId(shortHash, hires.length));
       hires.push(toItem(item));
     }
     try {

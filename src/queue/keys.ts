@@ -73,6 +73,14 @@ export function createKeys(prefix: string) {
 
 export type Keys = ReturnType<typeof createKeys>;
 
+/**
+ * The short hash of a delivery (`<source>:<delivery id>`) that its job ids are made from
+ * (src/queue/intake.ts, leaver-intake.ts).
+ */
+export function deliveryHash(source: string, deliveryId: string): string {
+  return sha256(`${source}:${deliveryId}`).slice(0, 24);
+}
+
 /** The stable key of a person: a hash of the normalized email. */
 export function emailKey(email: string): string {
   return sha256(normalizeEmail(email)).slice(0, 32);

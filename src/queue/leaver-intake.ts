@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Leaver, PersonRef } from '../domain/hire.js';
 import type { HireRef } from '../domain/hire-item.js';
 import { QueueUnavailableError } from '../errors.js';
 import { DELIVERY_MARKER_TTL_SECONDS } from './contract.js';
 import type { IntakeOutcome } from './intake.js';
-import type { Keys } from './keys.js';
+import { deliveryHash, type Keys } from './keys.js';
 import type { RedisConnection } from './redis.js';
 import { createDeliveryMarker } from './delivery-marker.js';
 
@@ -65,7 +64,7 @@ export function createLeaverIntake(deps: {
     options: { readonly delayMs?: number } = {},
   ): Promise<{ outcome: IntakeOutcome; jobIds: string[] }> {
     const deliveryKey = deps.keys.delivery(`${source}:${deliveryId}`);
-    const hash = createHash('sha256').update(`${source}:${deliveryId}`).digest('hex').slice(0, 24);
+    const hash = deliveryHash(source, deliveryId);
     const receivedAt = now();
     const jobs: LeaverJob[] =
       event.kind === 'terminations'

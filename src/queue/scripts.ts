@@ -3,6 +3,12 @@ import type { RedisConnection } from './redis.js';
 
 type ScriptArg = string | number;
 
+/** Lua that sets `now` to Redis' own clock in ms: the one clock every worker's scripts share. */
+export const REDIS_CLOCK_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`;
+
 /**
  * A Lua script registered once per connection with `defineCommand`, so ioredis sends EVALSHA and
  * falls back to EVAL by itself. Every key a script touches is passed in KEYS (Redis Cluster rule).
